@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import type { CommandHost } from '../src/cli.js';
+import { collect } from './options.js';
+
+interface Flags {
+  interactive?: boolean;
+  tty?: boolean;
+  env: string[];
+  workdir?: string;
+  user?: string;
+}
+
+export function register(program: Command, host: CommandHost): void {
+  program
+    .command('exec')
+    .summary('run a command in a running session')
+    .description('Run COMMAND in a running session, with the same stream and exit-code rules as run.')
+    .argument('<session>', 'session name or id prefix')
+    .argument('[command...]', 'command and arguments (put -- before them)')
+    .option('-i, --interactive', 'forward stdin to the command')
+    .option('-t, --tty', 'allocate a terminal (needs one on stdin)')
+    .option('-e, --env <K=V|K>', 'set a variable (repeatable)', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside')
+    .option('-u, --user <user>', 'run as this user')
+    .passThroughOptions()
+    .action(
+      host.action<Flags>(async (ctx, flags, args) => {
+        const [{ execInSession }, { parseEnvEntry }] = await Promise.all([import('../src/sessions/exec.js'), import('../src/parse.js')]);
+        const [session, ...rest] = args;
+        // Options stop at SESSION, so a "--" after it reaches us: it only separates.
+        const command = rest[0] === '--' ? rest.slice(1) : rest;
+        const env = flags.env.map((e) => parseEnvEntry(e, ctx.env)).filter((e): e is [string, string] => e !== undefined);
+        return execInSession(ctx, {
+          session: session!,
+          command,
+          env,
+          workdir: flags.workdir,
+          user: flags.user,
+          interactive: Boolean(flags.interactive),
+          tty: Boolean(flags.tty),
+        });
+      }),
+    );
+}

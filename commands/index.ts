@@ -1,0 +1,14 @@
+/** Every subcommand, in the order `aca --help` lists them. Each module only declares flags. */
+import type { Command } from 'commander';
+import type { CommandHost } from '../src/cli.js';
+import { register as run } from './run.js';
+import { register as exec } from './exec.js';
+import { register as build } from './build.js';
+import { register as ps } from './ps.js';
+import { registerStop, registerStart, registerRm } from './lifecycle.js';
+import { register as logs } from './logs.js';
+import { register as config } from './config.js';
+
+export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
+  run, exec, build, ps, registerStop, registerStart, registerRm, logs, config,
+];

@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { CommandHost } from '../src/cli.js';
+import { addSessionOptions } from './options.js';
+import type { RunFlags } from '../src/sessions/options.js';
+
+interface Flags extends RunFlags {
+  json?: boolean;
+}
+
+export function register(program: Command, host: CommandHost): void {
+  const run = program
+    .command('run')
+    .summary('run a command in a new session')
+    .description('Run COMMAND in a new sandboxed session. Exits with the command\'s exit code; the session is removed afterwards unless --keep.')
+    .argument('[command...]', 'command and arguments (put -- before them)')
+    .option('-i, --interactive', 'forward stdin to the command')
+    .option('-t, --tty', 'allocate a terminal (needs one on stdin)')
+    .option('-d, --detach', 'start the session and leave it running; print its name')
+    .option('--keep', 'keep the session after the command exits')
+    .option('--timeout <duration>', 'stop the command after this long (exit 124), e.g. 30s, 10m')
+    .option('--json', 'with --detach: print {"name","id"}')
+    .passThroughOptions();
+  addSessionOptions(run).action(
+    host.action<Flags>(async (ctx, flags, args) => {
+      const [{ resolveRun }, { runSession }] = await Promise.all([
+        import('../src/sessions/options.js'),
+        import('../src/sessions/run.js'),
+      ]);
+      const resolved = await resolveRun(ctx, flags, args);
+      const result = await runSession(ctx, { spec: resolved.spec, keep: Boolean(flags.keep), timeoutMs: resolved.timeoutMs, noBuild: resolved.noBuild, base: resolved.base });
+      if (typeof result === 'number') return result;
+      if (flags.json) ctx.out.data(JSON.stringify({ name: result.name, id: result.id }));
+      else ctx.out.data(result.name);
+      return 0;
+    }),
+  );
+}

@@ -1,0 +1,120 @@
+/**
+ * The command line: global options, one module per subcommand (each lazily
+ * importing its implementation), and the single place where errors become
+ * exit codes.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
+import { parseEngineChoice } from './engine/endpoint.js';
+import { AcaError, CommandExit, ConfigError, EXIT, UsageError } from './errors.js';
+import { VERSION } from './version.js';
+import { COMMANDS } from '../commands/index.js';
+
+/** Subcommands whose own failures exit 125, leaving 1..124 to the command inside. */
+const CONTAINER_COMMANDS = new Set(['run', 'exec', 'shell', 'attach']);
+
+export type Action<O> = (ctx: Context, options: O, args: string[]) => Promise<number | void>;
+
+export interface CommandHost {
+  /** Wrap an action: build the context from the global flags, record the exit code. */
+  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
+}
+
+export interface MainOptions extends Partial<Omit<ContextInit, 'global'>> {}
+
+function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions {
+  const opts = program.opts<{
+    engine?: string; host?: string; debug?: boolean; quiet?: boolean; color?: boolean;
+    tlscacert?: string; tlscert?: string; tlskey?: string;
+  }>();
+  const tls = opts.tlscacert || opts.tlscert ? { ca: opts.tlscacert, cert: opts.tlscert, key: opts.tlskey } : undefined;
+  return {
+    engine: parseEngineChoice(opts.engine ?? env.ACA_ENGINE, opts.engine ? '--engine' : 'ACA_ENGINE'),
+    host: opts.host,
+    tls: tls as GlobalOptions['tls'],
+    debug: Boolean(opts.debug) || env.ACA_DEBUG === '1',
+    quiet: Boolean(opts.quiet),
+    noColor: opts.color === false,
+  };
+}
+
+export function buildProgram(init: MainOptions, result: { code: number; ctx?: Context }): Command {
+  const env = init.env ?? process.env;
+  const stdout = init.stdout ?? process.stdout;
+  const stderr = init.stderr ?? process.stderr;
+  const program = new Command('aca')
+    .description('Run AI coding agents (or any command) in sandboxed container sessions on Docker or Podman.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .addOption(new Option('--engine <engine>', 'engine to use: auto, docker or podman (env ACA_ENGINE)'))
+    .option('-H, --host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host (env DOCKER_HOST)')
+    .option('--tlscacert <file>', 'CA certificate for a TLS engine')
+    .option('--tlscert <file>', 'client certificate for a TLS engine')
+    .option('--tlskey <file>', 'client key for a TLS engine')
+    .option('--debug', 'show debug output and stack traces')
+    .option('--no-color', 'no colours (also: NO_COLOR)')
+    .option('-q, --quiet', 'only data and errors; no progress')
+    .enablePositionalOptions()
+    .showSuggestionAfterError()
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => stdout.write(text),
+      writeErr: (text) => stderr.write(text),
+      // One line, aca-prefixed, like every other error.
+      outputError: (text, write) => write(`aca: ${text.replace(/^error: /, '')}`),
+    });
+
+  const host: CommandHost = {
+    action<O>(fn: Action<O>) {
+      return async (...args: unknown[]) => {
+        const command = args[args.length - 1] as Command;
+        const options = command.opts() as O;
+        const positional = command.args;
+        const ctx = createContext({ ...init, global: collectGlobal(program, env) });
+        result.ctx = ctx;
+        const code = await fn(ctx, options, positional);
+        result.code = typeof code === 'number' ? code : EXIT.ok;
+      };
+    },
+  };
+  for (const register of COMMANDS) register(program, host);
+  return program;
+}
+
+/** Map any error to one stderr line (a hint line at most) and an exit code. */
+export function exitCodeFor(error: unknown, commandName: string | undefined, ctx: Context | undefined, stderr: NodeJS.WritableStream, debug: boolean): number {
+  if (error instanceof CommandExit) return error.exitCode;
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const failure = commandName && CONTAINER_COMMANDS.has(commandName) ? EXIT.engineFailure : EXIT.failure;
+  const write = (message: string, hint?: string) => {
+    if (ctx) ctx.out.error(message, hint);
+    else stderr.write(`aca: ${message}\n${hint ? `${hint}\n` : ''}`);
+  };
+  if (error instanceof AcaError) {
+    write(error.message, error.hint);
+    if (debug && error.stack) stderr.write(`${error.stack}\n`);
+    if (error instanceof UsageError) return EXIT.usage;
+    if (error instanceof ConfigError) return failure;
+    return failure;
+  }
+  const err = error as Error;
+  write(`unexpected error: ${err?.message ?? String(error)}`, debug ? undefined : 'Run again with --debug for details.');
+  if (debug && err?.stack) stderr.write(`${err.stack}\n`);
+  return failure;
+}
+
+export async function main(argv: string[], init: MainOptions = {}): Promise<number> {
+  const result: { code: number; ctx?: Context } = { code: EXIT.ok };
+  const stderr = init.stderr ?? process.stderr;
+  const program = buildProgram(init, result);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return result.code;
+  } catch (error) {
+    const commandName = argv.find((a) => !a.startsWith('-') && program.commands.some((c) => c.name() === a));
+    const debug = argv.includes('--debug') || (init.env ?? process.env).ACA_DEBUG === '1';
+    return exitCodeFor(error, commandName, result.ctx, stderr, debug);
+  }
+}

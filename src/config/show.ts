@@ -1,0 +1,41 @@
+/** `aca config`: the resolved configuration and where each value came from. */
+import { availableParallelism } from 'node:os';
+import type { Context } from '../context.js';
+import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
+import { DEFAULT_LIMITS } from '../security.js';
+import { loadConfig, userConfigDir } from './load.js';
+import { CONFIG_KEYS, type ConfigKey } from './schema.js';
+
+export interface ConfigEntry {
+  key: ConfigKey;
+  value: unknown;
+  source: string;
+}
+
+export interface ConfigReport {
+  files: { user?: string; project?: string; userDir?: string };
+  entries: ConfigEntry[];
+}
+
+export async function describeConfig(ctx: Context): Promise<ConfigReport> {
+  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+  const defaults: Partial<Record<ConfigKey, [unknown, string]>> = {
+    image: [DEFAULT_IMAGE, 'default'],
+    memory: [DEFAULT_LIMITS.memory, 'default'],
+    cpus: [DEFAULT_LIMITS.cpus(availableParallelism()), 'default'],
+    pids: [DEFAULT_LIMITS.pids, 'default'],
+    network: ['bridge', 'default'],
+    user: ['owner of the workspace', 'default'],
+    engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
+    host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],
+    caCerts: [resolveCaCerts(undefined, ctx.env), ctx.env.NODE_EXTRA_CA_CERTS ? 'env NODE_EXTRA_CA_CERTS' : 'env SSL_CERT_FILE'],
+  };
+  const entries: ConfigEntry[] = [];
+  for (const key of CONFIG_KEYS) {
+    const fromFile = loaded.values[key];
+    if (fromFile !== undefined) entries.push({ key, value: fromFile, source: loaded.sources[key]! });
+    else if (defaults[key] && defaults[key]![0] !== undefined) entries.push({ key, value: defaults[key]![0], source: defaults[key]![1] });
+  }
+  const userDir = userConfigDir(ctx.env);
+  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, entries };
+}

@@ -1,0 +1,201 @@
+/**
+ * The Engine API operations aca uses, over one EngineHttp connection. Engine
+ * differences (Docker vs Podman, API versions) are handled here and nowhere else.
+ */
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { EngineApiError, EngineHttp } from './http.js';
+import type { EngineKind } from './endpoint.js';
+import type {
+  ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
+} from './types.js';
+import { BuildError } from '../errors.js';
+
+export interface EngineInfo {
+  kind: EngineKind;
+  url: string;
+  source: string;
+  apiVersion: string;
+}
+
+export interface ExecOptions {
+  cmd: string[];
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  tty: boolean;
+  stdin: boolean;
+}
+
+export class Engine {
+  constructor(readonly http: EngineHttp, readonly info: EngineInfo) {}
+
+  get kind(): EngineKind {
+    return this.info.kind;
+  }
+
+  version(): Promise<VersionInfo> {
+    return this.http.json('GET', '/version');
+  }
+
+  // --- containers -----------------------------------------------------------
+
+  listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
+    return this.http.json('GET', '/containers/json', {
+      query: { all, filters: JSON.stringify({ label: labels }) },
+    });
+  }
+
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return this.http.json('GET', `/containers/${encodeURIComponent(id)}/json`);
+  }
+
+  async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
+    const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+    return created.Id;
+  }
+
+  startContainer(id: string): Promise<void> {
+    return this.http.json('POST', `/containers/${id}/start`);
+  }
+
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
+    return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds } });
+  }
+
+  async killContainer(id: string, signal: string): Promise<void> {
+    try {
+      await this.http.json('POST', `/containers/${id}/kill`, { query: { signal } });
+    } catch (error) {
+      // 409: not running any more; nothing to signal.
+      if (!(error instanceof EngineApiError && (error.statusCode === 409 || error.statusCode === 404))) throw error;
+    }
+  }
+
+  async removeContainer(id: string, options: { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.http.json('DELETE', `/containers/${id}`, { query: { force: options.force ?? false, v: true } });
+    } catch (error) {
+      // Already gone, or already being removed by another aca: the goal is met.
+      if (error instanceof EngineApiError && (error.statusCode === 404 || /already in progress/.test(error.message))) return;
+      throw error;
+    }
+  }
+
+  /**
+   * Wait for the container to exit. Ask before starting it ("next-exit"), so a
+   * fast command cannot exit before the wait is registered.
+   */
+  async waitContainer(id: string, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<number> {
+    const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition } });
+    return result.StatusCode;
+  }
+
+  attachContainer(id: string, stdin: boolean): Promise<{ socket: Duplex; head: Buffer }> {
+    return this.http.hijack(`/containers/${id}/attach`, {
+      query: { stream: true, stdin, stdout: true, stderr: true },
+    });
+  }
+
+  logs(id: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<IncomingMessage> {
+    return this.http.stream('GET', `/containers/${id}/logs`, {
+      query: { stdout: true, stderr: true, follow: options.follow, tail: options.tail ?? 'all', timestamps: options.timestamps ?? false },
+    });
+  }
+
+  // --- exec -----------------------------------------------------------------
+
+  async createExec(containerId: string, options: ExecOptions): Promise<string> {
+    const created = await this.http.json<{ Id: string }>('POST', `/containers/${containerId}/exec`, {
+      body: {
+        Cmd: options.cmd,
+        Env: options.env ?? [],
+        ...(options.workdir ? { WorkingDir: options.workdir } : {}),
+        ...(options.user ? { User: options.user } : {}),
+        Tty: options.tty,
+        AttachStdin: options.stdin,
+        AttachStdout: true,
+        AttachStderr: true,
+      },
+    });
+    return created.Id;
+  }
+
+  startExec(execId: string, tty: boolean): Promise<{ socket: Duplex; head: Buffer }> {
+    return this.http.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: tty } });
+  }
+
+  inspectExec(execId: string): Promise<ExecInspect> {
+    return this.http.json('GET', `/exec/${execId}/json`);
+  }
+
+  // --- images ---------------------------------------------------------------
+
+  async inspectImage(ref: string): Promise<ImageInspect | undefined> {
+    try {
+      return await this.http.json<ImageInspect>('GET', `/images/${encodeURIComponent(ref)}/json`);
+    } catch (error) {
+      if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Pull an image. The engine reports failures as JSON lines inside a 200
+   * response, so every line is checked for an error.
+   */
+  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
+    const [name, tag] = splitReference(ref);
+    const res = await this.http.stream('POST', '/images/create', { query: { fromImage: name, tag } });
+    await readJsonLines(res, (message) => {
+      const error = message.errorDetail?.message ?? message.error;
+      if (error) throw new BuildError(`pull ${ref}: ${error}`);
+      if (message.status && onProgress) onProgress(message.id ? `${message.id}: ${message.status}` : message.status);
+    });
+  }
+}
+
+export interface JsonMessage {
+  stream?: string;
+  status?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: { ID?: string };
+  message?: string;
+}
+
+/** Read newline-delimited JSON messages (build and pull progress). */
+export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (message: JsonMessage) => void): Promise<void> {
+  let buffered = '';
+  const handle = (line: string) => {
+    const text = line.trim();
+    if (!text) return;
+    let message: JsonMessage;
+    try {
+      message = JSON.parse(text) as JsonMessage;
+    } catch {
+      message = { stream: `${text}\n` };
+    }
+    onMessage(message);
+  };
+  for await (const chunk of stream) {
+    buffered += chunk.toString();
+    let newline = buffered.indexOf('\n');
+    while (newline !== -1) {
+      handle(buffered.slice(0, newline));
+      buffered = buffered.slice(newline + 1);
+      newline = buffered.indexOf('\n');
+    }
+  }
+  handle(buffered);
+}
+
+/** "repo/name:tag" → ["repo/name", "tag"], minding registry ports and digests. */
+export function splitReference(ref: string): [string, string] {
+  if (ref.includes('@')) return [ref, ''];
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return [ref.slice(0, colon), ref.slice(colon + 1)];
+  return [ref, 'latest'];
+}

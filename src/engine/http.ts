@@ -1,0 +1,228 @@
+/**
+ * A small HTTP client for the Engine API over a unix socket, TCP (+TLS) or ssh.
+ *
+ * Why not dockerode for everything: loading dockerode costs ~0.2 s (docker-modem
+ * loads ssh2 eagerly), which alone would break the start-up budget of
+ * `aca run` and `aca exec`. The hot paths speak HTTP directly; dockerode is
+ * loaded only for image builds (see build.ts).
+ *
+ * Paths are unversioned ("/containers/json"), so the engine answers with its own
+ * current API version: aca never pins a version the engine may reject.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duplex } from 'node:stream';
+import { spawn } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { EngineError } from '../errors.js';
+import type { Endpoint } from './endpoint.js';
+
+export interface TlsFiles {
+  ca?: string;
+  cert?: string;
+  key?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  /** Raw body (a tar stream for builds); sent as-is. */
+  rawBody?: NodeJS.ReadableStream;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** The engine answered with an HTTP error; `message` is the engine's own text. */
+export class EngineApiError extends EngineError {}
+
+export class EngineHttp {
+  private readonly agent: http.Agent;
+
+  constructor(readonly endpoint: Endpoint, tls?: TlsFiles) {
+    if (endpoint.protocol === 'https') {
+      this.agent = new https.Agent({
+        keepAlive: true,
+        ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
+        ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
+        ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
+      });
+    } else {
+      this.agent = new http.Agent({ keepAlive: true });
+    }
+  }
+
+  /** Files from DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), as the docker CLI reads them. */
+  static tlsFromEnv(env: NodeJS.ProcessEnv, flags: TlsFiles = {}): TlsFiles | undefined {
+    const dir = env.DOCKER_CERT_PATH;
+    const files: TlsFiles = {
+      ...(dir ? { ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } : {}),
+      ...flags,
+    };
+    return files.ca || files.cert ? files : undefined;
+  }
+
+  private baseOptions(method: string, path: string, options: RequestOptions): http.RequestOptions {
+    const query = options.query
+      ? Object.entries(options.query)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join('&')
+      : '';
+    const headers: Record<string, string> = { ...(options.headers ?? {}) };
+    if (options.body !== undefined) headers['Content-Type'] = 'application/json';
+    const base: http.RequestOptions = { method, path: query ? `${path}?${query}` : path, headers, agent: this.agent };
+    const ep = this.endpoint;
+    if (ep.protocol === 'unix') return { ...base, socketPath: ep.socketPath! };
+    if (ep.protocol === 'ssh') return { ...base, agent: false, createConnection: () => sshDialStdio(ep) as unknown as Socket, host: 'docker' };
+    return { ...base, host: ep.hostname!, port: ep.port! };
+  }
+
+  private describeFailure(error: NodeJS.ErrnoException): string {
+    switch (error.code) {
+      case 'ENOENT': return 'socket not found';
+      case 'ECONNREFUSED': return 'connection refused';
+      case 'EACCES': return 'permission denied';
+      case 'ETIMEDOUT': return 'timed out';
+      case 'ENOTFOUND': return 'host not found';
+      case 'EHOSTUNREACH': return 'host unreachable';
+      case 'ECONNRESET': return 'connection reset';
+      case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+      case 'SELF_SIGNED_CERT_IN_CHAIN':
+      case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+      case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      case 'CERT_HAS_EXPIRED':
+        return `TLS certificate not trusted (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
+      default: return error.message;
+    }
+  }
+
+  private send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const mod = this.endpoint.protocol === 'https' ? https : http;
+      const req = mod.request(this.baseOptions(method, path, options), resolve);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
+      });
+      if (options.timeoutMs) {
+        req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      }
+      if (options.rawBody) {
+        options.rawBody.pipe(req);
+      } else {
+        req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+      }
+    });
+  }
+
+  /** A raw response, for streams (logs, build, pull). Errors (>= 400) are thrown. */
+  async stream(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const res = await this.send(method, path, options);
+    if ((res.statusCode ?? 500) >= 400) throw await apiError(res, method, path);
+    return res;
+  }
+
+  /** A JSON request; resolves to undefined for 204 and 304 (already started/stopped). */
+  async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, options);
+    const status = res.statusCode ?? 500;
+    if (status >= 400) throw await apiError(res, method, path);
+    const text = await readBody(res);
+    if (status === 204 || status === 304 || text.length === 0) return undefined as T;
+    return JSON.parse(text) as T;
+  }
+
+  /** Status code and headers only (ping). */
+  async head(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const res = await this.send(method, path, options);
+    res.resume();
+    return res;
+  }
+
+  /**
+   * A hijacked connection (exec start, attach): the engine answers 101 and the
+   * socket then carries the container's streams both ways.
+   */
+  hijack(path: string, options: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const mod = this.endpoint.protocol === 'https' ? https : http;
+      const base = this.baseOptions('POST', path, options);
+      // A hijacked socket cannot go back to a keep-alive pool.
+      const req = mod.request({ ...base, agent: this.endpoint.protocol === 'ssh' ? false : new mod.Agent(), headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
+      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.on('response', (res) => {
+        // Engines that answer 200 instead of 101 still stream the body; a >= 400 is an error.
+        if ((res.statusCode ?? 500) >= 400) {
+          apiError(res, 'POST', path).then(reject, reject);
+          return;
+        }
+        resolve({ socket: responseAsDuplex(res, req), head: Buffer.alloc(0) });
+      });
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
+      });
+      req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+export async function readBody(res: http.IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of res) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function apiError(res: http.IncomingMessage, method: string, path: string): Promise<EngineApiError> {
+  const text = await readBody(res).catch(() => '');
+  let message = text.trim();
+  try {
+    const parsed = JSON.parse(text) as { message?: string; cause?: string };
+    if (parsed.message) message = parsed.message;
+  } catch {
+    /* plain-text error body */
+  }
+  return new EngineApiError(message || `${method} ${path}: HTTP ${res.statusCode}`, { statusCode: res.statusCode ?? 500 });
+}
+
+/** A 200 response body (read side) joined with the request (write side). */
+function responseAsDuplex(res: http.IncomingMessage, req: http.ClientRequest): Duplex {
+  const duplex = new Duplex({
+    read() { res.resume(); },
+    write(chunk, encoding, callback) { req.socket?.write(chunk, encoding, callback); },
+    final(callback) { callback(); },
+  });
+  res.on('data', (chunk) => { if (!duplex.push(chunk)) res.pause(); });
+  res.on('end', () => duplex.push(null));
+  res.on('error', (error) => duplex.destroy(error));
+  return duplex;
+}
+
+/**
+ * ssh://user@host: run `docker system dial-stdio` on the remote host through the
+ * system's ssh client, as the docker CLI does. No ssh2 module is loaded at all.
+ */
+function sshDialStdio(endpoint: Endpoint): Duplex {
+  const target = endpoint.user ? `${endpoint.user}@${endpoint.hostname}` : endpoint.hostname!;
+  const args = ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), '--', target, 'docker', 'system', 'dial-stdio'];
+  const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const duplex = new Duplex({
+    read() { child.stdout.resume(); },
+    write(chunk, encoding, callback) { child.stdin.write(chunk, encoding, callback); },
+    final(callback) { child.stdin.end(); callback(); },
+    destroy(error, callback) { child.kill(); callback(error); },
+  });
+  child.stdout.on('data', (chunk) => { if (!duplex.push(chunk)) child.stdout.pause(); });
+  child.stdout.on('end', () => duplex.push(null));
+  child.on('error', (error) => duplex.destroy(error));
+  child.on('exit', (code) => {
+    if (code) duplex.destroy(Object.assign(new Error(`ssh ${target}: ${stderr.trim().split('\n').pop() || `exit ${code}`}`), { code: 'ESSH' }));
+  });
+  return duplex;
+}

@@ -1,0 +1,119 @@
+/**
+ * Moving bytes between the host's stdio and an engine connection, byte for
+ * byte, with backpressure both ways, and with stdin's EOF passed on as a
+ * half-close so the command inside sees its input end.
+ */
+import type { Duplex, Readable, Writable } from 'node:stream';
+
+import { FrameDemuxer } from './demux.js';
+
+export interface PumpOptions {
+  /**
+   * Docker writes its own "exec failed" text into the first stdout frame. When
+   * this returns true for the first frame, it and the rest are held back
+   * (returned, not written) so the caller can decide what they are.
+   */
+  holdFirst?: (payload: Buffer) => boolean;
+}
+
+export interface PumpResult {
+  held?: Buffer;
+}
+
+export interface Sinks {
+  stdout: Writable;
+  stderr: Writable;
+}
+
+/**
+ * Copy the engine's output to the sinks. `multiplexed` is false for TTY
+ * sessions, whose single stream is raw. Resolves once the engine closes the
+ * stream and both sinks have accepted every byte.
+ */
+export function pumpOutput(
+  socket: Readable,
+  head: Buffer,
+  sinks: Sinks,
+  multiplexed: boolean,
+  options: PumpOptions = {},
+): Promise<PumpResult> {
+  return new Promise((resolve, reject) => {
+    let firstFrame = true;
+    let held: Buffer | undefined;
+    let pendingDrains = 0;
+    const waitFor = (sink: Writable) => {
+      pendingDrains += 1;
+      socket.pause();
+      sink.once('drain', () => {
+        pendingDrains -= 1;
+        if (pendingDrains === 0) socket.resume();
+      });
+    };
+    const write = (sink: Writable, payload: Buffer): boolean => {
+      // Copy: the engine's chunk may be reused once we return.
+      if (sink.write(Buffer.from(payload))) return true;
+      waitFor(sink);
+      return false;
+    };
+    const demux = new FrameDemuxer((stream, payload) => {
+      if (firstFrame) {
+        firstFrame = false;
+        if (options.holdFirst?.(payload)) {
+          held = Buffer.from(payload);
+          return true;
+        }
+      }
+      if (held) {
+        held = Buffer.concat([held, payload]);
+        return true;
+      }
+      return write(stream === 2 ? sinks.stderr : sinks.stdout, payload);
+    });
+    const onChunk = (chunk: Buffer) => (multiplexed ? demux.push(chunk) : write(sinks.stdout, chunk));
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      Promise.all([flush(sinks.stdout), flush(sinks.stderr)]).then(() => resolve(held ? { held } : {}), reject);
+    };
+    if (head.length > 0) onChunk(head);
+    socket.on('data', onChunk);
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The engine closing a finished stream abruptly is not an error of the command.
+      if (error.code === 'ECONNRESET' || error.code === 'EPIPE') finish();
+      else reject(error);
+    });
+  });
+}
+
+/** Resolve once everything written so far has left the stream's buffer. */
+function flush(sink: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    if (sink.writableLength === 0 || sink.destroyed) return resolve();
+    sink.write('', () => resolve());
+  });
+}
+
+/**
+ * Forward stdin to the engine. On EOF, half-close the connection: the engine
+ * then closes the command's stdin. Returns a function that stops forwarding.
+ */
+export function forwardInput(input: Readable, socket: Duplex): () => void {
+  const onData = (chunk: Buffer) => {
+    if (!socket.write(chunk)) {
+      input.pause();
+      socket.once('drain', () => input.resume());
+    }
+  };
+  const onEnd = () => socket.end();
+  input.on('data', onData);
+  input.once('end', onEnd);
+  input.resume();
+  return () => {
+    input.off('data', onData);
+    input.off('end', onEnd);
+    input.pause();
+  };
+}

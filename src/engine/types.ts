@@ -1,0 +1,120 @@
+/** The slices of Engine API objects aca reads. Docker and Podman both fill these. */
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Created: number;
+  Labels: Record<string, string> | null;
+}
+
+export interface ContainerState {
+  Status: string;
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+  Health?: { Status: string; FailingStreak: number; Log?: Array<{ ExitCode: number; Output: string }> };
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Created: string;
+  Image: string;
+  State: ContainerState;
+  Config: {
+    Image: string;
+    User: string;
+    Env: string[] | null;
+    Cmd: string[] | null;
+    Entrypoint: string[] | string | null;
+    WorkingDir: string;
+    Labels: Record<string, string> | null;
+    Tty: boolean;
+    OpenStdin: boolean;
+  };
+  HostConfig: Record<string, unknown> & {
+    Memory?: number;
+    NanoCpus?: number;
+    PidsLimit?: number | null;
+    CapDrop?: string[] | null;
+    CapAdd?: string[] | null;
+    SecurityOpt?: string[] | null;
+    Privileged?: boolean;
+    Init?: boolean | null;
+    ReadonlyRootfs?: boolean;
+    NetworkMode?: string;
+  };
+  Mounts: Array<{ Type: string; Source: string; Destination: string; RW: boolean; Name?: string }>;
+}
+
+export interface ExecInspect {
+  ExitCode: number | null;
+  Running: boolean;
+  Pid: number;
+}
+
+export interface ImageInspect {
+  Id: string;
+  RepoTags: string[] | null;
+  Created: string;
+  Size: number;
+  Config: { User?: string; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null } | null;
+}
+
+export interface VersionInfo {
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  Os: string;
+  Arch: string;
+  Components?: Array<{ Name: string; Version: string }>;
+}
+
+/** The body of POST /containers/create, as much of it as aca sets. */
+export interface ContainerCreateBody {
+  Image: string;
+  Cmd?: string[];
+  Entrypoint?: string[];
+  Env: string[];
+  Labels: Record<string, string>;
+  User: string;
+  WorkingDir: string;
+  Tty: boolean;
+  OpenStdin: boolean;
+  StdinOnce: boolean;
+  AttachStdin: boolean;
+  AttachStdout: boolean;
+  AttachStderr: boolean;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  StopSignal?: string;
+  Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+  HostConfig: {
+    Binds: string[];
+    Tmpfs: Record<string, string>;
+    PortBindings: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+    NetworkMode: string;
+    Memory: number;
+    MemorySwap: number;
+    NanoCpus: number;
+    PidsLimit: number;
+    CapDrop: string[];
+    CapAdd: string[];
+    SecurityOpt: string[];
+    Privileged: false;
+    Init: boolean;
+    ReadonlyRootfs: boolean;
+    AutoRemove: boolean;
+    RestartPolicy: { Name: string; MaximumRetryCount?: number };
+    Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
+  };
+}

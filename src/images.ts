@@ -1,0 +1,139 @@
+/**
+ * aca's base images: where their Dockerfiles live, how they are built, and
+ * making sure a session's image exists before it is used.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from './context.js';
+import type { Engine } from './engine/client.js';
+import type { BuildResult } from './engine/build.js';
+import { AcaError, BuildError, UsageError } from './errors.js';
+import { LABEL } from './sessions/labels.js';
+
+export const VARIANTS = ['full', 'alpine'] as const;
+export type Variant = (typeof VARIANTS)[number];
+export const DEFAULT_IMAGE = 'aca/base:full';
+
+/** The container/ folder shipped with aca (dist/src/images.js → ../../container). */
+export const CONTAINER_DIR = fileURLToPath(new URL('../../container/', import.meta.url));
+
+export function baseImageTag(variant: Variant): string {
+  return `aca/base:${variant}`;
+}
+
+export function variantOfTag(ref: string): Variant | undefined {
+  return VARIANTS.find((v) => baseImageTag(v) === ref);
+}
+
+/**
+ * The CA bundle builds and sessions should trust: the flag or config, else
+ * the host's bundle when NODE_EXTRA_CA_CERTS or SSL_CERT_FILE names one.
+ */
+export function resolveCaCerts(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (explicit) {
+    if (!existsSync(explicit)) throw new UsageError(`--ca-certs: no such file: ${explicit}`);
+    return explicit;
+  }
+  return [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE].find((f): f is string => Boolean(f) && existsSync(f!));
+}
+
+export interface BaseBuildOptions {
+  variant: Variant;
+  base?: string | undefined;
+  caCerts?: string | undefined;
+  noCache?: boolean;
+  buildArgs?: Record<string, string>;
+}
+
+/**
+ * Build aca/base:<variant> from a copy of container/. The CA bundle travels as
+ * aca-ca.crt (empty when none) and is used only in the builder stage, so it
+ * never lands in a layer of the final image.
+ */
+export async function buildBaseImage(ctx: Context, engine: Engine, options: BaseBuildOptions): Promise<BuildResult> {
+  const dockerfile = `Dockerfile.${options.variant}`;
+  if (!existsSync(join(CONTAINER_DIR, dockerfile))) throw new AcaError(`aca's ${dockerfile} is missing from ${CONTAINER_DIR}`);
+  const context = mkdtempSync(join(tmpdir(), 'aca-build-'));
+  try {
+    for (const file of readdirSync(CONTAINER_DIR, { withFileTypes: true })) {
+      if (file.isFile()) copyFileSync(join(CONTAINER_DIR, file.name), join(context, file.name));
+    }
+    if (options.caCerts) copyFileSync(options.caCerts, join(context, 'aca-ca.crt'));
+    else writeFileSync(join(context, 'aca-ca.crt'), '');
+    return await runBuild(ctx, engine, {
+      context,
+      dockerfile,
+      tags: [baseImageTag(options.variant)],
+      buildArgs: { ...(options.base ? { BASE: options.base } : {}), ...(options.buildArgs ?? {}) },
+      labels: { [LABEL.managed]: 'true', [LABEL.image]: 'base' },
+      noCache: options.noCache ?? false,
+    });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+export interface CustomBuildOptions {
+  context: string;
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  noCache: boolean;
+}
+
+export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {
+  return withProgress(ctx, `Building ${request.tags[0] ?? 'image'}`, async (update) => {
+    const { buildImage } = await import('./engine/build.js');
+    return buildImage(engine, {
+      ...request,
+      labels: request.labels ?? { [LABEL.managed]: 'true', [LABEL.image]: 'custom' },
+      onStep: (step) => update(step),
+      onOutput: (line) => ctx.out.debug(line),
+    });
+  });
+}
+
+async function withProgress<T>(ctx: Context, title: string, work: (update: (text: string) => void) => Promise<T>): Promise<T> {
+  const spinner = await ctx.out.spinner(title);
+  try {
+    const result = await work((text) => { spinner.text = `${title}: ${text}`; });
+    spinner.succeed(`${title}: done`);
+    return result;
+  } catch (error) {
+    spinner.fail(`${title}: failed`);
+    throw error;
+  }
+}
+
+/**
+ * Make sure `ref` exists on the engine: aca's own base images are built from
+ * container/ on first use (unless noBuild), anything else is pulled.
+ */
+export async function ensureImage(
+  ctx: Context,
+  engine: Engine,
+  ref: string,
+  options: { noBuild: boolean; base?: string | undefined; caCerts?: string | undefined },
+): Promise<void> {
+  if (await engine.inspectImage(ref)) return;
+  const variant = variantOfTag(ref);
+  if (variant) {
+    if (options.noBuild) {
+      throw new AcaError(`image ${ref} does not exist and --no-build forbids building it`, { hint: `Build it with: aca build --variant ${variant}` });
+    }
+    ctx.out.info(`aca: ${ref} is missing; building it from ${CONTAINER_DIR} (once)`);
+    await buildBaseImage(ctx, engine, { variant, base: options.base, caCerts: options.caCerts });
+    return;
+  }
+  if (options.noBuild) throw new AcaError(`image ${ref} does not exist`, { hint: 'Build or pull it first.' });
+  try {
+    await withProgress(ctx, `Pulling ${ref}`, (update) => engine.pullImage(ref, update));
+  } catch (error) {
+    if (error instanceof BuildError || error instanceof AcaError) {
+      throw new AcaError(`image ${ref} is not on the engine and could not be pulled: ${error.message.replace(`pull ${ref}: `, '')}`, { cause: error });
+    }
+    throw error;
+  }
+}

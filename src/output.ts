@@ -1,0 +1,130 @@
+/**
+ * Where output goes and how it looks. stdout is data only; progress and
+ * diagnostics go to stderr. Colour only on a terminal and never with NO_COLOR;
+ * spinners only when stderr is a terminal.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+
+export interface OutputOptions {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  noColor?: boolean;
+  quiet?: boolean;
+  debug?: boolean;
+}
+
+export function colorEnabled(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv, noColor = false): boolean {
+  if (noColor || (env.NO_COLOR !== undefined && env.NO_COLOR !== '')) return false;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
+  return Boolean(stream.isTTY) && env.TERM !== 'dumb';
+}
+
+export interface Spinner {
+  text: string;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  stop(): void;
+}
+
+export class Output {
+  readonly stdout: OutputOptions['stdout'];
+  readonly stderr: OutputOptions['stderr'];
+  readonly quiet: boolean;
+  readonly debugEnabled: boolean;
+  /** Colours for stdout (tables) and stderr (diagnostics), each decided by its own stream. */
+  readonly color: ChalkInstance;
+  readonly errColor: ChalkInstance;
+  private readonly interactiveStderr: boolean;
+
+  constructor(options: OutputOptions) {
+    this.stdout = options.stdout;
+    this.stderr = options.stderr;
+    this.quiet = options.quiet ?? false;
+    this.debugEnabled = options.debug ?? false;
+    this.color = new Chalk({ level: colorEnabled(options.stdout, options.env, options.noColor) ? 1 : 0 });
+    this.errColor = new Chalk({ level: colorEnabled(options.stderr, options.env, options.noColor) ? 1 : 0 });
+    this.interactiveStderr = Boolean(options.stderr.isTTY) && !(options.env.CI === 'true') && options.env.TERM !== 'dumb';
+  }
+
+  /** A line of data on stdout. */
+  data(line: string): void {
+    this.stdout.write(line.endsWith('\n') ? line : `${line}\n`);
+  }
+
+  json(value: unknown): void {
+    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Progress and information on stderr; silenced by -q. */
+  info(line: string): void {
+    if (!this.quiet) this.stderr.write(`${line}\n`);
+  }
+
+  warn(line: string): void {
+    this.stderr.write(`${this.errColor.yellow('aca: warning:')} ${line}\n`);
+  }
+
+  error(line: string, hint?: string): void {
+    this.stderr.write(`${this.errColor.red('aca:')} ${line}\n`);
+    if (hint) this.stderr.write(`${this.errColor.dim(hint)}\n`);
+  }
+
+  debug(line: string): void {
+    if (this.debugEnabled) this.stderr.write(`${this.errColor.dim(`debug: ${line}`)}\n`);
+  }
+
+  /** An ora spinner on a terminal; plain lines (or nothing with -q) elsewhere. */
+  async spinner(text: string): Promise<Spinner> {
+    if (this.interactiveStderr && !this.quiet) {
+      const { default: ora } = await import('ora');
+      const spin = ora({ text, stream: this.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+      return {
+        get text() { return spin.text; },
+        set text(value: string) { spin.text = value; },
+        succeed: (t) => spin.succeed(t),
+        fail: (t) => spin.fail(t),
+        stop: () => spin.stop(),
+      };
+    }
+    const info = (line: string) => this.info(line);
+    let current = text;
+    info(text);
+    return {
+      get text() { return current; },
+      set text(value: string) {
+        if (value !== current) info(value);
+        current = value;
+      },
+      succeed: (t) => { if (t) info(t); },
+      fail: (t) => { if (t) this.stderr.write(`${t}\n`); },
+      stop: () => {},
+    };
+  }
+}
+
+/** Render rows as aligned columns, docker-style. */
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ');
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+export function humanDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
+}
+
+export function humanBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}

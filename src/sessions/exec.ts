@@ -1,0 +1,82 @@
+/**
+ * `aca exec`: run a command in a running session with the same stream and
+ * exit-code rules as `aca run`.
+ */
+import type { Context } from '../context.js';
+import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { AcaError, UsageError } from '../errors.js';
+import { signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { resolveSession } from './resolve.js';
+
+export interface ExecRequest {
+  session: string;
+  command: string[];
+  env: Array<[string, string]>;
+  workdir?: string | undefined;
+  user?: string | undefined;
+  interactive: boolean;
+  tty: boolean;
+}
+
+/** The engine's own "cannot start" text, which Docker writes into the output stream. */
+const ENGINE_EXEC_FAILURE = /^(?:OCI runtime exec failed|rpc error|exec failed|.*unable to start container process)/;
+
+export async function execInSession(ctx: Context, request: ExecRequest): Promise<number> {
+  if (request.command.length === 0) throw new UsageError('exec: missing COMMAND (usage: aca exec SESSION -- COMMAND...)');
+  if (request.tty && !ctx.stdin.isTTY) throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
+  const engine = await ctx.engine();
+  const session = await resolveSession(engine, request.session);
+  if (session.summary.State !== 'running') {
+    throw new AcaError(`session ${session.name} is not running (${session.summary.State})`, { hint: `Start it with: aca start ${session.name}` });
+  }
+  const execId = await engine.createExec(session.id, {
+    cmd: request.command,
+    env: request.env.map(([k, v]) => `${k}=${v}`),
+    workdir: request.workdir,
+    user: request.user,
+    tty: request.tty,
+    stdin: request.interactive,
+  });
+
+  let signalled: ForwardedSignal | undefined;
+  let hostPid = 0;
+  const untrap = trapSignals(
+    (signal) => {
+      signalled = signal;
+      // The exec API cannot signal its process; on a local engine, signal it by host pid.
+      void engine.inspectExec(execId).then((info) => {
+        hostPid = info.Pid;
+        if (hostPid > 0) process.kill(hostPid, signal);
+      }).catch(() => {});
+    },
+    () => { if (hostPid > 0) try { process.kill(hostPid, 'SIGKILL'); } catch { /* gone */ } },
+  );
+  let stopInput: (() => void) | undefined;
+  try {
+    const { socket, head } = await engine.startExec(execId, request.tty);
+    if (request.interactive) stopInput = forwardInput(ctx.stdin, socket);
+    const { held } = await pumpOutput(
+      socket,
+      head,
+      { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never },
+      !request.tty,
+      { holdFirst: (payload) => ENGINE_EXEC_FAILURE.test(payload.toString('utf8')) },
+    );
+    const { ExitCode } = await engine.inspectExec(execId);
+    if (signalled) return signalExitCode(signalled);
+    if (held) {
+      const text = held.toString('utf8').trim();
+      if (ExitCode === 126) {
+        // Docker says 126 for both cases; a missing command is 127, as in a shell.
+        ctx.out.error(text);
+        return startFailureExit(text)?.exitCode ?? 126;
+      }
+      ctx.out.stdout.write(held);
+    }
+    return ExitCode ?? 0;
+  } finally {
+    stopInput?.();
+    untrap();
+  }
+}
+

@@ -1,0 +1,51 @@
+/**
+ * Shared machinery for a command running in the foreground (run and exec):
+ * signal forwarding, the timeout, and turning engine failures to start a
+ * command into the shell's 126/127 convention.
+ */
+import { constants } from 'node:os';
+import { CommandExit, EXIT } from '../errors.js';
+
+export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+const FORWARDED: ForwardedSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
+/**
+ * Install handlers for SIGINT/SIGTERM/SIGHUP while a foreground command runs.
+ * The first signal calls `onSignal`; a second one calls `onSecond` (force).
+ * Returns a function that removes the handlers.
+ */
+export function trapSignals(onSignal: (signal: ForwardedSignal) => void, onSecond: () => void): () => void {
+  let count = 0;
+  const handler = (signal: ForwardedSignal) => {
+    count += 1;
+    if (count === 1) onSignal(signal);
+    else onSecond();
+  };
+  for (const signal of FORWARDED) process.on(signal, handler);
+  return () => {
+    for (const signal of FORWARDED) process.off(signal, handler);
+  };
+}
+
+/**
+ * The engine reports a command that cannot start as an error text. Map it the
+ * way a shell would: not found 127, not executable 126.
+ */
+export function startFailureExit(message: string): CommandExit | undefined {
+  if (/executable file not found|no such file or directory/i.test(message)) {
+    return new CommandExit(EXIT.notFound, message);
+  }
+  if (/permission denied|exec format error|is a directory/i.test(message)) {
+    return new CommandExit(EXIT.cannotExecute, message);
+  }
+  return undefined;
+}
+
+export function formatMiB(bytes: number): string {
+  const mib = bytes / 1024 / 1024;
+  return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${Math.round(mib)} MiB`;
+}

@@ -1,0 +1,93 @@
+/** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
+import type { Context } from '../context.js';
+import type { ContainerSummary } from '../engine/types.js';
+import { EngineApiError } from '../engine/http.js';
+import { pumpOutput } from '../engine/streams.js';
+import { AcaError } from '../errors.js';
+import { LABEL } from './labels.js';
+import { listSessions, resolveSession, sessionName } from './resolve.js';
+
+export interface SessionRow {
+  name: string;
+  id: string;
+  image: string;
+  state: string;
+  status: string;
+  created: string;
+  workspace: string;
+  health: string;
+}
+
+/** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
+export function healthFromStatus(status: string): string {
+  const match = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  if (!match) return 'none';
+  return match[1] === 'health: starting' ? 'starting' : match[1]!;
+}
+
+export function toRow(summary: ContainerSummary): SessionRow {
+  return {
+    name: sessionName(summary),
+    id: summary.Id.slice(0, 12),
+    image: summary.Image,
+    state: summary.State,
+    status: summary.Status,
+    created: new Date(summary.Created * 1000).toISOString(),
+    workspace: summary.Labels?.[LABEL.workspace] ?? '',
+    health: healthFromStatus(summary.Status),
+  };
+}
+
+export async function listSessionRows(ctx: Context, all: boolean): Promise<SessionRow[]> {
+  const engine = await ctx.engine();
+  const sessions = await listSessions(engine, all);
+  return sessions.map(toRow).sort((a, b) => b.created.localeCompare(a.created));
+}
+
+export type LifecycleAction = 'stop' | 'start' | 'rm';
+
+export interface ActionResult {
+  session: string;
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * Apply an action to each named session. Every name is tried; failures are
+ * reported per session and make the command fail at the end, as docker does.
+ */
+export async function applyToSessions(
+  ctx: Context,
+  action: LifecycleAction,
+  names: string[],
+  options: { force?: boolean; timeoutSeconds?: number } = {},
+): Promise<ActionResult[]> {
+  const engine = await ctx.engine();
+  const results: ActionResult[] = [];
+  for (const query of names) {
+    try {
+      const session = await resolveSession(engine, query);
+      if (action === 'stop') await engine.stopContainer(session.id, options.timeoutSeconds);
+      else if (action === 'start') await engine.startContainer(session.id);
+      else {
+        if (session.summary.State === 'running' && !options.force) {
+          throw new AcaError(`session ${session.name} is running; stop it first or use rm -f`);
+        }
+        await engine.removeContainer(session.id, { force: options.force ?? false });
+      }
+      results.push({ session: session.name, ok: true });
+    } catch (error) {
+      const message = error instanceof EngineApiError ? `${query}: ${error.message}` : (error as Error).message;
+      results.push({ session: query, ok: false, error: message });
+    }
+  }
+  return results;
+}
+
+export async function streamLogs(ctx: Context, query: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<void> {
+  const engine = await ctx.engine();
+  const session = await resolveSession(engine, query);
+  const info = await engine.inspectContainer(session.id);
+  const res = await engine.logs(session.id, options);
+  await pumpOutput(res, Buffer.alloc(0), { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, !info.Config.Tty);
+}

@@ -1,0 +1,161 @@
+/**
+ * Turn `aca run` flags plus the configuration files into a SessionSpec:
+ * flags override files, files override defaults, every value is validated.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism, hostname, userInfo } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
+import {
+  parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePort, parsePositiveInt, parseVolume,
+  validateSessionName, type VolumeSpec,
+} from '../parse.js';
+import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { VERSION } from '../version.js';
+import { generateSessionName } from './names.js';
+import { bootId } from './run.js';
+import { ownershipLabels, type SessionSpec } from './spec.js';
+
+export interface RunFlags {
+  image?: string;
+  name?: string;
+  workspace?: string | false;
+  workspaceRo?: boolean;
+  env?: string[];
+  envFile?: string[];
+  volume?: string[];
+  label?: string[];
+  publish?: string[];
+  user?: string;
+  workdir?: string;
+  network?: string;
+  timeout?: string;
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+  interactive?: boolean;
+  tty?: boolean;
+  detach?: boolean;
+  keep?: boolean;
+  build?: boolean;
+  base?: string;
+  caCerts?: string;
+}
+
+export interface ResolvedRun {
+  spec: SessionSpec;
+  timeoutMs: number | undefined;
+  noBuild: boolean;
+  base: string | undefined;
+  config: LoadedConfig;
+}
+
+function workspaceDir(ctx: Context, flag: string | false | undefined): string | undefined {
+  if (flag === false) return undefined;
+  const dir = resolve(ctx.cwd, flag ?? '.');
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    /* reported below */
+  }
+  if (!isDir) throw new UsageError(`--workspace: not a directory: ${dir}`);
+  return dir;
+}
+
+/** Bind sources that look like paths must exist: never let the engine create them empty. */
+function checkVolume(volume: VolumeSpec, cwd: string, flag: string): VolumeSpec {
+  const isPath = volume.source.startsWith('/') || volume.source.startsWith('.') || volume.source.startsWith('~');
+  if (!isPath) return volume;
+  if (volume.source.startsWith('~')) throw new UsageError(`${flag}: "${volume.source}": write the home directory out in full`);
+  const source = isAbsolute(volume.source) ? volume.source : resolve(cwd, volume.source);
+  if (!existsSync(source)) throw new UsageError(`${flag}: no such file or directory: ${source}`);
+  return { ...volume, source };
+}
+
+export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
+  const workspace = workspaceDir(ctx, flags.workspace);
+  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
+  const file = config.values;
+
+  const env: Array<[string, string]> = [];
+  for (const entry of file.env ?? []) {
+    const parsed = parseEnvEntry(entry, ctx.env, 'env');
+    if (parsed) env.push(parsed);
+  }
+  for (const envFile of flags.envFile ?? []) {
+    const path = resolve(ctx.cwd, envFile);
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      throw new UsageError(`--env-file: cannot read ${path}`);
+    }
+    env.push(...parseEnvFile(text, ctx.env, envFile));
+  }
+  for (const entry of flags.env ?? []) {
+    const parsed = parseEnvEntry(entry, ctx.env);
+    if (parsed) env.push(parsed);
+  }
+
+  const volumes = [
+    ...(file.volumes ?? []).map((v) => checkVolume(parseVolume(v, 'volumes'), ctx.cwd, 'volumes')),
+    ...(flags.volume ?? []).map((v) => checkVolume(parseVolume(v), ctx.cwd, '-v')),
+  ];
+  const labels: Record<string, string> = { ...(file.labels ?? {}) };
+  for (const entry of flags.label ?? []) {
+    const [k, v] = parseLabel(entry);
+    labels[k] = v;
+  }
+  const ports = [...(file.ports ?? []).map((p) => parsePort(p, 'ports')), ...(flags.publish ?? []).map((p) => parsePort(p))];
+
+  const workspaceOwner = workspace ? statSync(workspace) : undefined;
+  const invoking = userInfo();
+  const user = flags.user ?? file.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
+
+  const detach = Boolean(flags.detach);
+  if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
+  if (detach && flags.keep) throw new UsageError('--keep applies to a foreground command; a detached session is kept anyway');
+  const timeout = flags.timeout ?? (detach ? undefined : file.timeout);
+  const name = flags.name ? validateSessionName(flags.name) : generateSessionName();
+
+  const spec: SessionSpec = {
+    name,
+    image: flags.image ?? file.image ?? DEFAULT_IMAGE,
+    command,
+    workspace: workspace ? { hostPath: workspace, readOnly: Boolean(flags.workspaceRo) } : undefined,
+    env,
+    volumes,
+    labels,
+    ports,
+    user,
+    workdir: flags.workdir ?? file.workdir,
+    network: flags.network ?? file.network ?? 'bridge',
+    memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory'),
+    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism())),
+    pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? DEFAULT_LIMITS.pids),
+    interactive: Boolean(flags.interactive),
+    tty: Boolean(flags.tty),
+    detach,
+    caCerts: resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env),
+    ownership: ownershipLabels({
+      session: name,
+      workspace,
+      user: invoking.username,
+      host: hostname(),
+      version: VERSION,
+      now: new Date(),
+      foreground: detach ? undefined : { pid: process.pid, bootId: bootId() },
+    }),
+  };
+  return {
+    spec,
+    timeoutMs: timeout ? parseDuration(timeout, '--timeout') : undefined,
+    noBuild: flags.build === false,
+    base: flags.base ?? file.base,
+    config,
+  };
+}

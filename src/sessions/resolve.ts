@@ -1,0 +1,40 @@
+/**
+ * Turn what the user typed (a session name, or an id prefix) into exactly one
+ * aca-managed container. Only containers labelled aca.managed=true are
+ * candidates, so a foreign container is never matched, whatever its name.
+ */
+import type { Engine } from '../engine/client.js';
+import type { ContainerSummary } from '../engine/types.js';
+import { SessionNotFoundError } from '../errors.js';
+import { LABEL, MANAGED_FILTER } from './labels.js';
+
+export interface SessionRef {
+  name: string;
+  id: string;
+  summary: ContainerSummary;
+}
+
+export function sessionName(summary: ContainerSummary): string {
+  return summary.Labels?.[LABEL.session] ?? summary.Names[0]?.replace(/^\//, '') ?? summary.Id.slice(0, 12);
+}
+
+/** Pure matching, for unit tests: exact name first, then a unique id prefix. */
+export function matchSession(all: ContainerSummary[], query: string): ContainerSummary {
+  const byName = all.filter((c) => sessionName(c) === query);
+  if (byName.length === 1) return byName[0]!;
+  const byId = query.length >= 1 && /^[0-9a-f]+$/.test(query) ? all.filter((c) => c.Id.startsWith(query)) : [];
+  if (byId.length === 1) return byId[0]!;
+  if (byId.length > 1) {
+    throw new SessionNotFoundError(`session id prefix "${query}" is ambiguous: ${byId.map(sessionName).join(', ')}`);
+  }
+  throw new SessionNotFoundError(`no such session: ${query}`, { hint: 'List sessions with: aca ps --all' });
+}
+
+export async function listSessions(engine: Engine, all = true): Promise<ContainerSummary[]> {
+  return engine.listContainers([MANAGED_FILTER], all);
+}
+
+export async function resolveSession(engine: Engine, query: string): Promise<SessionRef> {
+  const summary = matchSession(await listSessions(engine), query);
+  return { name: sessionName(summary), id: summary.Id, summary };
+}

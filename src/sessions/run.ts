@@ -1,0 +1,137 @@
+/**
+ * `aca run`: create a session, run its command in the foreground (or leave it
+ * running detached), and always clean up: on exit, on error, on a signal.
+ */
+import { readFileSync } from 'node:fs';
+import type { Context } from '../context.js';
+import type { Engine } from '../engine/client.js';
+import { EngineApiError } from '../engine/http.js';
+import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
+import { ensureImage } from '../images.js';
+import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { containerName } from './labels.js';
+import { createBody, type SessionSpec } from './spec.js';
+
+export interface RunRequest {
+  spec: SessionSpec;
+  keep: boolean;
+  timeoutMs?: number | undefined;
+  noBuild: boolean;
+  base?: string | undefined;
+}
+
+export interface Detached {
+  name: string;
+  id: string;
+}
+
+/** The host's boot id: with the pid it identifies a foreground owner (gc). */
+export function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function create(engine: Engine, spec: SessionSpec): Promise<string> {
+  try {
+    return await engine.createContainer(containerName(spec.name), createBody(spec));
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 409) {
+      throw new UsageError(`session name "${spec.name}" is taken (a container named ${containerName(spec.name)} exists)`, {
+        hint: 'Choose another --name, or remove the old session with: aca rm ' + spec.name,
+      });
+    }
+    if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+async function start(engine: Engine, id: string): Promise<void> {
+  try {
+    await engine.startContainer(id);
+  } catch (error) {
+    const exit = error instanceof EngineApiError ? startFailureExit(error.message) : undefined;
+    if (exit) throw exit;
+    throw error;
+  }
+}
+
+export async function runSession(ctx: Context, request: RunRequest): Promise<number | Detached> {
+  const { spec } = request;
+  if (spec.tty && !ctx.stdin.isTTY) {
+    throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
+  }
+  const engine = await ctx.engine();
+  await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
+  const id = await create(engine, spec);
+  ctx.out.debug(`created ${spec.name} (${id.slice(0, 12)})`);
+
+  if (spec.detach) {
+    try {
+      await start(engine, id);
+    } catch (error) {
+      await engine.removeContainer(id, { force: true });
+      if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
+      throw error;
+    }
+    return { name: spec.name, id };
+  }
+  return foreground(ctx, engine, id, request);
+}
+
+async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest): Promise<number> {
+  const { spec } = request;
+  let signalled: ForwardedSignal | undefined;
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopInput: (() => void) | undefined;
+
+  const untrap = trapSignals(
+    (signal) => {
+      signalled = signal;
+      ctx.out.debug(`forwarding ${signal} to ${spec.name}`);
+      // Forward, then stop: a command that ignores the signal still ends.
+      void engine.killContainer(id, signal).then(() => engine.stopContainer(id, 3)).catch(() => {});
+    },
+    () => void engine.killContainer(id, 'SIGKILL').catch(() => {}),
+  );
+
+  try {
+    const attached = await engine.attachContainer(id, spec.interactive);
+    const output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, !spec.tty);
+    if (signalled) return signalExitCode(signalled);
+    await start(engine, id);
+    if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
+    if (request.timeoutMs) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        void engine.stopContainer(id, 2).catch(() => {});
+      }, request.timeoutMs);
+    }
+    await output;
+    const statusCode = await engine.waitContainer(id, 'not-running');
+    if (signalled) return signalExitCode(signalled);
+    if (timedOut) {
+      ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
+      return EXIT.timeout;
+    }
+    const state = (await engine.inspectContainer(id)).State;
+    if (state.OOMKilled) {
+      ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
+      return 137;
+    }
+    return statusCode;
+  } catch (error) {
+    if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
+    throw error;
+  } finally {
+    if (timer) clearTimeout(timer);
+    stopInput?.();
+    untrap();
+    if (!request.keep) await engine.removeContainer(id, { force: true }).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
+    else ctx.out.info(`aca: kept session ${spec.name}`);
+  }
+}
