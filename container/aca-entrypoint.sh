@@ -42,6 +42,21 @@ if ! home_usable "$HOME"; then
 fi
 export HOME
 
+# Programs installed under $HOME (npm -g, npx, pip --user) cannot run from a
+# noexec mount (docker's --tmpfs default): say so once, it is otherwise an
+# obscure "Permission denied".
+if [ -r /proc/self/mountinfo ]; then
+  while read -r _ _ _ _ mnt opts _; do
+    if [ "$mnt" = "$HOME" ]; then
+      case ",$opts," in
+        *,noexec,*)
+          echo "aca-entrypoint: warning: HOME=$HOME is mounted noexec; programs installed there (npm -g, npx, pip --user) will not run" >&2
+          ;;
+      esac
+    fi
+  done </proc/self/mountinfo
+fi
+
 # Seed an empty home (a fresh tmpfs) with the skeleton dotfiles; never
 # overwrite anything already there.
 if [ -d /etc/skel ] && [ -w "$HOME" ]; then

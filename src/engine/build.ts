@@ -80,6 +80,8 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
         request.onStep?.(step);
         continue;
       }
+      // The legacy builder's own bookkeeping lines are not the step's output.
+      if (/^ ---> |^Removing intermediate container /.test(line)) continue;
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       const built = /^Successfully built ([0-9a-f]+)/.exec(line);

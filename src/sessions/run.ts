@@ -13,6 +13,9 @@ import { formatMiB, signalExitCode, startFailureExit, trapSignals, type Forwarde
 import { containerName } from './labels.js';
 import { createBody, type SessionSpec } from './spec.js';
 
+/** How long a command may take to exit after a forwarded signal before it is stopped. */
+const SIGNAL_GRACE_MS = 10_000;
+
 export interface RunRequest {
   spec: SessionSpec;
   keep: boolean;
@@ -87,14 +90,16 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
+  let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
 
   const untrap = trapSignals(
     (signal) => {
       signalled = signal;
       ctx.out.debug(`forwarding ${signal} to ${spec.name}`);
-      // Forward, then stop: a command that ignores the signal still ends.
-      void engine.killContainer(id, signal).then(() => engine.stopContainer(id, 3)).catch(() => {});
+      // Forward, give the command a grace period to finish on its own, then stop it.
+      void engine.killContainer(id, signal).catch(() => {});
+      graceTimer = setTimeout(() => void engine.stopContainer(id, 2).catch(() => {}), SIGNAL_GRACE_MS);
     },
     () => void engine.killContainer(id, 'SIGKILL').catch(() => {}),
   );
@@ -129,6 +134,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
+    if (graceTimer) clearTimeout(graceTimer);
     stopInput?.();
     untrap();
     if (!request.keep) await engine.removeContainer(id, { force: true }).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));

@@ -1,0 +1,64 @@
+/** Run the real aca executable, as a user or a CI step would. */
+import { execa, type ResultPromise } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { TEST_LABEL } from './engine.js';
+
+export const ACA_BIN = fileURLToPath(new URL('../../bin/aca.js', import.meta.url));
+
+export interface AcaResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface AcaOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  input?: string | Buffer;
+  inputFile?: string;
+  timeout?: number;
+}
+
+/** A unique label value per test file, so teardown removes only its own sessions. */
+export function testRunId(): string {
+  return `t${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Insert the test label right after a `run` subcommand so every session is found by teardown. */
+export function labelled(args: string[], runId: string): string[] {
+  const at = args.indexOf('run');
+  if (at === -1) return args;
+  return [...args.slice(0, at + 1), '--label', `${TEST_LABEL}=${runId}`, ...args.slice(at + 1)];
+}
+
+export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromise<{ reject: false; encoding: 'buffer' }> {
+  return execa('node', [ACA_BIN, ...args], {
+    reject: false,
+    encoding: 'buffer',
+    stripFinalNewline: false,
+    cwd: options.cwd ?? process.cwd(),
+    env: { NO_COLOR: '1', ...options.env },
+    ...(options.input !== undefined ? { input: options.input } : options.inputFile ? { inputFile: options.inputFile } : { stdin: 'ignore' }),
+    timeout: options.timeout ?? 60_000,
+  } as never) as never;
+}
+
+export async function aca(args: string[], options: AcaOptions = {}): Promise<AcaResult> {
+  const result = await spawnAca(args, options);
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: Buffer.from(result.stdout as Uint8Array).toString('utf8'),
+    stderr: Buffer.from(result.stderr as Uint8Array).toString('utf8'),
+  };
+}
+
+/** Run aca and return stdout as raw bytes (for binary round trips). */
+export async function acaBytes(args: string[], options: AcaOptions = {}): Promise<{ exitCode: number; stdout: Buffer; stderr: string }> {
+  const result = await spawnAca(args, options);
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout: Buffer.from(result.stdout as Uint8Array),
+    stderr: Buffer.from(result.stderr as Uint8Array).toString('utf8'),
+  };
+}

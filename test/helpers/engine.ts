@@ -1,0 +1,35 @@
+/** Test-side access to the real engine: inspect what aca created, and clean up by label. */
+import type { Engine } from '../../src/engine/client.js';
+
+export const TEST_IMAGE = 'aca-test/busybox:latest';
+/** Every session a test creates carries this label; teardown removes by it. */
+export const TEST_LABEL = 'acatest';
+
+let engine: Promise<Engine> | undefined;
+
+export async function testEngine(): Promise<Engine> {
+  engine ??= (async () => {
+    const { connect } = await import('../../dist/src/engine/connect.js');
+    const { parseEngineChoice } = await import('../../dist/src/engine/endpoint.js');
+    return (await connect({ engine: parseEngineChoice(process.env.ACA_ENGINE), env: process.env })) as unknown as Engine;
+  })();
+  return engine;
+}
+
+/** Remove every container a test labelled (only those: never anything else). */
+export async function removeLabelled(value?: string): Promise<void> {
+  const e = await testEngine();
+  const filter = value ? `${TEST_LABEL}=${value}` : TEST_LABEL;
+  for (const c of await e.listContainers([filter], true)) await e.removeContainer(c.Id, { force: true });
+}
+
+export async function inspectSession(name: string) {
+  const e = await testEngine();
+  return e.inspectContainer(`aca-${name}`);
+}
+
+export async function sessionExists(name: string): Promise<boolean> {
+  const e = await testEngine();
+  const found = await e.listContainers([`aca.session=${name}`], true);
+  return found.length > 0;
+}

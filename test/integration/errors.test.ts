@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { aca } from '../helpers/aca.js';
+import { TEST_IMAGE } from '../helpers/engine.js';
+import { engineSuite, hasEngine } from './setup.js';
+
+/** One line on stderr, no stack trace. */
+function oneLine(stderr: string) {
+  expect(stderr).not.toMatch(/\n\s+at /);
+  return stderr.trim();
+}
+
+describe('errors without an engine', () => {
+  it('names every place tried when nothing answers, exit 125 in run and 1 elsewhere', async () => {
+    const run = await aca(['--host', 'unix:///nonexistent/aca.sock', 'run', '--image', 'x', 'true']);
+    expect(run.exitCode).toBe(125);
+    expect(oneLine(run.stderr)).toMatch(/no container engine answered; tried unix:\/\/\/nonexistent\/aca\.sock \(--host\): socket not found/);
+    const ps = await aca(['ps'], { env: { DOCKER_HOST: 'tcp://127.0.0.1:1' } });
+    expect(ps.exitCode).toBe(1);
+    expect(ps.stderr).toMatch(/tcp:\/\/127\.0\.0\.1:1 \(DOCKER_HOST\): connection refused/);
+  });
+
+  it('treats unknown flags, commands and engine names as usage errors (exit 2)', async () => {
+    for (const args of [['ps', '--bogus'], ['bogus'], ['--engine', 'lxc', 'ps'], ['run', '--cpus', 'many', 'true']]) {
+      const result = await aca(args);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(oneLine(result.stderr)).toMatch(/^aca: /);
+    }
+  });
+
+  it('prints a stack trace only with --debug', async () => {
+    const plain = await aca(['--host', 'unix:///nonexistent.sock', 'ps']);
+    expect(plain.stderr).not.toMatch(/\n\s+at /);
+    const debug = await aca(['--debug', '--host', 'unix:///nonexistent.sock', 'ps']);
+    expect(debug.stderr).toMatch(/\n\s+at /);
+  });
+
+  it('prints its version and help on stdout', async () => {
+    const version = await aca(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+    const help = await aca(['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const command of ['run', 'exec', 'build', 'ps', 'stop', 'start', 'rm', 'logs', 'config']) expect(help.stdout).toContain(command);
+  });
+});
+
+describe('configuration', () => {
+  it('names the file and the key of an invalid setting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-cfg-'));
+    writeFileSync(join(dir, '.acarc.json'), JSON.stringify({ memory: 'lots' }));
+    const result = await aca(['config'], { cwd: dir });
+    expect(result.exitCode).toBe(1);
+    expect(oneLine(result.stderr)).toBe(`aca: ${join(dir, '.acarc.json')}: key "memory": invalid size "lots" (use e.g. 512m, 2g)`);
+    writeFileSync(join(dir, '.acarc.json'), JSON.stringify({ memroy: '1g' }));
+    const unknown = await aca(['config'], { cwd: dir });
+    expect(unknown.stderr.split('\n')[0]).toBe(`aca: ${join(dir, '.acarc.json')}: unknown key "memroy"`);
+    writeFileSync(join(dir, '.acarc.json'), '{ not json');
+    const broken = await aca(['config'], { cwd: dir });
+    expect(broken.exitCode).toBe(1);
+    expect(broken.stderr).toContain('.acarc.json');
+  });
+
+  it('resolves files from the workspace upward over the user file, and says where each value came from', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'aca-home-'));
+    mkdirSync(join(home, '.config', 'aca'), { recursive: true });
+    writeFileSync(join(home, '.config', 'aca', 'config.yaml'), 'memory: 1g\npids: 99\n');
+    const project = mkdtempSync(join(tmpdir(), 'aca-proj-'));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', aca: { memory: '2g', image: 'my/image:1' } }));
+    mkdirSync(join(project, 'deep', 'er'), { recursive: true });
+    const result = await aca(['config', '--json'], { cwd: join(project, 'deep', 'er'), env: { HOME: home, XDG_CONFIG_HOME: '' } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout) as { entries: Array<{ key: string; value: unknown; source: string }> };
+    const entry = (key: string) => report.entries.find((e) => e.key === key);
+    expect(entry('memory')).toEqual({ key: 'memory', value: '2g', source: join(project, 'package.json') });
+    expect(entry('image')).toEqual({ key: 'image', value: 'my/image:1', source: join(project, 'package.json') });
+    expect(entry('pids')).toEqual({ key: 'pids', value: 99, source: join(home, '.config', 'aca', 'config.yaml') });
+    expect(entry('network')).toEqual({ key: 'network', value: 'bridge', source: 'default' });
+  });
+});
+
+describe.skipIf(!hasEngine)('configuration applied to a session', () => {
+  const { aca: acaIn, workspace } = engineSuite();
+  it('uses the file\'s settings, and flags override them', async () => {
+    writeFileSync(join(workspace, '.acarc.yaml'), `image: ${TEST_IMAGE}\nenv:\n  GREETING: from-config\n  OTHER: kept\n`);
+    const fromFile = await acaIn(['run', '--', 'sh', '-c', 'echo $GREETING $OTHER']);
+    expect(fromFile.stdout).toBe('from-config kept\n');
+    const overridden = await acaIn(['run', '-e', 'GREETING=from-flag', '--', 'sh', '-c', 'echo $GREETING $OTHER']);
+    expect(overridden.stdout).toBe('from-flag kept\n');
+  });
+
+  it('fails a run with 125 on an invalid file', async () => {
+    writeFileSync(join(workspace, '.acarc.yaml'), 'cpus: fast\n');
+    const result = await acaIn(['run', '--image', TEST_IMAGE, 'true']);
+    expect(result.exitCode).toBe(125);
+    expect(result.stderr).toContain('key "cpus"');
+  });
+});

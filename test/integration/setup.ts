@@ -1,0 +1,25 @@
+/** Shared per-file set-up for engine tests: skip (loudly) without an engine, clean up by label. */
+import { afterAll, inject } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { aca, labelled, testRunId, type AcaOptions } from '../helpers/aca.js';
+import { removeLabelled } from '../helpers/engine.js';
+
+export const hasEngine = inject('engineKind') !== 'none';
+export const engineKind = inject('engineKind');
+
+export function engineSuite() {
+  const runId = testRunId();
+  const workspace = mkdtempSync(join(tmpdir(), 'aca-ws-'));
+  afterAll(async () => {
+    if (hasEngine) await removeLabelled(runId);
+    rmSync(workspace, { recursive: true, force: true });
+  });
+  return {
+    runId,
+    workspace,
+    /** aca with this file's label on every session it creates, run in the workspace. */
+    aca: (args: string[], options: AcaOptions = {}) => aca(labelled(args, runId), { cwd: workspace, ...options }),
+  };
+}
