@@ -19,13 +19,16 @@
 #   DEBIAN_MIRROR   http://deb.debian.org/debian
 #   HOST_CA_BUNDLE  /etc/ssl/certs/ca-certificates.crt
 #   BUSYBOX_BIN     /bin/busybox (must be statically linked: busybox-static)
+#   ACA_TEST_PREFIX image repository prefix (aca-test), e.g. to build a
+#                   throw-away copy under another name
 #
 # Idempotent and quiet: prints one line per image to stderr ("built X",
 # "cached X"); on failure prints the failing step's log and exits non-zero.
 # An image is reused only if it carries the label aca-test.recipe with the
 # value this script would give it, so changing the recipe below (or the host
 # CA bundle) rebuilds automatically.
-set -euo pipefail
+set -Eeuo pipefail
+shopt -s inherit_errexit
 
 ENGINE_CLI="${ENGINE_CLI:-docker}"
 ACA_CI_CACHE="${ACA_CI_CACHE:-/var/cache/aca-ci}"
@@ -34,8 +37,9 @@ DEBIAN_SUITE=bookworm
 HOST_CA_BUNDLE="${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}"
 BUSYBOX_BIN="${BUSYBOX_BIN:-/bin/busybox}"
 
-BUSYBOX_IMAGE=aca-test/busybox:latest
-DEBIAN_IMAGE=aca-test/debian:bookworm
+ACA_TEST_PREFIX="${ACA_TEST_PREFIX:-aca-test}"
+BUSYBOX_IMAGE="$ACA_TEST_PREFIX/busybox:latest"
+DEBIAN_IMAGE="$ACA_TEST_PREFIX/debian:bookworm"
 # Bump when the corresponding recipe changes.
 BUSYBOX_RECIPE=busybox-1
 DEBIAN_RECIPE=debian-1
@@ -43,6 +47,7 @@ DEBIAN_RECIPE=debian-1
 PROG="${0##*/}"
 FORCE=0
 WORKDIR=""
+REPORTED=0 # set once a failure has been explained, to keep the ERR trap quiet
 
 die() {
   echo "$PROG: error: $*" >&2
@@ -50,7 +55,7 @@ die() {
 }
 
 usage() {
-  sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
+  sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"
 }
 
 cleanup() {
@@ -59,7 +64,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'echo "$PROG: error: command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
+trap '[ "$REPORTED" -eq 1 ] || echo "$PROG: error: command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
 
 # run_logged NAME CMD...: run quietly; on failure show the tail of the output.
 run_logged() {
@@ -67,6 +72,7 @@ run_logged() {
   shift
   local log="$WORKDIR/$name.log"
   if ! "$@" >"$log" 2>&1; then
+    REPORTED=1
     echo "$PROG: error: $name failed: $*" >&2
     echo "---- last 40 lines of $name output ----" >&2
     tail -n 40 "$log" >&2
@@ -148,25 +154,26 @@ EOF
 # aca-test/debian:bookworm
 # --------------------------------------------------------------------------
 
-# Produce (or reuse) the pristine debootstrap tarball; prints its path.
+# Produce (or reuse) the pristine debootstrap tarball; sets DEBIAN_TARBALL.
+DEBIAN_TARBALL=""
 debian_tarball() {
   local arch
   arch="$(dpkg --print-architecture 2>/dev/null || uname -m)"
-  local tarball="$ACA_CI_CACHE/debian-$DEBIAN_SUITE-minbase-$arch.tar"
-  if [ -s "$tarball" ]; then
-    echo "$tarball"
+  DEBIAN_TARBALL="$ACA_CI_CACHE/debian-$DEBIAN_SUITE-minbase-$arch.tar"
+  if [ -s "$DEBIAN_TARBALL" ]; then
     return 0
   fi
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found (apt-get install debootstrap)"
-  [ "$(id -u)" -eq 0 ] || die "debootstrap needs root to build $tarball"
+  [ "$(id -u)" -eq 0 ] || die "debootstrap needs root to build $DEBIAN_TARBALL"
   mkdir -p "$ACA_CI_CACHE" || die "cannot create cache dir $ACA_CI_CACHE (set ACA_CI_CACHE)"
   local root="$WORKDIR/debootstrap-root"
   run_logged debootstrap debootstrap --variant=minbase "$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR"
+  [ -x "$root/usr/bin/apt-get" ] && [ -e "$root/bin/sh" ] ||
+    die "debootstrap produced no usable root in $root"
   # Atomic publish so an interrupted run never leaves a truncated cache entry.
-  run_logged debootstrap-tar tar --numeric-owner -C "$root" -cf "$tarball.tmp.$$" .
-  mv -f "$tarball.tmp.$$" "$tarball"
+  run_logged debootstrap-tar tar --numeric-owner -C "$root" -cf "$DEBIAN_TARBALL.tmp.$$" .
+  mv -f "$DEBIAN_TARBALL.tmp.$$" "$DEBIAN_TARBALL"
   rm -rf "$root"
-  echo "$tarball"
 }
 
 build_debian() {
@@ -179,11 +186,14 @@ build_debian() {
     return 0
   fi
 
-  local tarball
-  tarball="$(debian_tarball)"
+  debian_tarball
   local root="$WORKDIR/debian-root"
   mkdir -p "$root"
-  run_logged debian-untar tar --numeric-owner -C "$root" -xf "$tarball"
+  if ! run_logged debian-untar tar --numeric-owner -C "$root" -xf "$DEBIAN_TARBALL" ||
+    [ ! -x "$root/usr/bin/apt-get" ]; then
+    rm -f "$DEBIAN_TARBALL"
+    die "cached $DEBIAN_TARBALL was unusable and has been removed; run again"
+  fi
 
   # Host CA bundle so HTTPS (npm, curl) works inside under TLS inspection.
   # Note: installing the ca-certificates package later regenerates this file.

@@ -3,7 +3,15 @@
  * diagnostics go to stderr. Colour only on a terminal and never with NO_COLOR;
  * spinners only when stderr is a terminal.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import { createRequire } from 'node:module';
+import type { ChalkInstance } from 'chalk';
+
+// chalk is loaded on first use (require(esm), Node >= 20.19): run and exec rarely colour anything.
+const require = createRequire(import.meta.url);
+const makeChalk = (enabled: boolean): ChalkInstance => {
+  const { Chalk } = require('chalk') as typeof import('chalk');
+  return new Chalk({ level: enabled ? 1 : 0 });
+};
 
 export interface OutputOptions {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -32,19 +40,29 @@ export class Output {
   readonly stderr: OutputOptions['stderr'];
   readonly quiet: boolean;
   readonly debugEnabled: boolean;
-  /** Colours for stdout (tables) and stderr (diagnostics), each decided by its own stream. */
-  readonly color: ChalkInstance;
-  readonly errColor: ChalkInstance;
   private readonly interactiveStderr: boolean;
+  private readonly colorOut: boolean;
+  private readonly colorErr: boolean;
+  private chalkOut: ChalkInstance | undefined;
+  private chalkErr: ChalkInstance | undefined;
 
   constructor(options: OutputOptions) {
     this.stdout = options.stdout;
     this.stderr = options.stderr;
     this.quiet = options.quiet ?? false;
     this.debugEnabled = options.debug ?? false;
-    this.color = new Chalk({ level: colorEnabled(options.stdout, options.env, options.noColor) ? 1 : 0 });
-    this.errColor = new Chalk({ level: colorEnabled(options.stderr, options.env, options.noColor) ? 1 : 0 });
+    this.colorOut = colorEnabled(options.stdout, options.env, options.noColor);
+    this.colorErr = colorEnabled(options.stderr, options.env, options.noColor);
     this.interactiveStderr = Boolean(options.stderr.isTTY) && !(options.env.CI === 'true') && options.env.TERM !== 'dumb';
+  }
+
+  /** Colours for stdout (tables) and stderr (diagnostics), each decided by its own stream. */
+  get color(): ChalkInstance {
+    return (this.chalkOut ??= makeChalk(this.colorOut));
+  }
+
+  get errColor(): ChalkInstance {
+    return (this.chalkErr ??= makeChalk(this.colorErr));
   }
 
   /** A line of data on stdout. */

@@ -10,11 +10,11 @@
  * current API version: aca never pins a version the engine may reject.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { EngineError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -34,6 +34,10 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+// TLS and child processes are loaded only for the engines that need them: start-up is a budget.
+const require = createRequire(import.meta.url);
+const lazyHttps = (): typeof https => require('node:https') as typeof https;
+
 /** The engine answered with an HTTP error; `message` is the engine's own text. */
 export class EngineApiError extends EngineError {}
 
@@ -42,7 +46,7 @@ export class EngineHttp {
 
   constructor(readonly endpoint: Endpoint, tls?: TlsFiles) {
     if (endpoint.protocol === 'https') {
-      this.agent = new https.Agent({
+      this.agent = new (lazyHttps().Agent)({
         keepAlive: true,
         ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
         ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
@@ -100,7 +104,7 @@ export class EngineHttp {
 
   private send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const mod = this.endpoint.protocol === 'https' ? https : http;
+      const mod = this.endpoint.protocol === 'https' ? lazyHttps() : http;
       const req = mod.request(this.baseOptions(method, path, options), resolve);
       req.on('error', (error: NodeJS.ErrnoException) => {
         reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
@@ -146,7 +150,7 @@ export class EngineHttp {
    */
   hijack(path: string, options: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer }> {
     return new Promise((resolve, reject) => {
-      const mod = this.endpoint.protocol === 'https' ? https : http;
+      const mod = this.endpoint.protocol === 'https' ? lazyHttps() : http;
       const base = this.baseOptions('POST', path, options);
       // A hijacked socket cannot go back to a keep-alive pool.
       const req = mod.request({ ...base, agent: this.endpoint.protocol === 'ssh' ? false : new mod.Agent(), headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
@@ -209,6 +213,7 @@ function responseAsDuplex(res: http.IncomingMessage, req: http.ClientRequest): D
 function sshDialStdio(endpoint: Endpoint): Duplex {
   const target = endpoint.user ? `${endpoint.user}@${endpoint.hostname}` : endpoint.hostname!;
   const args = ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), '--', target, 'docker', 'system', 'dial-stdio'];
+  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });

@@ -54,7 +54,9 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   let stopInput: (() => void) | undefined;
   try {
     const { socket, head } = await engine.startExec(execId, request.tty);
+    // Without -i, close our side at once: the engine has no input to wait for.
     if (request.interactive) stopInput = forwardInput(ctx.stdin, socket);
+    else socket.end();
     const { held } = await pumpOutput(
       socket,
       head,

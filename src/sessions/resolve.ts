@@ -4,9 +4,10 @@
  * candidates, so a foreign container is never matched, whatever its name.
  */
 import type { Engine } from '../engine/client.js';
-import type { ContainerSummary } from '../engine/types.js';
+import type { ContainerInspect, ContainerSummary } from '../engine/types.js';
+import { EngineApiError } from '../engine/http.js';
 import { SessionNotFoundError } from '../errors.js';
-import { LABEL, MANAGED_FILTER } from './labels.js';
+import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
 
 export interface SessionRef {
   name: string;
@@ -34,7 +35,33 @@ export async function listSessions(engine: Engine, all = true): Promise<Containe
   return engine.listContainers([MANAGED_FILTER], all);
 }
 
+/**
+ * Resolve a session. The common case, a name, costs one inspect of
+ * aca-<name>; only an id prefix (or a miss) lists every aca container.
+ */
 export async function resolveSession(engine: Engine, query: string): Promise<SessionRef> {
+  if (/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(query)) {
+    try {
+      const info = await engine.inspectContainer(containerName(query));
+      if (info.Config.Labels?.[LABEL.managed] === 'true' && info.Config.Labels[LABEL.session] === query) {
+        return { name: query, id: info.Id, summary: summaryOf(info) };
+      }
+    } catch (error) {
+      if (!(error instanceof EngineApiError && error.statusCode === 404)) throw error;
+    }
+  }
   const summary = matchSession(await listSessions(engine), query);
   return { name: sessionName(summary), id: summary.Id, summary };
+}
+
+function summaryOf(info: ContainerInspect): ContainerSummary {
+  return {
+    Id: info.Id,
+    Names: [info.Name],
+    Image: info.Config.Image,
+    State: info.State.Status,
+    Status: info.State.Status,
+    Created: Math.floor(Date.parse(info.Created) / 1000),
+    Labels: info.Config.Labels,
+  };
 }
