@@ -8,7 +8,7 @@
 #                             bundle installed, made to look like
 #                             debian:bookworm-slim (apt sources, dpkg excludes)
 #
-# Usage: .ci/test-images.sh [--force]
+# Usage: .ci/test-images.sh [--force] [--only busybox|debian]
 #   --force   rebuild even if the images already exist (the debootstrap tarball
 #             cache is kept; delete $ACA_CI_CACHE to refetch Debian)
 #
@@ -91,9 +91,17 @@ up_to_date() {
   [ "$FORCE" -eq 0 ] && [ "$(image_recipe "$1")" = "$2" ]
 }
 
-for arg in "$@"; do
+ONLY=""
+while [ $# -gt 0 ]; do
+  arg="$1"
+  shift
   case "$arg" in
     -f | --force) FORCE=1 ;;
+    --only)
+      ONLY="${1:-}"
+      shift || true
+      case "$ONLY" in busybox | debian) ;; *) die "--only takes busybox or debian" ;; esac
+      ;;
     -h | --help)
       usage
       exit 0
@@ -168,8 +176,9 @@ debian_tarball() {
   mkdir -p "$ACA_CI_CACHE" || die "cannot create cache dir $ACA_CI_CACHE (set ACA_CI_CACHE)"
   local root="$WORKDIR/debootstrap-root"
   run_logged debootstrap debootstrap --variant=minbase "$DEBIAN_SUITE" "$root" "$DEBIAN_MIRROR"
-  [ -x "$root/usr/bin/apt-get" ] && [ -e "$root/bin/sh" ] ||
+  if [ ! -x "$root/usr/bin/apt-get" ] || [ ! -e "$root/bin/sh" ]; then
     die "debootstrap produced no usable root in $root"
+  fi
   # Atomic publish so an interrupted run never leaves a truncated cache entry.
   run_logged debootstrap-tar tar --numeric-owner -C "$root" -cf "$DEBIAN_TARBALL.tmp.$$" .
   mv -f "$DEBIAN_TARBALL.tmp.$$" "$DEBIAN_TARBALL"
@@ -249,12 +258,13 @@ EOF
   # Host-specific files the engine provides at run time; caches and logs.
   rm -f "$root/etc/hostname" "$root/etc/resolv.conf" "$root/etc/hosts"
   : >"$root/etc/resolv.conf"
-  rm -rf "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin \
-    "$root/var/cache/apt/archives/"*.deb "$root/var/log/"*.log \
-    "$root/var/log/apt/"* "$root/dev/"* "$root/proc/"* "$root/sys/"* \
-    "$root/run/"* "$root/tmp/"* "$root/var/tmp/"*
+  rm -rf "${root:?}/var/lib/apt/lists/"* "${root:?}/var/cache/apt/"*.bin \
+    "${root:?}/var/cache/apt/archives/"*.deb "${root:?}/var/log/"*.log \
+    "${root:?}/var/log/apt/"* "${root:?}/dev/"* "${root:?}/proc/"* \
+    "${root:?}/sys/"* "${root:?}/run/"* "${root:?}/tmp/"* "${root:?}/var/tmp/"*
   chmod 1777 "$root/tmp" "$root/var/tmp"
 
+  # shellcheck disable=SC2016 # expanded by the inner sh, from its arguments
   run_logged debian-import sh -c '
     tar --numeric-owner -C "$1" -c . | "$2" import \
       --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
@@ -265,5 +275,5 @@ EOF
   echo "built $DEBIAN_IMAGE" >&2
 }
 
-build_busybox
-build_debian
+[ "$ONLY" = debian ] || build_busybox
+[ "$ONLY" = busybox ] || build_debian

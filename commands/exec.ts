@@ -8,6 +8,7 @@ interface Flags {
   env: string[];
   workdir?: string;
   user?: string;
+  detachKeys?: string;
 }
 
 export function register(program: Command, host: CommandHost): void {
@@ -22,14 +23,17 @@ export function register(program: Command, host: CommandHost): void {
     .option('-e, --env <K=V|K>', 'set a variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside')
     .option('-u, --user <user>', 'run as this user')
+    .option('--detach-keys <keys>', 'keys that detach a terminal session (default ctrl-p,ctrl-q)')
     .passThroughOptions()
     .action(
       host.action<Flags>(async (ctx, flags, args) => {
         const [{ execInSession }, { parseEnvEntry }] = await Promise.all([import('../src/sessions/exec.js'), import('../src/parse.js')]);
+        const { parseDetachKeys, DEFAULT_DETACH_KEYS } = await import('../src/terminal.js');
         const [session, ...rest] = args;
         // Options stop at SESSION, so a "--" after it reaches us: it only separates.
         const command = rest[0] === '--' ? rest.slice(1) : rest;
         const env = flags.env.map((e) => parseEnvEntry(e, ctx.env)).filter((e): e is [string, string] => e !== undefined);
+        if (flags.tty && !flags.env.some((e) => e.startsWith('TERM='))) env.unshift(['TERM', ctx.env.TERM || 'xterm-256color']);
         return execInSession(ctx, {
           session: session!,
           command,
@@ -38,6 +42,7 @@ export function register(program: Command, host: CommandHost): void {
           user: flags.user,
           interactive: Boolean(flags.interactive),
           tty: Boolean(flags.tty),
+          detachKeys: parseDetachKeys(flags.detachKeys ?? DEFAULT_DETACH_KEYS),
         });
       }),
     );

@@ -8,7 +8,9 @@ import { register as ps } from './ps.js';
 import { registerStop, registerStart, registerRm } from './lifecycle.js';
 import { register as logs } from './logs.js';
 import { register as config } from './config.js';
+import { register as shell } from './shell.js';
+import { register as attach } from './attach.js';
 
 export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
-  run, exec, build, ps, registerStop, registerStart, registerRm, logs, config,
+  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, config,
 ];

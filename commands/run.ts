@@ -19,6 +19,7 @@ export function register(program: Command, host: CommandHost): void {
     .option('--keep', 'keep the session after the command exits')
     .option('--timeout <duration>', 'stop the command after this long (exit 124), e.g. 30s, 10m')
     .option('--json', 'with --detach: print {"name","id"}')
+    .option('--detach-keys <keys>', 'keys that detach a terminal session (default ctrl-p,ctrl-q)')
     .passThroughOptions();
   addSessionOptions(run).action(
     host.action<Flags>(async (ctx, flags, args) => {
@@ -27,7 +28,14 @@ export function register(program: Command, host: CommandHost): void {
         import('../src/sessions/run.js'),
       ]);
       const resolved = await resolveRun(ctx, flags, args);
-      const result = await runSession(ctx, { spec: resolved.spec, keep: Boolean(flags.keep), timeoutMs: resolved.timeoutMs, noBuild: resolved.noBuild, base: resolved.base });
+      const result = await runSession(ctx, {
+        spec: resolved.spec,
+        keep: Boolean(flags.keep),
+        timeoutMs: resolved.timeoutMs,
+        noBuild: resolved.noBuild,
+        base: resolved.base,
+        detachKeys: resolved.detachKeys,
+      });
       if (typeof result === 'number') return result;
       if (flags.json) ctx.out.data(JSON.stringify({ name: result.name, id: result.id }));
       else ctx.out.data(result.name);

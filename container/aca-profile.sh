@@ -1,4 +1,5 @@
-# /etc/profile.d/aca.sh: installed by aca's base images.
+# shellcheck shell=sh
+# aca: installed as /etc/profile.d/aca.sh by aca's base images.
 # Login shells (bash -l) reset PATH in /etc/profile; put the image toolchains
 # (/opt/aca/bin) and per-user installs ($HOME/.local/bin) back in front.
 case ":$PATH:" in

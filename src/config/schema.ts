@@ -3,6 +3,7 @@
  * Pure validation: each error names the file and the key.
  */
 import { ConfigError, UsageError } from '../errors.js';
+import { parseDetachKeys } from '../terminal.js';
 import { parseBytes, parseCpus, parseDuration, parseEngineUrlSafe, parseLabel, parsePort, parsePositiveInt, parseVolume } from './validators.js';
 
 export interface AcaConfig {
@@ -22,6 +23,7 @@ export interface AcaConfig {
   caCerts?: string;
   engine?: 'auto' | 'docker' | 'podman';
   host?: string;
+  detachKeys?: string;
 }
 
 export type ConfigKey = keyof AcaConfig;
@@ -100,6 +102,7 @@ const CHECKS: Record<ConfigKey, Check> = {
     return value;
   },
   host: via(parseEngineUrlSafe),
+  detachKeys: via((v) => parseDetachKeys(v, 'detachKeys')),
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as ConfigKey[];

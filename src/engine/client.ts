@@ -25,6 +25,7 @@ export interface ExecOptions {
   user?: string;
   tty: boolean;
   stdin: boolean;
+  detachKeys?: string;
 }
 
 export class Engine {
@@ -91,10 +92,16 @@ export class Engine {
     return result.StatusCode;
   }
 
-  attachContainer(id: string, stdin: boolean): Promise<{ socket: Duplex; head: Buffer }> {
+  /** `detachKeys` in the engine's form ("ctrl-p,ctrl-q"): the engine cuts the stream on them. */
+  attachContainer(id: string, stdin: boolean, detachKeys?: string): Promise<{ socket: Duplex; head: Buffer }> {
     return this.http.hijack(`/containers/${id}/attach`, {
-      query: { stream: true, stdin, stdout: true, stderr: true },
+      query: { stream: true, stdin, stdout: true, stderr: true, ...(detachKeys ? { detachKeys } : {}) },
     });
+  }
+
+  /** Set the size of a session's TTY. */
+  resizeContainer(id: string, columns: number, rows: number): Promise<void> {
+    return this.http.json('POST', `/containers/${id}/resize`, { query: { h: rows, w: columns } });
   }
 
   logs(id: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<IncomingMessage> {
@@ -113,6 +120,7 @@ export class Engine {
         ...(options.workdir ? { WorkingDir: options.workdir } : {}),
         ...(options.user ? { User: options.user } : {}),
         Tty: options.tty,
+        ...(options.detachKeys ? { DetachKeys: options.detachKeys } : {}),
         AttachStdin: options.stdin,
         AttachStdout: true,
         AttachStderr: true,
@@ -123,6 +131,10 @@ export class Engine {
 
   startExec(execId: string, tty: boolean): Promise<{ socket: Duplex; head: Buffer }> {
     return this.http.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: tty } });
+  }
+
+  resizeExec(execId: string, columns: number, rows: number): Promise<void> {
+    return this.http.json('POST', `/exec/${execId}/resize`, { query: { h: rows, w: columns } });
   }
 
   inspectExec(execId: string): Promise<ExecInspect> {

@@ -116,5 +116,7 @@ export interface ContainerCreateBody {
     AutoRemove: boolean;
     RestartPolicy: { Name: string; MaximumRetryCount?: number };
     Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
+    /** [rows, columns]: engines from API 1.42 size the TTY before the command starts. */
+    ConsoleSize?: [number, number];
   };
 }

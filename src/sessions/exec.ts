@@ -5,6 +5,7 @@
 import type { Context } from '../context.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
+import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { resolveSession } from './resolve.js';
 
@@ -16,6 +17,7 @@ export interface ExecRequest {
   user?: string | undefined;
   interactive: boolean;
   tty: boolean;
+  detachKeys?: Buffer | undefined;
 }
 
 /** The engine's own "cannot start" text, which Docker writes into the output stream. */
@@ -36,6 +38,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
     user: request.user,
     tty: request.tty,
     stdin: request.interactive,
+    ...(request.detachKeys?.length ? { detachKeys: formatDetachKeys(request.detachKeys) } : {}),
   });
 
   let signalled: ForwardedSignal | undefined;
@@ -54,6 +57,24 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   let stopInput: (() => void) | undefined;
   try {
     const { socket, head } = await engine.startExec(execId, request.tty);
+    if (request.tty) {
+      const how = await runTerminal({
+        stdin: ctx.stdin,
+        stdout: ctx.out.stdout as never,
+        socket,
+        head,
+        resize: (columns, rows) => engine.resizeExec(execId, columns, rows),
+        detachKeys: request.detachKeys ?? Buffer.alloc(0),
+        input: request.interactive,
+      });
+      if (how === 'detached') {
+        ctx.out.info(`\naca: detached from ${session.name}; the command keeps running in it`);
+        return 0;
+      }
+      if (signalled) return signalExitCode(signalled);
+      const { ExitCode } = await engine.inspectExec(execId);
+      return ExitCode ?? 0;
+    }
     // Without -i, close our side at once: the engine has no input to wait for.
     if (request.interactive) stopInput = forwardInput(ctx.stdin, socket);
     else socket.end();

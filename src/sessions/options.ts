@@ -14,6 +14,7 @@ import {
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../terminal.js';
 import { VERSION } from '../version.js';
 import { generateSessionName } from './names.js';
 import { bootId } from './run.js';
@@ -43,6 +44,7 @@ export interface RunFlags {
   build?: boolean;
   base?: string;
   caCerts?: string;
+  detachKeys?: string;
 }
 
 export interface ResolvedRun {
@@ -50,6 +52,7 @@ export interface ResolvedRun {
   timeoutMs: number | undefined;
   noBuild: boolean;
   base: string | undefined;
+  detachKeys: Buffer;
   config: LoadedConfig;
 }
 
@@ -76,6 +79,10 @@ function checkVolume(volume: VolumeSpec, cwd: string, flag: string): VolumeSpec 
   return { ...volume, source };
 }
 
+function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number }): [number, number] | undefined {
+  return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
+}
+
 export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
   const workspace = workspaceDir(ctx, flags.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
@@ -96,6 +103,8 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     }
     env.push(...parseEnvFile(text, ctx.env, envFile));
   }
+  // The local terminal's type, so programs inside draw for it; -e TERM=... still wins.
+  if (flags.tty) env.push(['TERM', ctx.env.TERM || 'xterm-256color']);
   for (const entry of flags.env ?? []) {
     const parsed = parseEnvEntry(entry, ctx.env);
     if (parsed) env.push(parsed);
@@ -141,6 +150,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     tty: Boolean(flags.tty),
     detach,
     caCerts: resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env),
+    consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,
       workspace,
@@ -156,6 +166,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     timeoutMs: timeout ? parseDuration(timeout, '--timeout') : undefined,
     noBuild: flags.build === false,
     base: flags.base ?? file.base,
+    detachKeys: parseDetachKeys(flags.detachKeys ?? file.detachKeys ?? DEFAULT_DETACH_KEYS, flags.detachKeys ? '--detach-keys' : 'detachKeys'),
     config,
   };
 }

@@ -9,6 +9,7 @@ import { EngineApiError } from '../engine/http.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
+import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
 import { createBody, type SessionSpec } from './spec.js';
@@ -18,6 +19,8 @@ const SIGNAL_GRACE_MS = 10_000;
 
 export interface RunRequest {
   spec: SessionSpec;
+  /** The key sequence that detaches a terminal session (-t with -i). */
+  detachKeys?: Buffer | undefined;
   keep: boolean;
   timeoutMs?: number | undefined;
   noBuild: boolean;
@@ -92,6 +95,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let timer: NodeJS.Timeout | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
+  let detached = false;
 
   const untrap = trapSignals(
     (signal) => {
@@ -105,11 +109,26 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   );
 
   try {
-    const attached = await engine.attachContainer(id, spec.interactive);
-    const output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, !spec.tty);
-    if (signalled) return signalExitCode(signalled);
-    await start(engine, id);
-    if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
+    const attached = await engine.attachContainer(id, spec.interactive, request.detachKeys?.length ? formatDetachKeys(request.detachKeys) : undefined);
+    let output: Promise<unknown>;
+    if (spec.tty) {
+      if (signalled) return signalExitCode(signalled);
+      await start(engine, id);
+      output = runTerminal({
+        stdin: ctx.stdin,
+        stdout: ctx.out.stdout as never,
+        socket: attached.socket,
+        head: attached.head,
+        resize: (columns, rows) => engine.resizeContainer(id, columns, rows),
+        detachKeys: request.detachKeys ?? Buffer.alloc(0),
+        input: spec.interactive,
+      }).then((how) => { detached = how === 'detached'; });
+    } else {
+      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, true);
+      if (signalled) return signalExitCode(signalled);
+      await start(engine, id);
+      if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
+    }
     if (request.timeoutMs) {
       timer = setTimeout(() => {
         timedOut = true;
@@ -117,6 +136,10 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       }, request.timeoutMs);
     }
     await output;
+    if (detached) {
+      ctx.out.info(`\naca: detached from ${spec.name}; it keeps running. Come back with: aca attach ${spec.name}`);
+      return 0;
+    }
     const statusCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
     if (timedOut) {
@@ -137,7 +160,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     if (graceTimer) clearTimeout(graceTimer);
     stopInput?.();
     untrap();
-    if (!request.keep) await engine.removeContainer(id, { force: true }).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
+    if (detached) { /* the session stays, on purpose */ }
+    else if (!request.keep) await engine.removeContainer(id, { force: true }).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     else ctx.out.info(`aca: kept session ${spec.name}`);
   }
 }

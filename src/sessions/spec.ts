@@ -35,6 +35,8 @@ export interface SessionSpec {
   tty: boolean;
   detach: boolean;
   caCerts?: string | undefined;
+  /** The local terminal's size, for -t: [rows, columns]. */
+  consoleSize?: [number, number] | undefined;
   /** Labels aca sets (managed, session, owner, ...), computed by the caller. */
   ownership: Record<string, string>;
 }
@@ -95,6 +97,7 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
       ReadonlyRootfs: false,
       AutoRemove: false,
       RestartPolicy: { ...HARDENING.RestartPolicy },
+      ...(spec.tty && spec.consoleSize ? { ConsoleSize: spec.consoleSize } : {}),
     },
   };
 }

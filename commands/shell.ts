@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import type { CommandHost } from '../src/cli.js';
+import type { RunFlags } from '../src/sessions/options.js';
+import { addSessionOptions } from './options.js';
+
+interface Flags extends RunFlags {
+  keep?: boolean;
+}
+
+export function register(program: Command, host: CommandHost): void {
+  const shell = program
+    .command('shell')
+    .summary('open a login shell in a session (a new one unless SESSION is named)')
+    .description(
+      'Open a login shell (bash when the image has it, else sh). Without SESSION, start a fresh session on the workspace ' +
+        'and remove it when the shell exits (unless --keep or detached). Without a terminal, the shell reads commands from stdin.',
+    )
+    .argument('[session]', 'an existing session to open the shell in')
+    .option('--keep', 'keep a new session after the shell exits')
+    .option('--detach-keys <keys>', 'keys that detach (default ctrl-p,ctrl-q)');
+  addSessionOptions(shell).action(
+    host.action<Flags>(async (ctx, flags, [session]) => {
+      const { LOGIN_SHELL, shellMode } = await import('../src/sessions/shell.js');
+      const mode = shellMode(ctx.stdin, ctx.out.stdout);
+      if (session) {
+        const [{ execInSession }, { parseDetachKeys, DEFAULT_DETACH_KEYS }] = await Promise.all([
+          import('../src/sessions/exec.js'),
+          import('../src/terminal.js'),
+        ]);
+        return execInSession(ctx, {
+          session,
+          command: LOGIN_SHELL,
+          env: mode.tty ? [['TERM', ctx.env.TERM || 'xterm-256color']] : [],
+          interactive: mode.interactive,
+          tty: mode.tty,
+          detachKeys: parseDetachKeys(flags.detachKeys ?? DEFAULT_DETACH_KEYS),
+        });
+      }
+      const [{ resolveRun }, { runSession }] = await Promise.all([import('../src/sessions/options.js'), import('../src/sessions/run.js')]);
+      const resolved = await resolveRun(ctx, { ...flags, ...mode }, LOGIN_SHELL);
+      const result = await runSession(ctx, {
+        spec: resolved.spec,
+        keep: Boolean(flags.keep),
+        noBuild: resolved.noBuild,
+        base: resolved.base,
+        detachKeys: resolved.detachKeys,
+      });
+      return typeof result === 'number' ? result : 0;
+    }),
+  );
+}
