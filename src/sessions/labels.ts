@@ -14,6 +14,20 @@ export const LABEL = {
   mode: 'aca.mode',
   version: 'aca.version',
   image: 'aca.image',
+  /** What a volume holds: home, workspace, cache or checkpoint. */
+  volume: 'aca.volume',
+  cache: 'aca.cache',
+  /** A short-lived container aca uses internally (never a session). */
+  helper: 'aca.helper',
+  /** When a detached session expires (ISO time), from --ttl. */
+  expires: 'aca.expires',
+  checkpoint: 'aca.checkpoint',
+  checkpointOf: 'aca.checkpoint.session',
+  workspaceMode: 'aca.workspace.mode',
+  /** What `aca monitor --supervise` does when the session turns unhealthy: restart or stop. */
+  onUnhealthy: 'aca.on-unhealthy',
+  /** "true": every sample of the session is appended to its history (aca monitor --history). */
+  record: 'aca.record',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -1,0 +1,142 @@
+/**
+ * Volumes, archives, commits, images and disk usage: the Engine API calls
+ * behind session storage, checkpoints and gc.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Engine } from './client.js';
+import { EngineApiError } from './http.js';
+
+export interface VolumeInfo {
+  Name: string;
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
+  CreatedAt?: string;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[] | null;
+  Created: number;
+  Size: number;
+  Labels: Record<string, string> | null;
+}
+
+export interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, unknown>;
+}
+
+export interface DiskUsage {
+  LayersSize?: number;
+  Images: Array<{ Id: string; Size: number; SharedSize: number; Labels: Record<string, string> | null }> | null;
+  Containers: Array<{ Id: string; SizeRw?: number; Labels: Record<string, string> | null }> | null;
+  Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } | null }> | null;
+}
+
+const labelFilter = (labels: string[], extra: Record<string, string[]> = {}) => JSON.stringify({ label: labels, ...extra });
+
+const ignoreMissing = (error: unknown) => {
+  if (error instanceof EngineApiError && error.statusCode === 404) return;
+  throw error;
+};
+
+export async function createVolume(engine: Engine, name: string, labels: Record<string, string>): Promise<void> {
+  await engine.http.json('POST', '/volumes/create', { body: { Name: name, Labels: labels } });
+}
+
+export async function inspectVolume(engine: Engine, name: string): Promise<VolumeInfo | undefined> {
+  try {
+    return await engine.http.json<VolumeInfo>('GET', `/volumes/${encodeURIComponent(name)}`);
+  } catch (error) {
+    ignoreMissing(error);
+    return undefined;
+  }
+}
+
+export async function listVolumes(engine: Engine, labels: string[]): Promise<VolumeInfo[]> {
+  const result = await engine.http.json<{ Volumes: VolumeInfo[] | null }>('GET', '/volumes', { query: { filters: labelFilter(labels) } });
+  return result.Volumes ?? [];
+}
+
+/** Remove a volume; false when it is still in use (409). Gone already counts as removed. */
+export async function removeVolume(engine: Engine, name: string): Promise<boolean> {
+  try {
+    await engine.http.json('DELETE', `/volumes/${encodeURIComponent(name)}`);
+    return true;
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 409) return false;
+    ignoreMissing(error);
+    return true;
+  }
+}
+
+/** Extract a tar stream into a container's filesystem at `path` (volumes included). */
+export async function putArchive(engine: Engine, containerId: string, path: string, tar: Readable): Promise<void> {
+  await engine.http.json('PUT', `/containers/${containerId}/archive`, {
+    query: { path, noOverwriteDirNonDir: true },
+    rawBody: tar,
+    headers: { 'Content-Type': 'application/x-tar' },
+  });
+}
+
+/** A tar stream of `path` in a container (running or not). */
+export function getArchive(engine: Engine, containerId: string, path: string): Promise<IncomingMessage> {
+  return engine.http.stream('GET', `/containers/${containerId}/archive`, { query: { path } });
+}
+
+/** Commit a container's filesystem as an image; returns the image id. */
+export async function commitContainer(
+  engine: Engine,
+  containerId: string,
+  options: { repo: string; tag: string; labels: Record<string, string> },
+): Promise<string> {
+  const result = await engine.http.json<{ Id: string }>('POST', '/commit', {
+    query: { container: containerId, repo: options.repo, tag: options.tag, pause: true },
+    body: { Labels: options.labels },
+  });
+  return result.Id;
+}
+
+export async function listImages(engine: Engine, labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
+  const extra: Record<string, string[]> = options.dangling === undefined ? {} : { dangling: [String(options.dangling)] };
+  return engine.http.json('GET', '/images/json', { query: { filters: labelFilter(labels, extra) } });
+}
+
+/** Remove an image; false when a container still uses it (409). */
+export async function removeImage(engine: Engine, ref: string): Promise<boolean> {
+  try {
+    await engine.http.json('DELETE', `/images/${encodeURIComponent(ref)}`, { query: { noprune: false } });
+    return true;
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 409) return false;
+    ignoreMissing(error);
+    return true;
+  }
+}
+
+export async function listNetworks(engine: Engine, labels: string[]): Promise<NetworkSummary[]> {
+  return engine.http.json('GET', '/networks', { query: { filters: labelFilter(labels) } });
+}
+
+export async function removeNetwork(engine: Engine, id: string): Promise<boolean> {
+  try {
+    await engine.http.json('DELETE', `/networks/${encodeURIComponent(id)}`);
+    return true;
+  } catch (error) {
+    if (error instanceof EngineApiError && (error.statusCode === 409 || error.statusCode === 403)) return false;
+    ignoreMissing(error);
+    return true;
+  }
+}
+
+export function diskUsage(engine: Engine): Promise<DiskUsage> {
+  return engine.http.json('GET', '/system/df');
+}
+
+export function engineInfo(engine: Engine): Promise<{ DockerRootDir?: string; Driver?: string; NCPU?: number; MemTotal?: number }> {
+  return engine.http.json('GET', '/info');
+}

@@ -1,0 +1,153 @@
+/**
+ * Session storage: the home volume, shared cache volumes, and the workspace
+ * copy for copy mode. Volumes are labelled so rm and gc find them by label.
+ */
+import { dirname, basename, posix } from 'node:path';
+import type { Engine } from '../engine/client.js';
+import { createVolume, inspectVolume, listVolumes, putArchive, removeVolume } from '../engine/storage.js';
+import { directoriesTar, packDirectory } from '../archive.js';
+import { UsageError } from '../errors.js';
+import { SESSION_HOME, numericIds } from '../security.js';
+import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
+
+export const homeVolumeName = (session: string) => `aca-${session}-home`;
+export const workspaceVolumeName = (session: string) => `aca-${session}-workspace`;
+export const cacheVolumeName = (cache: string) => `aca-cache-${cache}`;
+
+/** Where the usual tools keep their download caches. */
+export const KNOWN_CACHES: Record<string, string> = {
+  npm: `${SESSION_HOME}/.npm`,
+  yarn: `${SESSION_HOME}/.cache/yarn`,
+  pnpm: `${SESSION_HOME}/.local/share/pnpm/store`,
+  pip: `${SESSION_HOME}/.cache/pip`,
+  cargo: `${SESSION_HOME}/.cargo/registry`,
+  go: `${SESSION_HOME}/go/pkg/mod`,
+  maven: `${SESSION_HOME}/.m2/repository`,
+  gradle: `${SESSION_HOME}/.gradle/caches`,
+  apt: '/var/cache/apt/archives',
+};
+
+export interface CacheMount {
+  name: string;
+  target: string;
+}
+
+/** "--cache npm" or "--cache NAME:/abs/path". */
+export function parseCache(entry: string, flag = '--cache'): CacheMount {
+  const colon = entry.indexOf(':');
+  const name = colon === -1 ? entry : entry.slice(0, colon);
+  if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) throw new UsageError(`${flag}: invalid cache name "${name}" (lower-case letters, digits, _ . -)`);
+  if (colon === -1) {
+    const target = KNOWN_CACHES[name];
+    if (!target) {
+      throw new UsageError(`${flag}: unknown cache "${name}"; give its path as ${name}:/path (known: ${Object.keys(KNOWN_CACHES).join(', ')})`);
+    }
+    return { name, target };
+  }
+  const target = posix.normalize(entry.slice(colon + 1));
+  if (!target.startsWith('/') || target === '/') throw new UsageError(`${flag}: "${entry}": the cache path must be an absolute directory`);
+  return { name, target };
+}
+
+export type WorkspaceMode = 'bind' | 'ro' | 'copy';
+
+export function parseWorkspaceMode(value: string, flag = '--workspace-mode'): WorkspaceMode {
+  if (value === 'bind' || value === 'ro' || value === 'copy') return value;
+  throw new UsageError(`${flag}: unknown workspace mode "${value}" (use bind, ro or copy)`);
+}
+
+/** What a session mounts besides the workspace bind. */
+export interface StoragePlan {
+  /** A home volume for sessions that outlive their command; a tmpfs otherwise. */
+  homeVolume?: string | undefined;
+  caches: Array<CacheMount & { volume: string }>;
+  /** Copy mode: the workspace lives in this volume, filled from the host tree. */
+  workspaceVolume?: string | undefined;
+}
+
+export function storagePlan(session: string, options: { persistentHome: boolean; caches: CacheMount[]; copyWorkspace: boolean }): StoragePlan {
+  return {
+    ...(options.persistentHome ? { homeVolume: homeVolumeName(session) } : {}),
+    caches: options.caches.map((c) => ({ ...c, volume: cacheVolumeName(c.name) })),
+    ...(options.copyWorkspace ? { workspaceVolume: workspaceVolumeName(session) } : {}),
+  };
+}
+
+/**
+ * Create the plan's volumes and give each root the session user as owner. A
+ * fresh volume's root belongs to root, and a session with every capability
+ * dropped cannot chown it; the engine can, by extracting a directory entry
+ * over the mount point. That needs a writable root filesystem, so it happens
+ * in a short-lived helper container that is created, never started, and
+ * removed. Copy mode's workspace is extracted the same way.
+ */
+export async function prepareStorage(
+  engine: Engine,
+  session: string,
+  image: string,
+  plan: StoragePlan,
+  user: string,
+  workspace?: { hostPath: string; target: string },
+): Promise<void> {
+  const mounts: Array<{ volume: string; target: string; mode: number }> = [];
+  const sessionLabels = { [LABEL.managed]: 'true', [LABEL.session]: session };
+  if (plan.homeVolume) {
+    await createVolume(engine, plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
+    mounts.push({ volume: plan.homeVolume, target: SESSION_HOME, mode: 0o700 });
+  }
+  for (const cache of plan.caches) {
+    if (!(await inspectVolume(engine, cache.volume))) {
+      await createVolume(engine, cache.volume, { [LABEL.managed]: 'true', [LABEL.cache]: cache.name, [LABEL.volume]: 'cache' });
+    }
+    mounts.push({ volume: cache.volume, target: cache.target, mode: 0o755 });
+  }
+  if (plan.workspaceVolume && workspace) {
+    await createVolume(engine, plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
+    mounts.push({ volume: plan.workspaceVolume, target: workspace.target, mode: 0o755 });
+  }
+  if (mounts.length === 0) return;
+
+  const ids = numericIds(user) ?? { uid: 0, gid: 0 };
+  const helper = await engine.createContainer(`${containerName(session)}-init`, {
+    Image: image,
+    Cmd: ['true'],
+    Env: [],
+    Labels: { ...sessionLabels, [LABEL.helper]: 'storage' },
+    User: '0:0',
+    WorkingDir: '',
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: { Binds: mounts.map((m) => `${m.volume}:${m.target}`), NetworkMode: 'none' } as never,
+  });
+  try {
+    // Parents first, so a cache inside the home is owned after the home is.
+    const byParent = new Map<string, typeof mounts>();
+    for (const mount of [...mounts].sort((a, b) => a.target.length - b.target.length)) {
+      const parent = dirname(mount.target);
+      byParent.set(parent, [...(byParent.get(parent) ?? []), mount]);
+    }
+    for (const [parent, group] of byParent) {
+      const tar = directoriesTar(group.map((m) => ({ name: basename(m.target), uid: ids.uid, gid: ids.gid, mode: m.mode })));
+      await putArchive(engine, helper, parent, tar);
+    }
+    if (plan.workspaceVolume && workspace) {
+      await putArchive(engine, helper, dirname(workspace.target), packDirectory(workspace.hostPath, basename(workspace.target), ids));
+    }
+  } finally {
+    await engine.removeContainer(helper, { force: true });
+  }
+}
+
+/** Remove a session's own volumes (home, workspace copy); caches are shared and stay. */
+export async function removeSessionVolumes(engine: Engine, session: string): Promise<string[]> {
+  const volumes = await listVolumes(engine, [MANAGED_FILTER, `${LABEL.session}=${session}`]);
+  const removed: string[] = [];
+  for (const volume of volumes) {
+    if (await removeVolume(engine, volume.Name)) removed.push(volume.Name);
+  }
+  return removed;
+}
