@@ -7,6 +7,7 @@ import { readdirSync } from 'node:fs';
 import { BuildError } from '../errors.js';
 import type { Engine } from './client.js';
 import { readJsonLines } from './client.js';
+import { dockerStepLine } from './podman.js';
 
 export interface BuildRequest {
   context: string;
@@ -71,8 +72,9 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
       throw new BuildError(`build failed at ${step || 'the first step'}: ${error.trim()}${output}`);
     }
     if (message.aux?.ID) id = message.aux.ID;
-    for (const line of (message.stream ?? '').split('\n')) {
-      if (!line.trim()) continue;
+    for (const raw of (message.stream ?? '').split('\n')) {
+      if (!raw.trim()) continue;
+      const line = dockerStepLine(raw);
       request.onOutput?.(line);
       if (STEP.test(line)) {
         step = line.trim();

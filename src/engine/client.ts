@@ -10,6 +10,13 @@ import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
 } from './types.js';
 import { BuildError } from '../errors.js';
+import {
+  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, summaryForDocker,
+} from './podman.js';
+import { FrameDemuxer } from './demux.js';
+
+/** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
+const PODMAN_LIBPOD_API = '4.0.0';
 
 export interface EngineInfo {
   kind: EngineKind;
@@ -41,19 +48,38 @@ export class Engine {
 
   // --- containers -----------------------------------------------------------
 
-  listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
-    return this.http.json('GET', '/containers/json', {
+  async listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
+    const list = await this.http.json<ContainerSummary[]>('GET', '/containers/json', {
       query: { all, filters: JSON.stringify({ label: labels }) },
     });
+    return this.kind === 'podman' ? list.map(summaryForDocker) : list;
   }
 
-  inspectContainer(id: string): Promise<ContainerInspect> {
-    return this.http.json('GET', `/containers/${encodeURIComponent(id)}/json`);
+  async inspectContainer(id: string): Promise<ContainerInspect> {
+    const path = `/containers/${encodeURIComponent(id)}/json`;
+    if (this.kind !== 'podman') return this.http.json('GET', path);
+    // Podman: libpod's inspect (asked at the same time) holds the capabilities compat inspect loses.
+    const [info, libpod] = await Promise.all([
+      this.http.json<ContainerInspect>('GET', path),
+      this.http.json<{ BoundingCaps?: string[] | null }>('GET', `/v${PODMAN_LIBPOD_API}/libpod${path}`).catch(() => undefined),
+    ]);
+    return inspectForDocker(info, libpod ? (libpod.BoundingCaps ?? null) : undefined);
   }
 
   async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
-    const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
-    return created.Id;
+    if (this.kind !== 'podman') {
+      const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+      return created.Id;
+    }
+    try {
+      const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: adaptCreateBodyForPodman(body) });
+      return created.Id;
+    } catch (error) {
+      if (error instanceof EngineApiError && isNameConflict(error.statusCode ?? 0, error.message)) {
+        throw new EngineApiError(error.message, { statusCode: 409, cause: error });
+      }
+      throw error;
+    }
   }
 
   startContainer(id: string): Promise<void> {
@@ -90,6 +116,20 @@ export class Engine {
   async waitContainer(id: string, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<number> {
     const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition } });
     return result.StatusCode;
+  }
+
+  /**
+   * Why the session's command could not be started, when the engine reports
+   * that only in the output: Podman's init (catatonit) starts, fails to exec
+   * the command and exits 1. Undefined when the command itself ran.
+   */
+  async commandStartFailure(id: string, exitCode: number): Promise<string | undefined> {
+    if (this.kind !== 'podman' || exitCode !== 1) return undefined;
+    const res = await this.http.stream('GET', `/containers/${id}/logs`, { query: { stderr: true, stdout: false, tail: 3 } });
+    let text = '';
+    const demux = new FrameDemuxer((_stream, payload) => { text += payload.toString('utf8'); return true; });
+    for await (const chunk of res) demux.push(chunk as Buffer);
+    return catatonitExecFailure(text);
   }
 
   /** `detachKeys` in the engine's form ("ctrl-p,ctrl-q"): the engine cuts the stream on them. */

@@ -3,10 +3,12 @@
  * exit-code rules as `aca run`.
  */
 import type { Context } from '../context.js';
+import { cleanExecFailure } from '../engine/podman.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 
 export interface ExecRequest {
@@ -56,6 +58,8 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   );
   let stopInput: (() => void) | undefined;
   try {
+    // An OOM kill is told by the engine's event in this window (see oom.ts).
+    const startedSeconds = Date.now() / 1000;
     const { socket, head } = await engine.startExec(execId, request.tty);
     if (request.tty) {
       const how = await runTerminal({
@@ -73,6 +77,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
       }
       if (signalled) return signalExitCode(signalled);
       const { ExitCode } = await engine.inspectExec(execId);
+      if (ExitCode === 137) await reportExecOom(ctx, engine, session, startedSeconds);
       return ExitCode ?? 0;
     }
     // Without -i, close our side at once: the engine has no input to wait for.
@@ -88,14 +93,15 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
     const { ExitCode } = await engine.inspectExec(execId);
     if (signalled) return signalExitCode(signalled);
     if (held) {
-      const text = held.toString('utf8').trim();
-      if (ExitCode === 126) {
-        // Docker says 126 for both cases; a missing command is 127, as in a shell.
+      const text = cleanExecFailure(held.toString('utf8'));
+      if (ExitCode === 126 || ExitCode === 127) {
+        // Docker says 126 for both cases (Podman 126 or 127); a missing command is 127, as in a shell.
         ctx.out.error(text);
         return startFailureExit(text)?.exitCode ?? 126;
       }
       ctx.out.stdout.write(held);
     }
+    if (ExitCode === 137) await reportExecOom(ctx, engine, session, startedSeconds);
     return ExitCode ?? 0;
   } finally {
     stopInput?.();

@@ -151,6 +151,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
       return 137;
     }
+    // An engine may report a command that could not start only after the fact (Podman's init).
+    const startFailure = await engine.commandStartFailure(id, statusCode);
+    if (startFailure) {
+      ctx.out.error(`cannot run ${spec.command[0] ?? "the image's command"}: ${startFailure}`);
+      return startFailureExit(startFailure)?.exitCode ?? statusCode;
+    }
     return statusCode;
   } catch (error) {
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);

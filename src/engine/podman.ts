@@ -1,0 +1,101 @@
+/**
+ * Where Podman's Docker-compatible API differs from Docker's, and how aca
+ * bridges each gap. Pure functions, called only from the engine layer, so the
+ * rest of aca never needs to know which engine it talks to. Observed against
+ * Podman 4.3 (Debian bookworm); each gap names its upstream issue where one exists.
+ */
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './types.js';
+
+/** A create body Podman accepts with the same meaning Docker gives it. */
+export function adaptCreateBodyForPodman(body: ContainerCreateBody): ContainerCreateBody {
+  if (!body.HostConfig?.Tmpfs) return body;
+  const tmpfs: Record<string, string> = {};
+  for (const [path, options] of Object.entries(body.HostConfig.Tmpfs)) tmpfs[path] = podmanTmpfsOptions(options);
+  return { ...body, HostConfig: { ...body.HostConfig, Tmpfs: tmpfs } };
+}
+
+/**
+ * Podman rejects the kernel's tmpfs uid=/gid= options (4.3: 'unknown mount
+ * option "uid=0": invalid mount option'; its tmpfs option parser,
+ * containers/podman pkg/util/mountOpts.go, knows no uid/gid). Its own `U`
+ * option chowns the tmpfs to the container's user: the owner aca asks for.
+ */
+export function podmanTmpfsOptions(options: string): string {
+  const parts = options.split(',');
+  const owned = parts.some((p) => /^(?:uid|gid)=/.test(p));
+  const kept = parts.filter((p) => !/^(?:uid|gid)=/.test(p));
+  return (owned && !kept.includes('U') ? [...kept, 'U'] : kept).join(',');
+}
+
+/**
+ * Podman names images without a registry "localhost/NAME" and pulled ones
+ * "docker.io/library/NAME"; Docker shows them as the user wrote them.
+ */
+export function dockerImageName(name: string): string {
+  return name.replace(/^localhost\//, '').replace(/^docker\.io\/library\//, '').replace(/^docker\.io\//, '');
+}
+
+/**
+ * Podman answers a taken container name with HTTP 500 and "that name is
+ * already in use" where Docker answers 409 Conflict.
+ */
+export function isNameConflict(statusCode: number, message: string): boolean {
+  return statusCode === 500 && /name .* is already in use|that name is already in use/.test(message);
+}
+
+export function summaryForDocker(summary: ContainerSummary): ContainerSummary {
+  return { ...summary, Image: dockerImageName(summary.Image) };
+}
+
+/**
+ * Podman's compat inspect differs from Docker's:
+ *  - CapDrop lists the dropped capabilities one by one with a CAP_ prefix
+ *    (["CAP_CHOWN", ...]) instead of ["ALL"], and CapAdd loses what was added
+ *    back; the truth is libpod's BoundingCaps (`bounding`): empty means no
+ *    capability at all, which Docker writes as CapDrop ["ALL"];
+ *  - SecurityOpt says "no-new-privileges" where Docker says "no-new-privileges:true";
+ *  - image names carry localhost/ or docker.io/library/ (see dockerImageName).
+ */
+export function inspectForDocker(info: ContainerInspect, bounding: string[] | null | undefined): ContainerInspect {
+  const host = { ...info.HostConfig };
+  if (bounding !== undefined) {
+    const caps = (bounding ?? []).map((c) => c.replace(/^CAP_/, ''));
+    host.CapDrop = ['ALL'];
+    host.CapAdd = caps;
+  } else if (host.CapDrop) {
+    host.CapDrop = host.CapDrop.map((c) => c.replace(/^CAP_/, ''));
+  }
+  if (host.SecurityOpt) host.SecurityOpt = host.SecurityOpt.map((o) => (o === 'no-new-privileges' ? 'no-new-privileges:true' : o));
+  return { ...info, HostConfig: host, Config: { ...info.Config, Image: dockerImageName(info.Config.Image) } };
+}
+
+/**
+ * With an init (catatonit, Podman's --init) as PID 1, a command that cannot be
+ * started does not fail the start as under Docker: catatonit starts, cannot
+ * exec the command, prints this line on stderr and exits 1. Returns the reason
+ * in the words aca's exit code mapping understands (not found, permission denied).
+ */
+export function catatonitExecFailure(stderrTail: string): string | undefined {
+  const match = /ERROR \(catatonit:\d+\): failed to exec pid1: (.+)$/m.exec(stderrTail);
+  return match ? match[1]!.trim() : undefined;
+}
+
+/**
+ * Podman writes an exec that cannot start as "Error: runc: exec failed: ..."
+ * into the output stream, followed by its own "Error: read unixpacket ...:
+ * connection reset by peer" once runc closes the attach socket: only the
+ * first is about the command.
+ */
+export function cleanExecFailure(text: string): string {
+  return text
+    .split('\n')
+    .filter((line) => !/^Error: read unixpacket .*connection reset by peer/.test(line))
+    .map((line) => line.replace(/^Error: /, ''))
+    .join('\n')
+    .trim();
+}
+
+/** Podman's builder (buildah) announces steps as "STEP 2/4: RUN ..."; Docker's as "Step 2/4 : RUN ...". */
+export function dockerStepLine(line: string): string {
+  return line.replace(/^STEP (\d+\/\d+): /, 'Step $1 : ');
+}

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import {
+  catatonitExecFailure, cleanExecFailure, dockerImageName, dockerStepLine, inspectForDocker, isNameConflict, podmanTmpfsOptions,
+} from '../../src/engine/podman.js';
+import type { ContainerInspect } from '../../src/engine/types.js';
+
+describe('Podman compatibility', () => {
+  it('turns tmpfs uid=/gid= into Podman\'s U option, leaving other options alone', () => {
+    expect(podmanTmpfsOptions('rw,nosuid,size=10,uid=1000,gid=1000,mode=0700')).toBe('rw,nosuid,size=10,mode=0700,U');
+    expect(podmanTmpfsOptions('rw,mode=1777')).toBe('rw,mode=1777');
+  });
+  it('shows image names as Docker does', () => {
+    expect(dockerImageName('localhost/aca-test/busybox:latest')).toBe('aca-test/busybox:latest');
+    expect(dockerImageName('docker.io/library/debian:bookworm')).toBe('debian:bookworm');
+    expect(dockerImageName('docker.io/me/tool:1')).toBe('me/tool:1');
+    expect(dockerImageName('quay.io/x/y')).toBe('quay.io/x/y');
+  });
+  it('recognises a taken name answered with 500', () => {
+    expect(isNameConflict(500, 'creating container storage: the container name "aca-x" is already in use by 12ab')).toBe(true);
+    expect(isNameConflict(500, 'no space left on device')).toBe(false);
+  });
+  it('reads capabilities from libpod\'s bounding set, and no-new-privileges as Docker writes it', () => {
+    const info = {
+      Config: { Image: 'localhost/a:1' },
+      HostConfig: { CapDrop: ['CAP_CHOWN', 'CAP_KILL'], CapAdd: [], SecurityOpt: ['no-new-privileges', 'seccomp=x'] },
+    } as unknown as ContainerInspect;
+    expect(inspectForDocker(info, null).HostConfig).toMatchObject({ CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true', 'seccomp=x'] });
+    expect(inspectForDocker(info, ['CAP_CHOWN']).HostConfig).toMatchObject({ CapDrop: ['ALL'], CapAdd: ['CHOWN'] });
+    expect(inspectForDocker(info, undefined).HostConfig.CapDrop).toEqual(['CHOWN', 'KILL']);
+    expect(inspectForDocker(info, null).Config.Image).toBe('a:1');
+  });
+  it('finds catatonit\'s failure to start the command', () => {
+    expect(catatonitExecFailure('ERROR (catatonit:6): failed to exec pid1: No such file or directory\n')).toBe('No such file or directory');
+    expect(catatonitExecFailure('some output of the command\n')).toBeUndefined();
+  });
+  it('keeps only the command\'s part of an exec failure', () => {
+    expect(cleanExecFailure('Error: runc: exec failed: x: executable file not found in $PATH\nError: read unixpacket @->/proc/self/fd/14/attach: read: connection reset by peer\n'))
+      .toBe('runc: exec failed: x: executable file not found in $PATH');
+  });
+  it('writes build steps as Docker does', () => {
+    expect(dockerStepLine('STEP 2/4: RUN echo hi')).toBe('Step 2/4 : RUN echo hi');
+    expect(dockerStepLine('Step 2/4 : RUN echo hi')).toBe('Step 2/4 : RUN echo hi');
+  });
+});
