@@ -10,7 +10,11 @@ import { register as logs } from './logs.js';
 import { register as config } from './config.js';
 import { register as shell } from './shell.js';
 import { register as attach } from './attach.js';
+import { register as monitor } from './monitor.js';
+import { register as gc } from './gc.js';
+import { register as inspect } from './inspect.js';
+import { register as audit } from './audit.js';
 
 export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
-  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, config,
+  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, gc, audit, config,
 ];

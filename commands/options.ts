@@ -1,5 +1,6 @@
 /** Helpers shared by command modules for declaring flags. */
 import type { Command } from 'commander';
+import { addSecurityOptions } from './security-options.js';
 
 /** For repeatable flags: -e A -e B → ['A', 'B']. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -8,7 +9,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 
 /** The flags that shape a new session, shared by `run` (and later `shell`). */
 export function addSessionOptions(command: Command): Command {
-  return command
+  return addSecurityOptions(command)
     .option('--image <image>', 'image to run (default: config, else aca/base:full)')
     .option('--name <name>', 'session name (default: generated)')
     .option('-w, --workspace <dir>', 'directory mounted at /workspace (default: current directory)')
@@ -27,5 +28,16 @@ export function addSessionOptions(command: Command): Command {
     .option('--pids <n>', 'process limit (default 1024)')
     .option('--no-build', 'never build aca\'s base image; fail if it is missing')
     .option('--base <image>', 'FROM image when aca\'s base image must be built')
-    .option('--ca-certs <file>', 'CA bundle the session trusts (default: the host bundle named by NODE_EXTRA_CA_CERTS or SSL_CERT_FILE)');
+    .option('--ca-certs <file>', 'CA bundle the session trusts (default: the host bundle named by NODE_EXTRA_CA_CERTS or SSL_CERT_FILE)')
+    .option('--workspace-mode <bind|ro|copy>', 'bind the workspace (default), read-only, or work on a copy (see aca diff / aca export)')
+    .option('--cache <name[:path]>', 'mount a shared cache volume: npm, pip, cargo, go, apt, ... or NAME:/path (repeatable)', collect, [])
+    .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
+    .option('--from-checkpoint <name>', 'start from a checkpoint (aca checkpoint ls)')
+    .option('--health-cmd <cmd>', 'health check: a shell command run inside; exit 0 is healthy')
+    .option('--health-interval <duration>', 'time between health checks (default 5s)')
+    .option('--health-timeout <duration>', 'a check that takes longer fails (default 5s)')
+    .option('--health-start-period <duration>', 'failures in this first period do not count (default 10s)')
+    .option('--health-retries <n>', 'consecutive failures that make the session unhealthy (default 3)')
+    .option('--on-unhealthy <restart|stop|none>', 'what aca monitor --supervise does when it turns unhealthy (default none)')
+    .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)');
 }

@@ -3,10 +3,13 @@
  * Pure validation: each error names the file and the key.
  */
 import { ConfigError, UsageError } from '../errors.js';
+import { checkNetwork, SECURITY_CHECKS, type NetworkConfig, type SecurityConfig } from '../security/config.js';
 import { parseDetachKeys } from '../terminal.js';
+import { parseCache, parseWorkspaceMode } from '../sessions/storage.js';
+import { checkHealth, checkMonitor, type HealthConfig, type MonitorConfig } from './sections.js';
 import { parseBytes, parseCpus, parseDuration, parseEngineUrlSafe, parseLabel, parsePort, parsePositiveInt, parseVolume } from './validators.js';
 
-export interface AcaConfig {
+export interface AcaConfig extends SecurityConfig {
   image?: string;
   base?: string;
   memory?: string;
@@ -16,7 +19,8 @@ export interface AcaConfig {
   volumes?: string[];
   ports?: string[];
   labels?: Record<string, string>;
-  network?: string;
+  /** A network name, or { name, allow, egressNetwork } (the egress allow-list). */
+  network?: string | NetworkConfig;
   user?: string;
   workdir?: string;
   timeout?: string;
@@ -24,6 +28,11 @@ export interface AcaConfig {
   engine?: 'auto' | 'docker' | 'podman';
   host?: string;
   detachKeys?: string;
+  health?: HealthConfig;
+  monitor?: MonitorConfig;
+  caches?: string[];
+  workspaceMode?: string;
+  ttl?: string;
 }
 
 export type ConfigKey = keyof AcaConfig;
@@ -92,7 +101,7 @@ const CHECKS: Record<ConfigKey, Check> = {
     }
     return value;
   },
-  network: string,
+  network: checkNetwork,
   user: string,
   workdir: string,
   timeout: via((v) => parseDuration(v, 'timeout')),
@@ -103,6 +112,12 @@ const CHECKS: Record<ConfigKey, Check> = {
   },
   host: via(parseEngineUrlSafe),
   detachKeys: via((v) => parseDetachKeys(v, 'detachKeys')),
+  health: checkHealth,
+  monitor: checkMonitor,
+  caches: each((v) => parseCache(v, 'caches')),
+  workspaceMode: via((v) => parseWorkspaceMode(v, 'workspaceMode')),
+  ttl: via((v) => parseDuration(v, 'ttl')),
+  ...SECURITY_CHECKS,
 };
 
 export const CONFIG_KEYS = Object.keys(CHECKS) as ConfigKey[];

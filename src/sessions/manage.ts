@@ -6,6 +6,10 @@ import { pumpOutput } from '../engine/streams.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';
 import { listSessions, resolveSession, sessionName } from './resolve.js';
+import { removeSessionVolumes } from './storage.js';
+import { appendAudit } from '../audit.js';
+import { releaseSessionNetwork } from './network.js';
+import { redeliverSecrets } from './secure-run.js';
 
 export interface SessionRow {
   name: string;
@@ -16,6 +20,8 @@ export interface SessionRow {
   created: string;
   workspace: string;
   health: string;
+  /** A foreground session whose aca process is gone; aca gc removes it. */
+  orphaned: boolean;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -25,7 +31,7 @@ export function healthFromStatus(status: string): string {
   return match[1] === 'health: starting' ? 'starting' : match[1]!;
 }
 
-export function toRow(summary: ContainerSummary): SessionRow {
+export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
   return {
     name: sessionName(summary),
     id: summary.Id.slice(0, 12),
@@ -35,13 +41,20 @@ export function toRow(summary: ContainerSummary): SessionRow {
     created: new Date(summary.Created * 1000).toISOString(),
     workspace: summary.Labels?.[LABEL.workspace] ?? '',
     health: healthFromStatus(summary.Status),
+    orphaned,
   };
 }
 
 export async function listSessionRows(ctx: Context, all: boolean): Promise<SessionRow[]> {
   const engine = await ctx.engine();
   const sessions = await listSessions(engine, all);
-  return sessions.map(toRow).sort((a, b) => b.created.localeCompare(a.created));
+  const [{ isOrphan }, { acaProcessAlive }, { bootId }, { hostname }] = await Promise.all([
+    import('../gc/plan.js'), import('../gc/collect.js'), import('./run.js'), import('node:os'),
+  ]);
+  const facts = { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+  return sessions
+    .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts)))
+    .sort((a, b) => b.created.localeCompare(a.created));
 }
 
 export type LifecycleAction = 'stop' | 'start' | 'rm';
@@ -68,17 +81,25 @@ export async function applyToSessions(
     try {
       const session = await resolveSession(engine, query);
       if (action === 'stop') await engine.stopContainer(session.id, options.timeoutSeconds);
-      else if (action === 'start') await engine.startContainer(session.id);
+      else if (action === 'start') {
+        await engine.startContainer(session.id);
+        // A session with secrets waits for them again: its /run/secrets tmpfs was emptied when it stopped.
+        await redeliverSecrets(ctx, engine, session.id);
+      }
       else {
         if (session.summary.State === 'running' && !options.force) {
           throw new AcaError(`session ${session.name} is running; stop it first or use rm -f`);
         }
         await engine.removeContainer(session.id, { force: options.force ?? false });
+        await removeSessionVolumes(engine, session.name);
+        await releaseSessionNetwork(engine, session.name);
       }
       results.push({ session: session.name, ok: true });
+      appendAudit(ctx.env, { session: session.name, action, args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
     } catch (error) {
       const message = error instanceof EngineApiError ? `${query}: ${error.message}` : (error as Error).message;
       results.push({ session: query, ok: false, error: message });
+      appendAudit(ctx.env, { session: query, action, args: process.argv.slice(2), outcome: 'failed', error: message }, (m) => ctx.out.warn(m));
     }
   }
   return results;

@@ -14,13 +14,18 @@ import {
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
+import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../terminal.js';
 import { VERSION } from '../version.js';
+import { resolveHealth, type HealthFlags } from './health.js';
+import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
+import { sessionNetworkName } from './network.js';
 import { bootId } from './run.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
 
-export interface RunFlags {
+export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
   image?: string;
   name?: string;
   workspace?: string | false;
@@ -130,19 +135,36 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   if (detach && flags.keep) throw new UsageError('--keep applies to a foreground command; a detached session is kept anyway');
   const timeout = flags.timeout ?? (detach ? undefined : file.timeout);
   const name = flags.name ? validateSessionName(flags.name) : generateSessionName();
+  const health = resolveHealth(flags, file.health, file.monitor);
+
+  const lifecycle = resolveLifecycle(name, flags, file, workspace !== undefined, new Date());
+  // Every mount, capability and escape hatch is checked here, before anything exists.
+  const security = await resolveSecurity({
+    flags,
+    file,
+    cwd: ctx.cwd,
+    env: ctx.env,
+    workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro', bound: lifecycle.mode !== 'copy' } : undefined,
+    volumes,
+    networkFlag: flags.network,
+  }).catch((error: unknown) => {
+    // A refusal is part of the audit trail too.
+    appendAudit(ctx.env, { session: name, action: 'create', args: process.argv.slice(2), outcome: 'refused', error: (error as Error).message }, (m) => ctx.out.warn(m));
+    throw error;
+  });
 
   const spec: SessionSpec = {
     name,
     image: flags.image ?? file.image ?? DEFAULT_IMAGE,
     command,
-    workspace: workspace ? { hostPath: workspace, readOnly: Boolean(flags.workspaceRo) } : undefined,
+    workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro' } : undefined,
     env,
     volumes,
     labels,
     ports,
     user,
     workdir: flags.workdir ?? file.workdir,
-    network: flags.network ?? file.network ?? 'bridge',
+    network: security.network.own ? sessionNetworkName(name) : security.network.name,
     memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory'),
     nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism())),
     pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? DEFAULT_LIMITS.pids),
@@ -158,9 +180,18 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
       host: hostname(),
       version: VERSION,
       now: new Date(),
-      foreground: detach ? undefined : { pid: process.pid, bootId: bootId() },
+      mode: detach ? 'detached' : flags.tty ? 'interactive' : flags.keep ? 'kept' : 'foreground',
+      owner: { pid: process.pid, bootId: bootId() },
     }),
+    healthcheck: health.healthcheck,
   };
+  // The unhealthy policy and --record are aca's own labels: the monitor finds them there.
+  Object.assign(spec.ownership, health.labels);
+  Object.assign(spec.ownership, lifecycle.labels);
+  spec.storage = lifecycle.storage;
+  spec.security = security.security;
+  spec.protectedMounts = security.protectedMounts;
+  spec.securityPlan = security;
   return {
     spec,
     timeoutMs: timeout ? parseDuration(timeout, '--timeout') : undefined,

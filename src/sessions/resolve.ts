@@ -31,8 +31,10 @@ export function matchSession(all: ContainerSummary[], query: string): ContainerS
   throw new SessionNotFoundError(`no such session: ${query}`, { hint: 'List sessions with: aca ps --all' });
 }
 
+/** Sessions only: aca's helper containers (storage set-up, the egress proxy) are not sessions. */
 export async function listSessions(engine: Engine, all = true): Promise<ContainerSummary[]> {
-  return engine.listContainers([MANAGED_FILTER], all);
+  const containers = await engine.listContainers([MANAGED_FILTER, LABEL.session], all);
+  return containers.filter((c) => !c.Labels?.[LABEL.helper]);
 }
 
 /**

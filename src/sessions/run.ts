@@ -12,7 +12,11 @@ import { ensureImage } from '../images.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
-import { createBody, type SessionSpec } from './spec.js';
+import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
+import { LABEL } from './labels.js';
+import type { Recorder } from '../monitor/recorder.js';
+import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
+import { prepareStorage, removeSessionVolumes } from './storage.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -43,7 +47,7 @@ export function bootId(): string {
 
 async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   try {
-    return await engine.createContainer(containerName(spec.name), createBody(spec));
+    return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
     if (error instanceof EngineApiError && error.statusCode === 409) {
       throw new UsageError(`session name "${spec.name}" is taken (a container named ${containerName(spec.name)} exists)`, {
@@ -72,23 +76,41 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   }
   const engine = await ctx.engine();
   await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
-  const id = await create(engine, spec);
+  // Secrets are read, the engine checked and the session's network made before the container.
+  const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild });
+  let id: string;
+  try {
+    if (spec.storage) {
+      const workspace = spec.workspace && spec.storage.workspaceVolume ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH } : undefined;
+      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
+    }
+    id = await create(engine, spec);
+  } catch (error) {
+    // Nothing half-made stays behind: the volumes made for this session go too.
+    await removeSessionVolumes(engine, spec.name).catch(() => {});
+    await releaseSecurity(ctx, engine, spec);
+    throw error;
+  }
   ctx.out.debug(`created ${spec.name} (${id.slice(0, 12)})`);
+  auditCreate(ctx, spec, secrets);
 
   if (spec.detach) {
     try {
       await start(engine, id);
+      await deliverSecrets(engine, id, spec, secrets);
     } catch (error) {
       await engine.removeContainer(id, { force: true });
+      await removeSessionVolumes(engine, spec.name).catch(() => {});
+      await releaseSecurity(ctx, engine, spec);
       if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
       throw error;
     }
     return { name: spec.name, id };
   }
-  return foreground(ctx, engine, id, request);
+  return foreground(ctx, engine, id, request, secrets);
 }
 
-async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest): Promise<number> {
+async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: SecretValues = new Map()): Promise<number> {
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
@@ -96,6 +118,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
   let detached = false;
+  let recorder: Recorder | undefined;
 
   const untrap = trapSignals(
     (signal) => {
@@ -114,6 +137,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     if (spec.tty) {
       if (signalled) return signalExitCode(signalled);
       await start(engine, id);
+      await deliverSecrets(engine, id, spec, secrets);
       output = runTerminal({
         stdin: ctx.stdin,
         stdout: ctx.out.stdout as never,
@@ -127,7 +151,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, true);
       if (signalled) return signalExitCode(signalled);
       await start(engine, id);
+      await deliverSecrets(engine, id, spec, secrets);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
+    }
+    // --record: sample in-process while the command runs (loaded only then).
+    if (spec.ownership[LABEL.record] === 'true') {
+      recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, spec.workspace?.hostPath ?? ctx.cwd));
     }
     if (request.timeoutMs) {
       timer = setTimeout(() => {
@@ -166,8 +195,14 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     if (graceTimer) clearTimeout(graceTimer);
     stopInput?.();
     untrap();
+    await recorder?.stop();
     if (detached) { /* the session stays, on purpose */ }
-    else if (!request.keep) await engine.removeContainer(id, { force: true }).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
+    else if (!request.keep) {
+      await engine.removeContainer(id, { force: true })
+        .then(() => removeSessionVolumes(engine, spec.name))
+        .then(() => releaseSecurity(ctx, engine, spec))
+        .catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
+    }
     else ctx.out.info(`aca: kept session ${spec.name}`);
   }
 }

@@ -5,7 +5,10 @@
 import type { ContainerCreateBody } from '../engine/types.js';
 import type { PortSpec, VolumeSpec } from '../parse.js';
 import { HARDENING, SESSION_HOME, numericIds } from '../security.js';
+import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, type SessionSecurity } from '../security/profile.js';
+import type { ResolvedSecurity } from '../security/resolve.js';
 import { LABEL } from './labels.js';
+import type { StoragePlan } from './storage.js';
 
 export const WORKSPACE_PATH = '/workspace';
 export const CA_BUNDLE_PATH = '/etc/aca/ca-certificates.crt';
@@ -39,12 +42,49 @@ export interface SessionSpec {
   consoleSize?: [number, number] | undefined;
   /** Labels aca sets (managed, session, owner, ...), computed by the caller. */
   ownership: Record<string, string>;
+  /** Home, cache and copy-mode workspace volumes (see storage.ts); none means a tmpfs home. */
+  storage?: StoragePlan | undefined;
+  /** The hardened profile and its explicit relaxations (default: DEFAULT_SECURITY). */
+  security?: SessionSecurity | undefined;
+  /** Read-only binds over a writable workspace (.git/hooks, .git/config). */
+  protectedMounts?: Array<{ source: string; target: string }> | undefined;
+  /** What acts outside the create body: secrets, the session's network, audit facts (security/resolve.ts). */
+  securityPlan?: ResolvedSecurity | undefined;
+  /** A health check, run by the engine inside the session (--health-cmd). */
+  healthcheck?: HealthcheckSpec | undefined;
+}
+
+export interface HealthcheckSpec {
+  /** A shell command: exit 0 is healthy. */
+  command: string;
+  intervalMs: number;
+  timeoutMs: number;
+  startPeriodMs: number;
+  retries: number;
+}
+
+/** The engine wants nanoseconds. */
+function healthcheckBody(check: HealthcheckSpec): NonNullable<ContainerCreateBody['Healthcheck']> {
+  const ns = (ms: number) => ms * 1_000_000;
+  return {
+    Test: ['CMD-SHELL', check.command],
+    Interval: ns(check.intervalMs),
+    Timeout: ns(check.timeoutMs),
+    StartPeriod: ns(check.startPeriodMs),
+    Retries: check.retries,
+  };
 }
 
 export function createBody(spec: SessionSpec): ContainerCreateBody {
   const binds: string[] = [];
-  if (spec.workspace) binds.push(`${spec.workspace.hostPath}:${WORKSPACE_PATH}${spec.workspace.readOnly ? ':ro' : ''}`);
+  const storage = spec.storage ?? { caches: [] };
+  if (storage.workspaceVolume) binds.push(`${storage.workspaceVolume}:${WORKSPACE_PATH}`);
+  else if (spec.workspace) binds.push(`${spec.workspace.hostPath}:${WORKSPACE_PATH}${spec.workspace.readOnly ? ':ro' : ''}`);
+  if (storage.homeVolume) binds.push(`${storage.homeVolume}:${SESSION_HOME}`);
+  for (const cache of storage.caches) binds.push(`${cache.volume}:${cache.target}`);
   for (const volume of spec.volumes) binds.push(`${volume.source}:${volume.target}${volume.readOnly ? ':ro' : ''}`);
+  for (const mount of spec.protectedMounts ?? []) binds.push(`${mount.source}:${mount.target}:ro`);
+  const security = spec.security ?? DEFAULT_SECURITY;
   const env = new Map<string, string>([['HOME', SESSION_HOME]]);
   if (spec.tty) env.set('TERM', 'xterm-256color');
   if (spec.caCerts) {
@@ -68,7 +108,7 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
     Image: spec.image,
     ...(command.length > 0 ? { Cmd: command } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
-    Labels: { ...spec.labels, ...spec.ownership },
+    Labels: { ...spec.labels, ...spec.ownership, ...securityLabels(security) },
     User: spec.user,
     WorkingDir: spec.workdir ?? (spec.workspace ? WORKSPACE_PATH : ''),
     Tty: spec.tty,
@@ -78,10 +118,15 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
     AttachStdout: !spec.detach,
     AttachStderr: !spec.detach,
     ...(spec.ports.length > 0 ? { ExposedPorts: exposed } : {}),
+    ...(spec.healthcheck ? { Healthcheck: healthcheckBody(spec.healthcheck) } : {}),
     HostConfig: {
       Binds: binds,
       // A writable home for whichever user the session runs as; charged to the memory limit.
-      Tmpfs: { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${spec.memory},${homeOwner}` },
+      Tmpfs: {
+        ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${spec.memory},${homeOwner}` }),
+        // A read-only root needs scratch space; secrets get their own private tmpfs.
+        ...scratchTmpfs(security, spec.memory, ids),
+      },
       PortBindings: bindings,
       NetworkMode: spec.network,
       Memory: spec.memory,
@@ -90,19 +135,30 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
       NanoCpus: spec.nanoCpus,
       PidsLimit: spec.pids,
       CapDrop: [...HARDENING.CapDrop],
-      CapAdd: [...HARDENING.CapAdd],
+      CapAdd: [...HARDENING.CapAdd, ...security.capAdd],
       SecurityOpt: [...HARDENING.SecurityOpt],
-      Privileged: HARDENING.Privileged,
+      Privileged: security.privileged,
       Init: HARDENING.Init,
-      ReadonlyRootfs: false,
+      ReadonlyRootfs: !security.writableRoot,
       AutoRemove: false,
       RestartPolicy: { ...HARDENING.RestartPolicy },
       ...(spec.tty && spec.consoleSize ? { ConsoleSize: spec.consoleSize } : {}),
+      ...profileHostConfig(security),
     },
   };
 }
 
-/** Ownership labels; the owner pid and boot id mark a foreground run (see gc). */
+/**
+ * How a session lives, for gc:
+ *  - foreground: a plain `aca run`; its owner (pid + boot id) removes it, so if
+ *    the owner is gone the session is an orphan;
+ *  - interactive: a terminal session, which may be detached on purpose;
+ *  - kept: a foreground run with --keep;
+ *  - detached: `aca run -d`, alive until stopped or its --ttl expires.
+ */
+export type SessionMode = 'foreground' | 'interactive' | 'kept' | 'detached';
+
+/** Ownership labels; only a foreground run records its owner process. */
 export function ownershipLabels(options: {
   session: string;
   workspace?: string | undefined;
@@ -110,7 +166,8 @@ export function ownershipLabels(options: {
   host: string;
   version: string;
   now: Date;
-  foreground?: { pid: number; bootId: string } | undefined;
+  mode: SessionMode;
+  owner?: { pid: number; bootId: string } | undefined;
 }): Record<string, string> {
   return {
     [LABEL.managed]: 'true',
@@ -120,9 +177,9 @@ export function ownershipLabels(options: {
     [LABEL.owner]: options.user,
     [LABEL.ownerHost]: options.host,
     [LABEL.version]: options.version,
-    [LABEL.mode]: options.foreground ? 'foreground' : 'detached',
-    ...(options.foreground
-      ? { [LABEL.ownerPid]: String(options.foreground.pid), [LABEL.ownerBoot]: options.foreground.bootId }
+    [LABEL.mode]: options.mode,
+    ...(options.mode === 'foreground' && options.owner
+      ? { [LABEL.ownerPid]: String(options.owner.pid), [LABEL.ownerBoot]: options.owner.bootId }
       : {}),
   };
 }

@@ -45,9 +45,11 @@ describe('createBody', () => {
     expect(body.HostConfig.PortBindings).toEqual({ '80/tcp': [{ HostIp: '127.0.0.1', HostPort: '8080' }] });
   });
   it('labels foreground owners with pid and boot id', () => {
-    const labels = ownershipLabels({ session: 's', user: 'u', host: 'h', version: '1', now: new Date(0), foreground: { pid: 7, bootId: 'b' } });
-    expect(labels).toMatchObject({ 'aca.owner.pid': '7', 'aca.owner.boot': 'b', 'aca.mode': 'foreground', 'aca.created': '1970-01-01T00:00:00.000Z' });
-    expect(ownershipLabels({ session: 's', user: 'u', host: 'h', version: '1', now: new Date(0) })).not.toHaveProperty('aca.owner.pid');
+    const base = { session: 's', user: 'u', host: 'h', version: '1', now: new Date(0), owner: { pid: 7, bootId: 'b' } };
+    expect(ownershipLabels({ ...base, mode: 'foreground' })).toMatchObject({ 'aca.owner.pid': '7', 'aca.owner.boot': 'b', 'aca.mode': 'foreground', 'aca.created': '1970-01-01T00:00:00.000Z' });
+    for (const mode of ['detached', 'interactive', 'kept'] as const) {
+      expect(ownershipLabels({ ...base, mode })).not.toHaveProperty('aca.owner.pid');
+    }
   });
 });
 

@@ -1,0 +1,153 @@
+/** `aca gc`: gather aca's objects, plan with the pure rules, remove (or just report). */
+import { readFileSync, statfsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Context } from '../context.js';
+import type { Engine } from '../engine/client.js';
+import {
+  diskUsage, engineInfo, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
+} from '../engine/storage.js';
+import { AcaError } from '../errors.js';
+import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
+import { listSessions, sessionName } from '../sessions/resolve.js';
+import { bootId } from '../sessions/run.js';
+import { planGc, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
+
+export interface GcRequest extends GcOptions {
+  dryRun: boolean;
+  /** Only sessions carrying all these labels ("K=V"), and their own volumes and networks. */
+  labels?: string[];
+  ifDiskAbovePct?: number | undefined;
+}
+
+export interface GcResult extends GcAction {
+  bytes: number;
+  removed: boolean;
+  error?: string;
+}
+
+export interface GcReport {
+  dryRun: boolean;
+  /** Set when --if-disk-above found the disk below the threshold. */
+  skipped?: string;
+  diskUsedPct?: number;
+  actions: GcResult[];
+  reclaimedBytes: number;
+}
+
+/** Is `pid` a live aca process? A reused pid running something else does not count. */
+export function acaProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('aca');
+  } catch {
+    return true;
+  }
+}
+
+async function engineDiskUsedPct(engine: Engine): Promise<number> {
+  if (engine.http.endpoint.protocol !== 'unix') {
+    throw new AcaError('--if-disk-above needs a local engine: the engine\'s disk is not visible from here');
+  }
+  const root = (await engineInfo(engine)).DockerRootDir;
+  if (!root) throw new AcaError('--if-disk-above: the engine does not report its data directory');
+  const fs = statfsSync(root);
+  return Math.round(((fs.blocks - fs.bfree) / fs.blocks) * 1000) / 10;
+}
+
+async function inventory(engine: Engine, options: GcRequest): Promise<GcInventory> {
+  const labels = (l: Record<string, string> | null) => l ?? {};
+  const scope = options.labels ?? [];
+  const [sessions, helpers, volumes, networks, dangling, checkpoints] = await Promise.all([
+    scope.length > 0
+      ? engine.listContainers([MANAGED_FILTER, LABEL.session, ...scope], true).then((all) => all.filter((c) => !c.Labels?.[LABEL.helper]))
+      : listSessions(engine, true),
+    engine.listContainers([MANAGED_FILTER, `${LABEL.helper}=storage`], true),
+    listVolumes(engine, [MANAGED_FILTER]),
+    listNetworks(engine, [MANAGED_FILTER]),
+    listImages(engine, [MANAGED_FILTER], { dangling: true }),
+    listImages(engine, [MANAGED_FILTER, LABEL.checkpoint]),
+  ]);
+  const stoppedAt = async (id: string, state: string) =>
+    state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
+  return {
+    scoped: scope.length > 0,
+    sessions: await Promise.all(
+      sessions.map(async (c) => ({ id: c.Id, name: sessionName(c), state: c.State, labels: labels(c.Labels), finishedAt: await stoppedAt(c.Id, c.State) })),
+    ),
+    helpers: helpers.map((c) => ({ id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? c.Id, labels: labels(c.Labels), created: c.Created })),
+    volumes: volumes.map((v) => ({ id: v.Name, name: v.Name, labels: labels(v.Labels), created: v.CreatedAt ? Date.parse(v.CreatedAt) / 1000 : undefined })),
+    networks: networks.map((n) => ({ id: n.Id, name: n.Name, labels: labels(n.Labels) })),
+    danglingImages: dangling.map((i) => ({ id: i.Id, name: i.Id.replace(/^sha256:/, '').slice(0, 12), labels: labels(i.Labels), created: i.Created })),
+    checkpoints: checkpoints.map((i) => ({ id: i.Id, name: i.Labels?.[LABEL.checkpoint] ?? i.Id, labels: labels(i.Labels), created: i.Created })),
+  };
+}
+
+async function sizes(engine: Engine): Promise<Map<string, number>> {
+  const df = await diskUsage(engine);
+  const map = new Map<string, number>();
+  for (const c of df.Containers ?? []) map.set(c.Id, c.SizeRw ?? 0);
+  for (const v of df.Volumes ?? []) map.set(v.Name, Math.max(0, v.UsageData?.Size ?? 0));
+  for (const i of df.Images ?? []) map.set(i.Id, Math.max(0, i.Size - (i.SharedSize > 0 ? i.SharedSize : 0)));
+  return map;
+}
+
+async function remove(engine: Engine, action: GcAction): Promise<boolean> {
+  switch (action.kind) {
+    case 'session':
+    case 'helper':
+      await engine.removeContainer(action.id, { force: true });
+      return true;
+    case 'volume':
+      return removeVolume(engine, action.id);
+    case 'network':
+      return removeNetwork(engine, action.id);
+    case 'image':
+      return removeImage(engine, action.id);
+    case 'checkpoint': {
+      const removed = await removeImage(engine, action.id);
+      for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${action.name}`])) await removeVolume(engine, volume.Name);
+      return removed;
+    }
+  }
+}
+
+/** Order of removal: sessions free their volumes and networks, which go next; images last. */
+const ORDER: GcAction['kind'][] = ['session', 'helper', 'volume', 'network', 'checkpoint', 'image'];
+
+export async function collectGarbage(ctx: Context, request: GcRequest): Promise<GcReport> {
+  const engine = await ctx.engine();
+  let diskUsedPct: number | undefined;
+  if (request.ifDiskAbovePct !== undefined) {
+    diskUsedPct = await engineDiskUsedPct(engine);
+    if (diskUsedPct <= request.ifDiskAbovePct) {
+      return { dryRun: request.dryRun, skipped: `the engine's disk is ${diskUsedPct}% full, not above ${request.ifDiskAbovePct}%`, diskUsedPct, actions: [], reclaimedBytes: 0 };
+    }
+  }
+  const facts: HostFacts = { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+  const actions = planGc(await inventory(engine, request), request, facts).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const sizeOf = actions.length > 0 ? await sizes(engine) : new Map<string, number>();
+  const results: GcResult[] = [];
+  for (const action of actions) {
+    const bytes = sizeOf.get(action.id) ?? 0;
+    if (request.dryRun) {
+      results.push({ ...action, bytes, removed: false });
+      continue;
+    }
+    try {
+      const removed = await remove(engine, action);
+      results.push({ ...action, bytes: removed ? bytes : 0, removed, ...(removed ? {} : { error: 'still in use' }) });
+    } catch (error) {
+      results.push({ ...action, bytes: 0, removed: false, error: (error as Error).message });
+    }
+  }
+  return {
+    dryRun: request.dryRun,
+    ...(diskUsedPct !== undefined ? { diskUsedPct } : {}),
+    actions: results,
+    reclaimedBytes: results.reduce((sum, r) => sum + (request.dryRun || r.removed ? r.bytes : 0), 0),
+  };
+}

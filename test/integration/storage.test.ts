@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
+import { engineSuite, hasEngine } from './setup.js';
+
+const volumesOf = async (session: string) => {
+  const { listVolumes } = await import('../../src/engine/storage.js');
+  return (await listVolumes(await testEngine(), ['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
+};
+
+describe.skipIf(!hasEngine)('session storage', () => {
+  const { aca, runId } = engineSuite();
+
+  it('keeps the home volume across stop and start, owned by the session user, and removes it with the session', async () => {
+    const name = `home-${runId}`;
+    expect((await aca(['run', '-d', '--name', name, '--user', '2345:2345', '--image', TEST_IMAGE])).exitCode).toBe(0);
+    expect(await volumesOf(name)).toEqual([`aca-${name}-home`]);
+    const wrote = await aca(['exec', name, '--', 'sh', '-c', 'stat -c "%u:%g %a" $HOME; echo kept > $HOME/note']);
+    expect(wrote.stdout).toBe('2345:2345 700\n');
+    expect((await aca(['stop', '-t', '1', name])).exitCode).toBe(0);
+    expect((await aca(['start', name])).exitCode).toBe(0);
+    expect((await aca(['exec', name, '--', 'cat', '/home/aca/note'])).stdout).toBe('kept\n');
+    expect((await aca(['rm', '-f', name])).exitCode).toBe(0);
+    expect(await volumesOf(name)).toEqual([]);
+  });
+
+  it('gives a plain foreground run a home in memory and leaves no volume behind', async () => {
+    const name = `fg-${runId}`;
+    const result = await aca(['run', '--name', name, '--image', TEST_IMAGE, '--', 'sh', '-c', 'touch $HOME/x && grep " /home/aca " /proc/mounts | cut -d" " -f3']);
+    expect(result.stdout).toBe('tmpfs\n');
+    expect(await volumesOf(name)).toEqual([]);
+  });
+
+  it('shares a cache between sessions and keeps it after they are removed', async () => {
+    const cache = `c${runId.replace(/[^a-z0-9]/g, '')}`;
+    try {
+      const first = await aca(['run', '--cache', `${cache}:/cache`, '--image', TEST_IMAGE, '--', 'sh', '-c', 'echo from-first > /cache/file']);
+      expect(first.exitCode, first.stderr).toBe(0);
+      const second = await aca(['run', '--cache', `${cache}:/cache`, '--user', '1000:1000', '--image', TEST_IMAGE, '--', 'sh', '-c', 'cat /cache/file; touch /cache/mine && echo writable']);
+      expect(second.stdout).toBe('from-first\nwritable\n');
+      const { inspectVolume } = await import('../../src/engine/storage.js');
+      const volume = await inspectVolume(await testEngine(), `aca-cache-${cache}`);
+      expect(volume?.Labels).toMatchObject({ 'aca.managed': 'true', 'aca.cache': cache, 'aca.volume': 'cache' });
+    } finally {
+      const { removeVolume } = await import('../../src/engine/storage.js');
+      await removeVolume(await testEngine(), `aca-cache-${cache}`);
+    }
+  });
+
+  it('maps known cache names to their usual paths, and refuses unknown ones', async () => {
+    const unknown = await aca(['run', '--cache', 'nosuchtool', '--image', TEST_IMAGE, 'true']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('unknown cache "nosuchtool"');
+  });
+});
