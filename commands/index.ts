@@ -12,9 +12,12 @@ import { register as shell } from './shell.js';
 import { register as attach } from './attach.js';
 import { register as monitor } from './monitor.js';
 import { register as gc } from './gc.js';
+import { register as diff } from './diff.js';
+import { register as checkpoint } from './checkpoint.js';
+import { register as exportCommand } from './export.js';
 import { register as inspect } from './inspect.js';
 import { register as audit } from './audit.js';
 
 export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
-  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, gc, audit, config,
+  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, diff, exportCommand, checkpoint, gc, audit, config,
 ];

@@ -35,6 +35,7 @@ export function register(program: Command, host: CommandHost): void {
         noBuild: resolved.noBuild,
         base: resolved.base,
         detachKeys: resolved.detachKeys,
+        fromCheckpoint: flags.fromCheckpoint,
       });
       if (typeof result === 'number') return result;
       if (flags.json) ctx.out.data(JSON.stringify({ name: result.name, id: result.id }));

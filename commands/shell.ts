@@ -44,6 +44,7 @@ export function register(program: Command, host: CommandHost): void {
         noBuild: resolved.noBuild,
         base: resolved.base,
         detachKeys: resolved.detachKeys,
+        fromCheckpoint: flags.fromCheckpoint,
       });
       return typeof result === 'number' ? result : 0;
     }),

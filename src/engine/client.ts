@@ -9,6 +9,7 @@ import type { EngineKind } from './endpoint.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
 } from './types.js';
+import type { RawStats } from './stats.js';
 import { BuildError } from '../errors.js';
 import {
   adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, summaryForDocker,
@@ -103,8 +104,19 @@ export class Engine {
     try {
       await this.http.json('DELETE', `/containers/${id}`, { query: { force: options.force ?? false, v: true } });
     } catch (error) {
-      // Already gone, or already being removed by another aca: the goal is met.
-      if (error instanceof EngineApiError && (error.statusCode === 404 || /already in progress/.test(error.message))) return;
+      if (error instanceof EngineApiError && error.statusCode === 404) return;
+      // Another aca is removing it: wait until it is gone, so its volumes are free afterwards.
+      if (error instanceof EngineApiError && /already in progress/.test(error.message)) {
+        for (let i = 0; i < 100; i++) {
+          try {
+            await this.inspectContainer(id);
+          } catch {
+            return;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return;
+      }
       throw error;
     }
   }
@@ -147,6 +159,34 @@ export class Engine {
   logs(id: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<IncomingMessage> {
     return this.http.stream('GET', `/containers/${id}/logs`, {
       query: { stdout: true, stderr: true, follow: options.follow, tail: options.tail ?? 'all', timestamps: options.timestamps ?? false },
+    });
+  }
+
+  // --- monitoring (see stats.ts for the arithmetic) -------------------------
+
+  /**
+   * One stats sample. one-shot skips the engine's own second sample (a 1 s
+   * wait); callers that keep the previous sample compute CPU % from it.
+   * Engines that ignore one-shot still fill precpu_stats, which stats.ts uses.
+   */
+  containerStats(id: string, options: { oneShot: boolean; timeoutMs?: number }): Promise<RawStats> {
+    return this.http.json('GET', `/containers/${id}/stats`, {
+      query: { stream: false, ...(options.oneShot ? { 'one-shot': true } : {}) },
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  }
+
+  restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
+    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds } });
+  }
+
+  /**
+   * Engine events as a stream of JSON lines. With `until`, the engine answers
+   * with the events of that past window and ends the response.
+   */
+  events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
+    return this.http.stream('GET', '/events', {
+      query: { filters: JSON.stringify(filters), since: window.since?.toFixed(3), until: window.until?.toFixed(3) },
     });
   }
 

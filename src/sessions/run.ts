@@ -16,13 +16,16 @@ import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBo
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
-import { prepareStorage, removeSessionVolumes } from './storage.js';
+import { prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
+import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
 
 export interface RunRequest {
   spec: SessionSpec;
+  /** Start from this checkpoint's filesystem and volumes. */
+  fromCheckpoint?: string | undefined;
   /** The key sequence that detaches a terminal session (-t with -i). */
   detachKeys?: Buffer | undefined;
   keep: boolean;
@@ -34,6 +37,17 @@ export interface RunRequest {
 export interface Detached {
   name: string;
   id: string;
+}
+
+/** Point the spec at a checkpoint: its image, and copy mode when it saved a workspace copy. */
+async function fromCheckpoint(engine: Engine, spec: SessionSpec, name: string): Promise<Restore> {
+  const restore = await findCheckpoint(engine, name);
+  spec.image = restore.image;
+  if (restore.workspaceVolume && spec.workspace && spec.storage && !spec.storage.workspaceVolume) {
+    spec.storage.workspaceVolume = workspaceVolumeName(spec.name);
+    spec.ownership[LABEL.workspaceMode] = 'copy';
+  }
+  return restore;
 }
 
 /** The host's boot id: with the pid it identifies a foreground owner (gc). */
@@ -75,14 +89,19 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
   }
   const engine = await ctx.engine();
+  const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
   await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
   // Secrets are read, the engine checked and the session's network made before the container.
   const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild });
   let id: string;
   try {
     if (spec.storage) {
-      const workspace = spec.workspace && spec.storage.workspaceVolume ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH } : undefined;
+      // A checkpoint's workspace copy replaces the host tree.
+      const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume
+        ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH }
+        : undefined;
       await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
+      if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
     }
     id = await create(engine, spec);
   } catch (error) {

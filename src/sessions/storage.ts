@@ -10,6 +10,9 @@ import { UsageError } from '../errors.js';
 import { SESSION_HOME, numericIds } from '../security.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
 
+/** Where a session's workspace is mounted (spec.ts's WORKSPACE_PATH; repeated here to avoid an import cycle). */
+const WORKSPACE_TARGET = '/workspace';
+
 export const homeVolumeName = (session: string) => `aca-${session}-home`;
 export const workspaceVolumeName = (session: string) => `aca-${session}-workspace`;
 export const cacheVolumeName = (cache: string) => `aca-cache-${cache}`;
@@ -44,7 +47,7 @@ export function parseCache(entry: string, flag = '--cache'): CacheMount {
     }
     return { name, target };
   }
-  const target = posix.normalize(entry.slice(colon + 1));
+  const target = posix.normalize(entry.slice(colon + 1)).replace(/(.)\/+$/, '$1');
   if (!target.startsWith('/') || target === '/') throw new UsageError(`${flag}: "${entry}": the cache path must be an absolute directory`);
   return { name, target };
 }
@@ -101,9 +104,9 @@ export async function prepareStorage(
     }
     mounts.push({ volume: cache.volume, target: cache.target, mode: 0o755 });
   }
-  if (plan.workspaceVolume && workspace) {
+  if (plan.workspaceVolume) {
     await createVolume(engine, plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
-    mounts.push({ volume: plan.workspaceVolume, target: workspace.target, mode: 0o755 });
+    mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_TARGET, mode: 0o755 });
   }
   if (mounts.length === 0) return;
 

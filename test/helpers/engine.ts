@@ -21,6 +21,13 @@ export async function removeLabelled(value?: string): Promise<void> {
   const e = await testEngine();
   const filter = value ? `${TEST_LABEL}=${value}` : TEST_LABEL;
   for (const c of await e.listContainers([filter], true)) await e.removeContainer(c.Id, { force: true });
+  // Session networks carry the session's labels; releasing one also detaches (and, if unused, removes) the egress proxy.
+  const { releaseSessionNetwork } = await import('../../dist/src/sessions/network.js');
+  const networks = (await e.http.json('GET', '/networks', { query: { filters: JSON.stringify({ label: [filter, 'aca.managed=true'] }) } })) as Array<{ Labels: Record<string, string> | null }>;
+  for (const n of networks) {
+    const session = n.Labels?.['aca.session'];
+    if (session) await releaseSessionNetwork(e as never, session);
+  }
 }
 
 export async function inspectSession(name: string) {

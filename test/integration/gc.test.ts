@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { labelled, spawnAca } from '../helpers/aca.js';
 import { TEST_IMAGE, sessionExists, testEngine } from '../helpers/engine.js';
-import { engineSuite, hasEngine } from './setup.js';
+import { engineSuite, expectOk, hasEngine } from './setup.js';
 
 /**
  * gc runs on the whole engine, so this file runs after every other test file
@@ -43,8 +43,8 @@ describe.skipIf(!hasEngine)('aca gc', () => {
 
   it('plans with --dry-run and changes nothing; then removes stopped sessions and their volumes', async () => {
     const name = `stopped-${runId}`;
-    expect((await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE])).exitCode).toBe(0);
-    expect((await aca(['stop', '-t', '1', name])).exitCode).toBe(0);
+    expectOk(await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE]));
+    expectOk(await aca(['stop', '-t', '1', name]));
     const plan = await aca(['gc', ...scope, '--dry-run', '--json']);
     const report = JSON.parse(plan.stdout) as { dryRun: boolean; actions: Array<{ kind: string; name: string; removed: boolean }> };
     expect(report.dryRun).toBe(true);
@@ -65,7 +65,7 @@ describe.skipIf(!hasEngine)('aca gc', () => {
 
   it('keeps running sessions unless --include-running, and volumes with --keep-volumes', async () => {
     const name = `running-${runId}`;
-    expect((await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE])).exitCode).toBe(0);
+    expectOk(await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE]));
     expect((await aca(['gc', ...scope])).stdout).toBe('');
     const removed = await aca(['gc', ...scope, '--include-running', '--keep-volumes']);
     expect(removed.stdout).toBe(`removed session ${name} (running (--include-running))\n`);
@@ -92,7 +92,7 @@ describe.skipIf(!hasEngine)('aca gc', () => {
 
   it('reaps a detached session once its --ttl has passed', async () => {
     const name = `ttl-${runId}`;
-    expect((await aca(['run', '-d', '--ttl', '2s', '--name', name, '--image', TEST_IMAGE])).exitCode).toBe(0);
+    expectOk(await aca(['run', '-d', '--ttl', '2s', '--name', name, '--image', TEST_IMAGE]));
     expect((await aca(['gc', ...scope])).stdout).toBe('');
     // Wait for expiry by asking gc's own plan, not by sleeping a fixed time.
     for (let i = 0; i < 100; i++) {

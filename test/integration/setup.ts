@@ -1,5 +1,5 @@
 /** Shared per-file set-up for engine tests: skip (loudly) without an engine, clean up by label. */
-import { afterAll, inject } from 'vitest';
+import { afterAll, expect, inject } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,4 +22,9 @@ export function engineSuite() {
     /** aca with this file's label on every session it creates, run in the workspace. */
     aca: (args: string[], options: AcaOptions = {}) => aca(labelled(args, runId), { cwd: workspace, ...options }),
   };
+}
+
+/** Assert a command succeeded, showing its stderr when it did not. */
+export function expectOk(result: { exitCode: number; stderr: string }): void {
+  expect(result.exitCode, result.stderr).toBe(0);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
-import { engineSuite, hasEngine } from './setup.js';
+import { engineSuite, expectOk, hasEngine } from './setup.js';
 
 const volumesOf = async (session: string) => {
   const { listVolumes } = await import('../../src/engine/storage.js');
@@ -12,14 +12,14 @@ describe.skipIf(!hasEngine)('session storage', () => {
 
   it('keeps the home volume across stop and start, owned by the session user, and removes it with the session', async () => {
     const name = `home-${runId}`;
-    expect((await aca(['run', '-d', '--name', name, '--user', '2345:2345', '--image', TEST_IMAGE])).exitCode).toBe(0);
+    expectOk(await aca(['run', '-d', '--name', name, '--user', '2345:2345', '--image', TEST_IMAGE]));
     expect(await volumesOf(name)).toEqual([`aca-${name}-home`]);
     const wrote = await aca(['exec', name, '--', 'sh', '-c', 'stat -c "%u:%g %a" $HOME; echo kept > $HOME/note']);
     expect(wrote.stdout).toBe('2345:2345 700\n');
-    expect((await aca(['stop', '-t', '1', name])).exitCode).toBe(0);
-    expect((await aca(['start', name])).exitCode).toBe(0);
+    expectOk(await aca(['stop', '-t', '1', name]));
+    expectOk(await aca(['start', name]));
     expect((await aca(['exec', name, '--', 'cat', '/home/aca/note'])).stdout).toBe('kept\n');
-    expect((await aca(['rm', '-f', name])).exitCode).toBe(0);
+    expectOk(await aca(['rm', '-f', name]));
     expect(await volumesOf(name)).toEqual([]);
   });
 

@@ -1,0 +1,140 @@
+/**
+ * Checkpoints: a session's filesystem committed as a labelled image, and its
+ * home (and copy-mode workspace) volumes copied into labelled volumes, so a
+ * new session can start exactly where the checkpoint left off.
+ */
+import type { Context } from '../context.js';
+import type { Engine } from '../engine/client.js';
+import {
+  commitContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, putArchive, removeImage, removeVolume,
+} from '../engine/storage.js';
+import { AcaError, UsageError } from '../errors.js';
+import { LABEL, MANAGED_FILTER } from './labels.js';
+import { resolveSession } from './resolve.js';
+import { homeVolumeName, workspaceVolumeName } from './storage.js';
+
+export interface CheckpointInfo {
+  name: string;
+  session: string;
+  image: string;
+  created: string;
+  sizeBytes: number;
+  volumes: string[];
+}
+
+const checkpointVolume = (checkpoint: string, what: 'home' | 'workspace') => `aca-ckpt-${checkpoint}-${what}`;
+
+export function validateCheckpointName(name: string): string {
+  if (!/^[a-z0-9][a-z0-9_.-]{0,100}$/.test(name)) {
+    throw new UsageError(`--name: invalid checkpoint name "${name}" (lower-case letters, digits, _ . -)`);
+  }
+  return name;
+}
+
+/**
+ * Copy one volume's contents into another through the archive API, using a
+ * never-started helper container that mounts both. No shell or tool inside
+ * the image is needed.
+ */
+async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
+  const helper = await engine.createContainer(`aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, {
+    Image: image, Cmd: ['true'], Env: [], Labels: { ...owner, [LABEL.managed]: 'true', [LABEL.helper]: 'storage' }, User: '0:0', WorkingDir: '',
+    Tty: false, OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    HostConfig: { Binds: [`${from}:/aca-copy-from/data`, `${to}:/aca-copy-to/data`], NetworkMode: 'none' } as never,
+  });
+  try {
+    await putArchive(engine, helper, '/aca-copy-to', await getArchive(engine, helper, '/aca-copy-from/data'));
+  } finally {
+    await engine.removeContainer(helper, { force: true });
+  }
+}
+
+async function findCheckpointImage(engine: Engine, name: string) {
+  return (await listImages(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
+}
+
+export async function createCheckpoint(ctx: Context, query: string, requested?: string): Promise<CheckpointInfo> {
+  const engine = await ctx.engine();
+  const session = await resolveSession(engine, query);
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();
+  const name = validateCheckpointName(requested ?? `${session.name.toLowerCase()}-${stamp}`);
+  if (await findCheckpointImage(engine, name)) throw new AcaError(`checkpoint ${name} exists already`, { hint: `Remove it with: aca checkpoint rm ${name}` });
+
+  const info = await engine.inspectContainer(session.id);
+  // The image keeps the container's labels; blank aca's own, so a session made
+  // from it starts with none of this one's identity (owner, expiry, ...).
+  const blanked = Object.fromEntries(Object.keys(info.Config.Labels ?? {}).filter((k) => k.startsWith('aca.')).map((k) => [k, '']));
+  const created = new Date().toISOString();
+  const hasWorkspaceCopy = Boolean(await inspectVolume(engine, workspaceVolumeName(session.name)));
+  const image = await commitContainer(engine, session.id, {
+    repo: `aca-checkpoint/${session.name.toLowerCase()}`,
+    tag: name,
+    labels: {
+      ...blanked,
+      [LABEL.managed]: 'true',
+      [LABEL.checkpoint]: name,
+      [LABEL.checkpointOf]: session.name,
+      [LABEL.created]: created,
+      'aca.checkpoint.workspace': hasWorkspaceCopy ? 'copy' : '',
+    },
+  });
+  const volumes: string[] = [];
+  const owner = { [LABEL.checkpoint]: name };
+  for (const [what, source] of [['home', homeVolumeName(session.name)], ['workspace', workspaceVolumeName(session.name)]] as const) {
+    if (!(await inspectVolume(engine, source))) continue;
+    const target = checkpointVolume(name, what);
+    await createVolume(engine, target, { [LABEL.managed]: 'true', [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, [LABEL.volume]: `checkpoint-${what}` });
+    await copyVolume(engine, image, source, target, owner);
+    volumes.push(target);
+  }
+  return { name, session: session.name, image, created, sizeBytes: 0, volumes };
+}
+
+export async function listCheckpoints(ctx: Context): Promise<CheckpointInfo[]> {
+  const engine = await ctx.engine();
+  const [images, volumes] = await Promise.all([listImages(engine, [MANAGED_FILTER, LABEL.checkpoint]), listVolumes(engine, [MANAGED_FILTER, LABEL.checkpoint])]);
+  return images
+    .map((image) => {
+      const name = image.Labels?.[LABEL.checkpoint] ?? '';
+      return {
+        name,
+        session: image.Labels?.[LABEL.checkpointOf] ?? '',
+        image: image.Id,
+        created: image.Labels?.[LABEL.created] || new Date(image.Created * 1000).toISOString(),
+        sizeBytes: image.Size,
+        volumes: volumes.filter((v) => v.Labels?.[LABEL.checkpoint] === name).map((v) => v.Name).sort(),
+      };
+    })
+    .filter((c) => c.name)
+    .sort((a, b) => b.created.localeCompare(a.created));
+}
+
+export async function removeCheckpoint(ctx: Context, name: string): Promise<void> {
+  const engine = await ctx.engine();
+  const image = await findCheckpointImage(engine, name);
+  if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
+  if (!(await removeImage(engine, image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
+  for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])) await removeVolume(engine, volume.Name);
+}
+
+export interface Restore {
+  image: string;
+  homeVolume?: string | undefined;
+  workspaceVolume?: string | undefined;
+}
+
+/** What a new session needs from a checkpoint: its image, and the volumes to copy from. */
+export async function findCheckpoint(engine: Engine, name: string): Promise<Restore> {
+  const image = await findCheckpointImage(engine, name);
+  if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
+  const has = async (what: 'home' | 'workspace') => ((await inspectVolume(engine, checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
+  return { image: image.Id, homeVolume: await has('home'), workspaceVolume: await has('workspace') };
+}
+
+/** Fill a new session's volumes from the checkpoint's. */
+export async function restoreVolumes(engine: Engine, restore: Restore, session: { name: string; homeVolume?: string | undefined; workspaceVolume?: string | undefined }): Promise<void> {
+  const owner = { [LABEL.session]: session.name };
+  if (restore.homeVolume && session.homeVolume) await copyVolume(engine, restore.image, restore.homeVolume, session.homeVolume, owner);
+  if (restore.workspaceVolume && session.workspaceVolume) await copyVolume(engine, restore.image, restore.workspaceVolume, session.workspaceVolume, owner);
+}
+

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { isExpired, isOrphan, planGc, type GcInventory, type GcOptions, type HostFacts } from '../../src/gc/plan.js';
+
+const now = new Date('2026-01-01T12:00:00Z');
+const facts: HostFacts = { now, hostname: 'box', bootId: 'boot-1', ownerAlive: (pid) => pid === 111 };
+const options: GcOptions = { olderThanMs: 0, includeRunning: false, keepVolumes: false, caches: false, keepCheckpoints: 2 };
+const old = '2026-01-01T10:00:00Z';
+const labels = (extra: Record<string, string> = {}) => ({ 'aca.managed': 'true', 'aca.created': old, 'aca.mode': 'detached', ...extra });
+const fg = (pid: number, extra: Record<string, string> = {}) =>
+  labels({ 'aca.mode': 'foreground', 'aca.owner.pid': String(pid), 'aca.owner.boot': 'boot-1', 'aca.owner.host': 'box', ...extra });
+const empty: GcInventory = { sessions: [], helpers: [], volumes: [], networks: [], danglingImages: [], checkpoints: [] };
+
+describe('orphans and expiry', () => {
+  it('is an orphan only when a foreground owner on this host is gone', () => {
+    expect(isOrphan(fg(111), facts)).toBe(false);
+    expect(isOrphan(fg(222), facts)).toBe(true);
+    expect(isOrphan(fg(111, { 'aca.owner.boot': 'boot-0' }), facts)).toBe(true);
+    expect(isOrphan(fg(222, { 'aca.owner.host': 'other' }), facts)).toBe(false);
+    expect(isOrphan(labels({ 'aca.owner.pid': '222' }), facts)).toBe(false);
+  });
+  it('expires on its --ttl', () => {
+    expect(isExpired({ 'aca.expires': '2026-01-01T11:59:59Z' }, now)).toBe(true);
+    expect(isExpired({ 'aca.expires': '2026-01-01T12:00:01Z' }, now)).toBe(false);
+    expect(isExpired({ 'aca.expires': '' }, now)).toBe(false);
+  });
+});
+
+describe('planGc', () => {
+  const session = (name: string, state: string, l: Record<string, string>, finishedAt?: string) => ({ id: `id-${name}`, name, state, labels: l, finishedAt });
+  it('removes stopped, orphaned and expired sessions; keeps running and young ones', () => {
+    const plan = planGc({
+      ...empty,
+      sessions: [
+        session('stopped', 'exited', labels(), '2026-01-01T11:00:00Z'),
+        session('running', 'running', labels()),
+        session('orphan', 'running', fg(222)),
+        session('owned', 'running', fg(111)),
+        session('expired', 'running', labels({ 'aca.expires': '2026-01-01T11:00:00Z' })),
+        session('creating', 'created', labels({ 'aca.created': '2026-01-01T11:59:50Z' })),
+      ],
+    }, options, facts);
+    expect(plan.map((a) => `${a.name}: ${a.reason}`)).toEqual([
+      'stopped: stopped (exited)',
+      'orphan: orphaned: its aca process is gone',
+      'expired: expired at 2026-01-01T11:00:00Z',
+    ]);
+    expect(planGc({ ...empty, sessions: [session('running', 'running', labels())] }, { ...options, includeRunning: true }, facts)).toHaveLength(1);
+  });
+  it('honours --older-than', () => {
+    const inv = { ...empty, sessions: [session('recent', 'exited', labels(), '2026-01-01T11:30:00Z')] };
+    expect(planGc(inv, { ...options, olderThanMs: 3_600_000 }, facts)).toEqual([]);
+    expect(planGc(inv, { ...options, olderThanMs: 60_000 }, facts)).toHaveLength(1);
+  });
+  it('removes volumes and networks of gone sessions only, caches only with --caches, nothing young', () => {
+    const created = Date.parse(old) / 1000;
+    const plan = planGc({
+      ...empty,
+      sessions: [session('alive', 'running', labels())],
+      volumes: [
+        { id: 'aca-alive-home', name: 'aca-alive-home', labels: { 'aca.session': 'alive' }, created },
+        { id: 'aca-gone-home', name: 'aca-gone-home', labels: { 'aca.session': 'gone' }, created },
+        { id: 'aca-new-home', name: 'aca-new-home', labels: { 'aca.session': 'new' }, created: now.getTime() / 1000 - 5 },
+        { id: 'aca-cache-npm', name: 'aca-cache-npm', labels: { 'aca.cache': 'npm' }, created },
+      ],
+      networks: [{ id: 'n1', name: 'aca-gone', labels: { 'aca.session': 'gone' } }],
+    }, options, facts);
+    expect(plan.map((a) => a.name)).toEqual(['aca-gone-home', 'aca-gone']);
+    const withCaches = planGc({ ...empty, volumes: [{ id: 'c', name: 'aca-cache-npm', labels: { 'aca.cache': 'npm' }, created }] }, { ...options, caches: true }, facts);
+    expect(withCaches.map((a) => a.name)).toEqual(['aca-cache-npm']);
+    expect(planGc({ ...empty, volumes: [{ id: 'v', name: 'v', labels: { 'aca.session': 'gone' }, created }] }, { ...options, keepVolumes: true }, facts)).toEqual([]);
+  });
+  it('keeps the newest checkpoints per session', () => {
+    const ck = (name: string, created: number, of = 's') => ({ id: name, name, labels: { 'aca.checkpoint': name, 'aca.checkpoint.session': of }, created });
+    const plan = planGc({ ...empty, checkpoints: [ck('a', 1), ck('b', 3), ck('c', 2), ck('d', 1, 'other')] }, options, facts);
+    expect(plan.map((a) => a.name)).toEqual(['a']);
+  });
+  it('touches only the labelled sessions and their own objects when scoped', () => {
+    const created = Date.parse(old) / 1000;
+    const plan = planGc({
+      scoped: true,
+      sessions: [session('mine', 'exited', labels())],
+      helpers: [{ id: 'h', name: 'h', labels: {}, created }],
+      volumes: [
+        { id: 'aca-mine-home', name: 'aca-mine-home', labels: { 'aca.session': 'mine' }, created },
+        { id: 'aca-other-home', name: 'aca-other-home', labels: { 'aca.session': 'other' }, created },
+      ],
+      networks: [],
+      danglingImages: [{ id: 'img', name: 'img', labels: {} }],
+      checkpoints: [],
+    }, options, facts);
+    expect(plan.map((a) => a.name)).toEqual(['mine', 'aca-mine-home']);
+  });
+});
