@@ -67,3 +67,7 @@ const rows = results.map((r) => `${r.pass ? 'ok  ' : 'SLOW'}  ${r.name.padEnd(50
 process.stdout.write(`aca benchmark: medians of ${RUNS} runs, interleaved\n${rows.join('\n')}\n`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, results }, null, 2)}\n`);
+
+// The monitor's own cost (20 sessions watched at 1 s); its own script, so it can be run alone too.
+const monitorCost = spawnSync('node', [fileURLToPath(new URL('./monitor-cost.mjs', import.meta.url))], { stdio: 'inherit' });
+if (monitorCost.status !== 0) process.exitCode = 1;
