@@ -140,3 +140,29 @@ export function diskUsage(engine: Engine): Promise<DiskUsage> {
 export function engineInfo(engine: Engine): Promise<{ DockerRootDir?: string; Driver?: string; NCPU?: number; MemTotal?: number }> {
   return engine.http.json('GET', '/info');
 }
+
+/**
+ * A container that is created and never started: the archive API needs a
+ * container to reach volumes through. Removed by the caller (and by gc, by
+ * its aca.helper label, if the caller dies first).
+ */
+export async function createHelperContainer(
+  engine: Engine,
+  options: { name: string; image: string; binds: string[]; labels: Record<string, string> },
+): Promise<string> {
+  return engine.createContainer(options.name, {
+    Image: options.image,
+    Cmd: ['true'],
+    Env: [],
+    Labels: { 'aca.managed': 'true', 'aca.helper': 'storage', ...options.labels },
+    User: '0:0',
+    WorkingDir: '',
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: { Binds: options.binds, NetworkMode: 'none' } as never,
+  });
+}

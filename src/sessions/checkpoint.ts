@@ -6,7 +6,7 @@
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import {
-  commitContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, putArchive, removeImage, removeVolume,
+  commitContainer, createHelperContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, putArchive, removeImage, removeVolume,
 } from '../engine/storage.js';
 import { AcaError, UsageError } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from './labels.js';
@@ -37,10 +37,11 @@ export function validateCheckpointName(name: string): string {
  * the image is needed.
  */
 async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  const helper = await engine.createContainer(`aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`, {
-    Image: image, Cmd: ['true'], Env: [], Labels: { ...owner, [LABEL.managed]: 'true', [LABEL.helper]: 'storage' }, User: '0:0', WorkingDir: '',
-    Tty: false, OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false,
-    HostConfig: { Binds: [`${from}:/aca-copy-from/data`, `${to}:/aca-copy-to/data`], NetworkMode: 'none' } as never,
+  const helper = await createHelperContainer(engine, {
+    name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
+    image,
+    binds: [`${from}:/aca-copy-from/data`, `${to}:/aca-copy-to/data`],
+    labels: owner,
   });
   try {
     await putArchive(engine, helper, '/aca-copy-to', await getArchive(engine, helper, '/aca-copy-from/data'));

@@ -4,7 +4,7 @@
  */
 import { dirname, basename, posix } from 'node:path';
 import type { Engine } from '../engine/client.js';
-import { createVolume, inspectVolume, listVolumes, putArchive, removeVolume } from '../engine/storage.js';
+import { createHelperContainer, createVolume, inspectVolume, listVolumes, putArchive, removeVolume } from '../engine/storage.js';
 import { directoriesTar, packDirectory } from '../archive.js';
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, numericIds } from '../security.js';
@@ -111,20 +111,11 @@ export async function prepareStorage(
   if (mounts.length === 0) return;
 
   const ids = numericIds(user) ?? { uid: 0, gid: 0 };
-  const helper = await engine.createContainer(`${containerName(session)}-init`, {
-    Image: image,
-    Cmd: ['true'],
-    Env: [],
-    Labels: { ...sessionLabels, [LABEL.helper]: 'storage' },
-    User: '0:0',
-    WorkingDir: '',
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
-    HostConfig: { Binds: mounts.map((m) => `${m.volume}:${m.target}`), NetworkMode: 'none' } as never,
+  const helper = await createHelperContainer(engine, {
+    name: `${containerName(session)}-init`,
+    image,
+    binds: mounts.map((m) => `${m.volume}:${m.target}`),
+    labels: sessionLabels,
   });
   try {
     // Parents first, so a cache inside the home is owned after the home is.
