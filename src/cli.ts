@@ -24,13 +24,14 @@ export interface MainOptions extends Partial<Omit<ContextInit, 'global'>> {}
 
 function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions {
   const opts = program.opts<{
-    engine?: string; host?: string; debug?: boolean; quiet?: boolean; color?: boolean;
+    engine?: string; host?: string; context?: string; debug?: boolean; quiet?: boolean; color?: boolean;
     tlscacert?: string; tlscert?: string; tlskey?: string;
   }>();
   const tls = opts.tlscacert || opts.tlscert ? { ca: opts.tlscacert, cert: opts.tlscert, key: opts.tlskey } : undefined;
   return {
     engine: parseEngineChoice(opts.engine ?? env.ACA_ENGINE, opts.engine ? '--engine' : 'ACA_ENGINE'),
     host: opts.host,
+    context: opts.context,
     tls: tls as GlobalOptions['tls'],
     debug: Boolean(opts.debug) || env.ACA_DEBUG === '1',
     quiet: Boolean(opts.quiet),
@@ -47,6 +48,7 @@ export function buildProgram(init: MainOptions, result: { code: number; ctx?: Co
     .version(VERSION, '-V, --version', 'print the version')
     .addOption(new Option('--engine <engine>', 'engine to use: auto, docker or podman (env ACA_ENGINE)'))
     .option('-H, --host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host (env DOCKER_HOST)')
+    .option('-c, --context <name>', 'Docker context to use (env DOCKER_CONTEXT; default: docker\'s current context)')
     .option('--tlscacert <file>', 'CA certificate for a TLS engine')
     .option('--tlscert <file>', 'client certificate for a TLS engine')
     .option('--tlskey <file>', 'client key for a TLS engine')

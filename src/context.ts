@@ -12,6 +12,8 @@ import { Output } from './output.js';
 export interface GlobalOptions {
   engine: EngineChoice;
   host?: string | undefined;
+  /** --context NAME: a Docker context */
+  context?: string | undefined;
   tls?: TlsFiles | undefined;
   debug: boolean;
   quiet: boolean;
@@ -56,7 +58,7 @@ export function createContext(init: ContextInit): Context {
     global: init.global,
     engine() {
       engine ??= import('./engine/connect.js').then(({ getEngine }) =>
-        getEngine({ host: init.global.host, engine: init.global.engine, env, ...(init.global.tls ? { tls: init.global.tls } : {}) }),
+        getEngine({ host: init.global.host, context: init.global.context, engine: init.global.engine, env, ...(init.global.tls ? { tls: init.global.tls } : {}) }),
       );
       return engine;
     },

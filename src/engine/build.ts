@@ -1,9 +1,11 @@
 /**
- * Image builds through dockerode, loaded only here: it packs the context
- * (honouring .dockerignore) and streams it to the engine. The engine reports
- * build failures as JSON lines inside a 200 response, so every line is checked.
+ * Image builds: the context is packed here (honouring .dockerignore) and
+ * streamed to the engine. The engine reports build failures as JSON lines
+ * inside a 200 response, so every line is checked.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
 import { BuildError } from '../errors.js';
 import type { Engine } from './client.js';
 import { readJsonLines } from './client.js';
@@ -28,36 +30,61 @@ export interface BuildResult {
   tags: string[];
 }
 
+const require = createRequire(import.meta.url);
 const STEP = /^(?:Step|STEP) \d+\/\d+ ?: ?/;
 const TAIL_LINES = 20;
 
-async function dockerodeFor(engine: Engine) {
-  const { default: Docker } = await import('dockerode');
-  const ep = engine.http.endpoint;
-  if (ep.protocol === 'unix') return new Docker({ socketPath: ep.socketPath! });
-  if (ep.protocol === 'ssh') {
-    return new Docker({ protocol: 'ssh', host: ep.hostname!, ...(ep.port ? { port: ep.port } : {}), ...(ep.user ? { username: ep.user } : {}) });
+/**
+ * The build context as a tar stream, packed as the docker CLI (and dockerode)
+ * pack it: the context's top-level entries, minus what .dockerignore excludes.
+ * tar-fs and @balena/dockerignore are CommonJS without types, hence require().
+ */
+function packContext(context: string, compress: boolean): NodeJS.ReadableStream {
+  const tar = require('tar-fs') as { pack(dir: string, options: { entries: string[]; ignore?: (path: string) => boolean }): NodeJS.ReadableStream };
+  let entries = readdirSync(context);
+  let ignore: ((path: string) => boolean) | undefined;
+  const ignoreFile = join(context, '.dockerignore');
+  if (existsSync(ignoreFile)) {
+    const dockerIgnore = require('@balena/dockerignore') as (options: { ignorecase: boolean }) => { add(rules: string): { createFilter(): (path: string) => boolean } };
+    const keep = dockerIgnore({ ignorecase: false }).add(readFileSync(ignoreFile, 'utf8')).createFilter();
+    entries = entries.filter(keep);
+    ignore = (path) => !keep(relative(context, path));
   }
-  return new Docker({ protocol: ep.protocol, host: ep.hostname!, port: ep.port! });
+  const packed = tar.pack(context, { entries, ...(ignore ? { ignore } : {}) });
+  if (!compress) return packed;
+  const { createGzip } = require('node:zlib') as typeof import('node:zlib');
+  return packed.pipe(createGzip());
 }
 
+/** POST /build's query; tags repeat `t`, as the API wants. */
+export function buildQuery(request: BuildRequest): string {
+  const pairs: Array<[string, string]> = [
+    ...request.tags.map((tag): [string, string] => ['t', tag]),
+    ['dockerfile', request.dockerfile],
+    ['buildargs', JSON.stringify(request.buildArgs)],
+    ['labels', JSON.stringify(request.labels)],
+    ['nocache', String(request.noCache)],
+    ['rm', 'true'],
+    ['forcerm', 'true'],
+  ];
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}
+
+/**
+ * Builds go through aca's own HTTP client, so they reach the engine exactly as
+ * every other request does (TLS files, Docker contexts, ssh through the system
+ * ssh client), and no ssh2 module is ever loaded (dockerode's docker-modem
+ * loads it eagerly).
+ */
 export async function buildImage(engine: Engine, request: BuildRequest): Promise<BuildResult> {
-  const docker = await dockerodeFor(engine);
-  const src = readdirSync(request.context);
+  // A remote engine gets the context compressed; a local socket is faster without.
+  const body = packContext(request.context, engine.http.endpoint.protocol !== 'unix');
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await docker.buildImage(
-      { context: request.context, src },
-      {
-        t: request.tags,
-        dockerfile: request.dockerfile,
-        buildargs: request.buildArgs,
-        labels: request.labels,
-        nocache: request.noCache,
-        rm: true,
-        forcerm: true,
-      } as never,
-    )) as unknown as NodeJS.ReadableStream;
+    stream = await engine.http.stream('POST', `/build?${buildQuery(request)}`, {
+      rawBody: body,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
   } catch (error) {
     throw new BuildError(`build failed: ${(error as Error).message}`, { cause: error });
   }

@@ -5,14 +5,35 @@
 import { existsSync } from 'node:fs';
 import { EngineError } from '../errors.js';
 import { Engine } from './client.js';
-import { engineCandidates, kindFromPingHeaders, type Candidate, type EngineChoice } from './endpoint.js';
+import { resolveContext } from './contexts.js';
+import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type EngineChoice } from './endpoint.js';
 import { EngineHttp, type TlsFiles } from './http.js';
 
 export interface ConnectOptions {
   host?: string | undefined;
+  /** --context NAME */
+  context?: string | undefined;
   engine: EngineChoice;
   env: NodeJS.ProcessEnv;
   tls?: TlsFiles;
+}
+
+/**
+ * Where aca will look for the engine, without connecting: the address named
+ * by --host, a Docker context or DOCKER_HOST, else the well-known sockets.
+ * Also the TLS files that go with it.
+ */
+export function plannedCandidates(options: ConnectOptions): { candidates: Candidate[]; tls: TlsFiles | undefined } {
+  const context = resolveContext({ flag: options.context, host: options.host, engine: options.engine, env: options.env });
+  const candidates = engineCandidates({ ...options, context, tlsFiles: Boolean(options.tls?.ca || options.tls?.cert) });
+  const tls = context && !options.host ? context.tls : EngineHttp.tlsFromEnv(options.env, options.tls ?? {});
+  return { candidates, tls };
+}
+
+/** The engine is named explicitly and is not a socket on this machine (see isRemoteEndpoint). */
+export function engineIsRemote(options: ConnectOptions): { remote: boolean; url: string } {
+  const [first] = plannedCandidates(options).candidates;
+  return { remote: first !== undefined && isRemoteEndpoint(first.endpoint), url: first?.endpoint.url ?? '' };
 }
 
 const PING_TIMEOUT_MS = { local: 5_000, remote: 15_000 };
@@ -32,6 +53,11 @@ async function ping(candidate: Candidate, tls: TlsFiles | undefined): Promise<En
     // Strip the address prefix: the caller names the candidate.
     throw new EngineError((error as Error).message.replace(`${endpoint.url}: `, ''), { cause: error });
   }
+  if (res.statusCode === 400 && endpoint.protocol === 'http') {
+    http.close();
+    // Docker answers plain HTTP on a TLS port with 400 "Client sent an HTTP request to an HTTPS server".
+    throw new EngineError('the engine speaks TLS on this port; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or give --tlscacert/--tlscert/--tlskey');
+  }
   if (res.statusCode !== 200) {
     http.close();
     throw new EngineError(`ping answered HTTP ${res.statusCode}; is this an engine API?`);
@@ -42,8 +68,7 @@ async function ping(candidate: Candidate, tls: TlsFiles | undefined): Promise<En
 }
 
 export async function connect(options: ConnectOptions): Promise<Engine> {
-  const candidates = engineCandidates(options);
-  const tls = options.tls ?? EngineHttp.tlsFromEnv(options.env);
+  const { candidates, tls } = plannedCandidates(options);
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
@@ -61,7 +86,9 @@ export async function connect(options: ConnectOptions): Promise<Engine> {
   const wanted = options.engine === 'auto' ? 'container engine' : `${options.engine} engine`;
   throw new EngineError(`no ${wanted} answered; tried ${failures.join('; ')}`, {
     hint:
-      options.engine === 'podman'
+      candidates.length === 1 && !candidates[0]!.expected
+        ? `Check that an engine runs at ${candidates[0]!.endpoint.url} and is reachable from here (named by ${candidates[0]!.source}).`
+        : options.engine === 'podman'
         ? 'Start Podman\'s API: podman system service --time=0 unix:///run/podman/podman.sock &'
         : 'Start Docker (sudo systemctl start docker, or dockerd &), or Podman (podman system service --time=0 &), or point --host / DOCKER_HOST at one.',
   });
@@ -71,7 +98,7 @@ let cached: { key: string; engine: Promise<Engine> } | undefined;
 
 /** The process's one engine connection. */
 export function getEngine(options: ConnectOptions): Promise<Engine> {
-  const key = JSON.stringify([options.host, options.engine, options.env.DOCKER_HOST, options.env.XDG_RUNTIME_DIR]);
+  const key = JSON.stringify([options.host, options.context, options.engine, options.env.DOCKER_HOST, options.env.DOCKER_CONTEXT, options.env.XDG_RUNTIME_DIR, options.tls]);
   if (!cached || cached.key !== key) {
     const engine = connect(options);
     cached = { key, engine };

@@ -68,6 +68,10 @@ export interface CandidateOptions {
   host?: string | undefined;
   engine: EngineChoice;
   env: NodeJS.ProcessEnv;
+  /** The Docker context that names the engine (see contexts.ts), already resolved. */
+  context?: { name: string; host: string; source: string; tls?: unknown } | undefined;
+  /** TLS files were given (--tlscacert/--tlscert): tcp:// then means TLS. */
+  tlsFiles?: boolean;
 }
 
 /**
@@ -75,9 +79,12 @@ export interface CandidateOptions {
  * the docker CLI: falling back from a named engine to another would surprise.
  * Otherwise: Docker's socket, then rootless Podman, then rootful Podman.
  */
-export function engineCandidates({ host, engine, env }: CandidateOptions): Candidate[] {
-  const tls = Boolean(env.DOCKER_TLS_VERIFY);
+export function engineCandidates({ host, engine, env, context, tlsFiles }: CandidateOptions): Candidate[] {
+  const tls = Boolean(env.DOCKER_TLS_VERIFY || env.DOCKER_TLS || tlsFiles);
   if (host) return [{ endpoint: parseEngineUrl(host, tls), source: '--host' }];
+  if (context) {
+    return [{ endpoint: parseEngineUrl(context.host, Boolean(context.tls)), source: `Docker context "${context.name}" (${context.source})` }];
+  }
   if (env.DOCKER_HOST) return [{ endpoint: parseEngineUrl(env.DOCKER_HOST, tls), source: 'DOCKER_HOST' }];
   const candidates: Candidate[] = [];
   if (engine !== 'podman') {
@@ -100,4 +107,14 @@ export function engineCandidates({ host, engine, env }: CandidateOptions): Candi
 export function kindFromPingHeaders(headers: Record<string, string | string[] | undefined>): EngineKind {
   const server = String(headers.server ?? '');
   return headers['libpod-api-version'] !== undefined || /libpod/i.test(server) ? 'podman' : 'docker';
+}
+
+/**
+ * Whether the engine may not share this machine's filesystem. Only a unix
+ * socket proves the engine runs here: a tcp:// port (even on 127.0.0.1, often a
+ * VM's forwarded port: Docker Desktop, colima, podman machine) or an ssh://
+ * host may see other files, so host paths cannot be bind-mounted into it.
+ */
+export function isRemoteEndpoint(endpoint: Endpoint): boolean {
+  return endpoint.protocol !== 'unix';
 }

@@ -1,10 +1,10 @@
 /**
  * A small HTTP client for the Engine API over a unix socket, TCP (+TLS) or ssh.
  *
- * Why not dockerode for everything: loading dockerode costs ~0.2 s (docker-modem
- * loads ssh2 eagerly), which alone would break the start-up budget of
- * `aca run` and `aca exec`. The hot paths speak HTTP directly; dockerode is
- * loaded only for image builds (see build.ts).
+ * Why not dockerode: loading it costs ~0.2 s (docker-modem loads ssh2
+ * eagerly), which alone would break the start-up budget of `aca run` and
+ * `aca exec`, and its ssh transport ignores the user's ssh configuration.
+ * Every request, builds included (see build.ts), speaks HTTP directly.
  *
  * Paths are unversioned ("/containers/json"), so the engine answers with its own
  * current API version: aca never pins a version the engine may reject.
@@ -23,6 +23,8 @@ export interface TlsFiles {
   ca?: string;
   cert?: string;
   key?: string;
+  /** A Docker context's SkipTLSVerify: encrypt, but accept any server certificate. */
+  skipVerify?: boolean;
 }
 
 export interface RequestOptions {
@@ -43,23 +45,30 @@ export class EngineApiError extends EngineError {}
 
 export class EngineHttp {
   private readonly agent: http.Agent;
+  private readonly tlsOptions: https.AgentOptions = {};
 
   constructor(readonly endpoint: Endpoint, tls?: TlsFiles) {
-    if (endpoint.protocol === 'https') {
-      this.agent = new (lazyHttps().Agent)({
-        keepAlive: true,
-        ...(tls?.ca ? { ca: readFileSync(tls.ca) } : {}),
-        ...(tls?.cert ? { cert: readFileSync(tls.cert) } : {}),
-        ...(tls?.key ? { key: readFileSync(tls.key) } : {}),
-      });
+    if (endpoint.protocol === 'ssh') {
+      this.agent = sshAgent(endpoint, true);
+    } else if (endpoint.protocol === 'https') {
+      this.tlsOptions = {
+        ...(tls?.ca ? { ca: readTlsFile(tls.ca, 'CA certificate') } : {}),
+        ...(tls?.cert ? { cert: readTlsFile(tls.cert, 'client certificate') } : {}),
+        ...(tls?.key ? { key: readTlsFile(tls.key, 'client key') } : {}),
+        ...(tls?.skipVerify ? { rejectUnauthorized: false } : {}),
+      };
+      this.agent = new (lazyHttps().Agent)({ keepAlive: true, ...this.tlsOptions });
     } else {
       this.agent = new http.Agent({ keepAlive: true });
     }
   }
 
-  /** Files from DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), as the docker CLI reads them. */
+  /**
+   * Files from DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), as the docker CLI
+   * reads them; with DOCKER_TLS_VERIFY alone, from ~/.docker as it does.
+   */
   static tlsFromEnv(env: NodeJS.ProcessEnv, flags: TlsFiles = {}): TlsFiles | undefined {
-    const dir = env.DOCKER_CERT_PATH;
+    const dir = env.DOCKER_CERT_PATH || (env.DOCKER_TLS_VERIFY && env.HOME ? join(env.HOME, '.docker') : undefined);
     const files: TlsFiles = {
       ...(dir ? { ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } : {}),
       ...flags,
@@ -79,7 +88,7 @@ export class EngineHttp {
     const base: http.RequestOptions = { method, path: query ? `${path}?${query}` : path, headers, agent: this.agent };
     const ep = this.endpoint;
     if (ep.protocol === 'unix') return { ...base, socketPath: ep.socketPath! };
-    if (ep.protocol === 'ssh') return { ...base, agent: false, createConnection: () => sshDialStdio(ep) as unknown as Socket, host: 'docker' };
+    if (ep.protocol === 'ssh') return { ...base, host: 'docker' };
     return { ...base, host: ep.hostname!, port: ep.port! };
   }
 
@@ -92,12 +101,26 @@ export class EngineHttp {
       case 'ENOTFOUND': return 'host not found';
       case 'EHOSTUNREACH': return 'host unreachable';
       case 'ECONNRESET': return 'connection reset';
+      case 'ENETUNREACH': return 'network unreachable';
+      case 'EAI_AGAIN': return 'host name lookup failed';
       case 'DEPTH_ZERO_SELF_SIGNED_CERT':
       case 'SELF_SIGNED_CERT_IN_CHAIN':
       case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+      case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+      case 'CERT_SIGNATURE_FAILURE':
+        return `the engine's TLS certificate is not signed by the trusted CA (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
       case 'ERR_TLS_CERT_ALTNAME_INVALID':
+        return `the engine's TLS certificate is for another host name (${error.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')})`;
       case 'CERT_HAS_EXPIRED':
-        return `TLS certificate not trusted (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
+      case 'CERT_NOT_YET_VALID':
+        return `the engine's TLS certificate is not valid now (${error.code})`;
+      case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+      case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+      case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+        return `the engine refused aca's TLS client certificate (${error.code}); check --tlscert/--tlskey or DOCKER_CERT_PATH`;
+      case 'EPROTO':
+      case 'ERR_SSL_WRONG_VERSION_NUMBER':
+        return `TLS handshake failed (${error.code}); is this a TLS port? (tcp:// without DOCKER_TLS_VERIFY speaks plain HTTP)`;
       default: return error.message;
     }
   }
@@ -140,7 +163,12 @@ export class EngineHttp {
   /** Status code and headers only (ping). */
   async head(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
     const res = await this.send(method, path, options);
-    res.resume();
+    // Drain the (short) body before answering, so the next request can reuse this connection.
+    await new Promise((resolve) => {
+      res.once('end', resolve);
+      res.once('close', resolve);
+      res.resume();
+    });
     return res;
   }
 
@@ -153,7 +181,10 @@ export class EngineHttp {
       const mod = this.endpoint.protocol === 'https' ? lazyHttps() : http;
       const base = this.baseOptions('POST', path, options);
       // A hijacked socket cannot go back to a keep-alive pool.
-      const req = mod.request({ ...base, agent: this.endpoint.protocol === 'ssh' ? false : new mod.Agent(), headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
+      const agent = this.endpoint.protocol === 'ssh'
+        ? sshAgent(this.endpoint, false)
+        : this.endpoint.protocol === 'https' ? new (lazyHttps().Agent)(this.tlsOptions) : new http.Agent();
+      const req = mod.request({ ...base, agent, headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
       req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
       req.on('response', (res) => {
         // Engines that answer 200 instead of 101 still stream the body; a >= 400 is an error.
@@ -172,6 +203,16 @@ export class EngineHttp {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+function readTlsFile(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new EngineError(`cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, {
+      hint: 'Check --tlscacert/--tlscert/--tlskey, DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem) or the Docker context.',
+    });
   }
 }
 
@@ -207,8 +248,19 @@ function responseAsDuplex(res: http.IncomingMessage, req: http.ClientRequest): D
 }
 
 /**
+ * An agent whose connections are ssh processes (see sshDialStdio); with
+ * keep-alive, one ssh connection serves a command's successive requests.
+ */
+function sshAgent(endpoint: Endpoint, keepAlive: boolean): http.Agent {
+  const agent = new http.Agent({ keepAlive, maxSockets: keepAlive ? 4 : Infinity });
+  (agent as unknown as { createConnection: () => Socket }).createConnection = () => sshDialStdio(endpoint) as unknown as Socket;
+  return agent;
+}
+
+/**
  * ssh://user@host: run `docker system dial-stdio` on the remote host through the
- * system's ssh client, as the docker CLI does. No ssh2 module is loaded at all.
+ * system's ssh client, as the docker CLI does. No ssh2 module is loaded at all:
+ * the user's ssh configuration, keys, agent and known hosts apply unchanged.
  */
 function sshDialStdio(endpoint: Endpoint): Duplex {
   const target = endpoint.user ? `${endpoint.user}@${endpoint.hostname}` : endpoint.hostname!;
@@ -224,10 +276,27 @@ function sshDialStdio(endpoint: Endpoint): Duplex {
     destroy(error, callback) { child.kill(); callback(error); },
   });
   child.stdout.on('data', (chunk) => { if (!duplex.push(chunk)) child.stdout.pause(); });
-  child.stdout.on('end', () => duplex.push(null));
   child.on('error', (error) => duplex.destroy(error));
-  child.on('exit', (code) => {
+  // End the stream only once ssh's exit status is known: a failed ssh is reported with its own words.
+  child.on('close', (code) => {
     if (code) duplex.destroy(Object.assign(new Error(`ssh ${target}: ${stderr.trim().split('\n').pop() || `exit ${code}`}`), { code: 'ESSH' }));
+    else duplex.push(null);
   });
+  child.stdin.on('error', () => { /* ssh exited; 'close' reports why */ });
+  // What http.Agent and ClientRequest call on a net.Socket; a pipe to a process has no such knobs.
+  const socketLike = duplex as Duplex & Record<string, unknown>;
+  socketLike.setKeepAlive = () => duplex;
+  socketLike.setNoDelay = () => duplex;
+  socketLike.setTimeout = (ms: number, callback?: () => void) => {
+    if (callback) duplex.once('timeout', callback);
+    return duplex;
+  };
+  // An idle pooled connection must not keep aca alive.
+  socketLike.ref = () => { child.ref(); (child.stdout as unknown as { ref?: () => void }).ref?.(); return duplex; };
+  socketLike.unref = () => {
+    child.unref();
+    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
+    return duplex;
+  };
   return duplex;
 }

@@ -21,6 +21,7 @@ import { VERSION } from '../version.js';
 import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
+import { engineLocation, planForRemote } from './remote.js';
 import { sessionNetworkName } from './network.js';
 import { bootId } from './run.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
@@ -137,7 +138,19 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   const name = flags.name ? validateSessionName(flags.name) : generateSessionName();
   const health = resolveHealth(flags, file.health, file.monitor);
 
-  const lifecycle = resolveLifecycle(name, flags, file, workspace !== undefined, new Date());
+  // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
+  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const remote = planForRemote({
+    location: await engineLocation(ctx),
+    hasWorkspace: workspace !== undefined,
+    workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
+    workspaceRo: Boolean(flags.workspaceRo),
+    volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
+    caCerts: caCerts ? { path: caCerts, explicit: Boolean(flags.caCerts ?? file.caCerts) } : undefined,
+  });
+  for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
+
+  const lifecycle = resolveLifecycle(name, remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
     flags,
@@ -171,7 +184,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
-    caCerts: resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env),
+    caCerts: remote.keepCaCerts ? caCerts : undefined,
     consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,
