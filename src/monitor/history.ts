@@ -7,6 +7,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AcaError } from '../errors.js';
+import { validateSessionName } from '../parse.js';
 import type { Alert } from './alerts.js';
 import type { Sample, SessionEnd } from './sampler.js';
 
@@ -129,7 +130,8 @@ export function summarize(session: string, lines: string[]): HistorySummary {
 }
 
 export async function readHistory(env: NodeJS.ProcessEnv, session: string): Promise<HistorySummary> {
-  const file = historyFile(env, session);
+  // A session name, never a path: the file name is built from it.
+  const file = historyFile(env, validateSessionName(session, '--history'));
   let text: string;
   try {
     text = await readFile(file, 'utf8');

@@ -204,7 +204,8 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
       .sort((a, b) => a.sample.session.localeCompare(b.sample.session));
     const table = renderTable(rows, ctx.out.color, Date.now());
     if (mode === 'plain') {
-      ctx.out.data(`${new Date().toISOString()}\n${table}\n`);
+      // Nothing to show is not worth a header every interval in a log.
+      if (rows.length > 0) ctx.out.data(`${new Date().toISOString()}\n${table}\n`);
       return;
     }
     const shown = notices.slice(-LIVE_NOTICES);
