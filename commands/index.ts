@@ -17,7 +17,8 @@ import { register as checkpoint } from './checkpoint.js';
 import { register as exportCommand } from './export.js';
 import { register as inspect } from './inspect.js';
 import { register as audit } from './audit.js';
+import { register as doctor } from './doctor.js';
 
 export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
-  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, diff, exportCommand, checkpoint, gc, audit, config,
+  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, diff, exportCommand, checkpoint, gc, audit, config, doctor,
 ];

@@ -15,6 +15,7 @@ import {
   adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, summaryForDocker,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
+import type { EngineSystemInfo } from './info.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 const PODMAN_LIBPOD_API = '4.0.0';
@@ -45,6 +46,11 @@ export class Engine {
 
   version(): Promise<VersionInfo> {
     return this.http.json('GET', '/version');
+  }
+
+  /** GET /info: storage, cgroups, security options, runtimes (see info.ts). */
+  systemInfo(): Promise<EngineSystemInfo> {
+    return this.http.json('GET', '/info');
   }
 
   // --- containers -----------------------------------------------------------

@@ -38,7 +38,8 @@ export function engineIsRemote(options: ConnectOptions): { remote: boolean; url:
 
 const PING_TIMEOUT_MS = { local: 5_000, remote: 15_000 };
 
-async function ping(candidate: Candidate, tls: TlsFiles | undefined): Promise<Engine> {
+/** Prove one candidate with a ping (aca doctor probes every candidate this way). */
+export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Promise<Engine> {
   const { endpoint } = candidate;
   if (endpoint.protocol === 'unix' && !existsSync(endpoint.socketPath!)) {
     throw new EngineError('socket not found');

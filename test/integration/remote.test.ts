@@ -85,6 +85,12 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     expect(JSON.parse(labels)).toMatchObject({ 'aca.managed': 'true' });
     const ps = await acaRaw([...flags, 'ps', '--json']);
     expect(ps.exitCode, ps.stderr).toBe(0);
+    // aca doctor knows the engine is remote; without aca's base image there, its free disk is unknown.
+    const doctor = await acaRaw([...flags, 'doctor', '--json']);
+    expect(doctor.exitCode, doctor.stdout).toBe(0);
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; data?: Record<string, unknown> }> }).checks;
+    expect(checks.find((c) => c.name === 'engine version')!.data).toMatchObject({ kind: 'docker', remote: true });
+    expect(checks.find((c) => c.name === 'disk')!.status).toBe('warn');
   });
 
   it('follows Docker contexts: --context, DOCKER_CONTEXT and the current context', async () => {

@@ -66,3 +66,18 @@ describe('remote engines', () => {
     expect(planForRemote({ ...base, caCerts: { path: '/ca.crt', explicit: false } }).keepCaCerts).toBe(false);
   });
 });
+
+describe('engine facts for aca doctor', async () => {
+  const { parseDfAvailable, securityFeatures } = await import('../../src/engine/info.js');
+  it('reads security features from SecurityOptions and runtimes', () => {
+    expect(securityFeatures({ SecurityOptions: ['name=seccomp,profile=default', 'name=apparmor', 'name=rootless'] }, false))
+      .toEqual({ seccomp: true, apparmor: true, selinux: false, userns: true, rootless: true, gvisor: false });
+    // Podman lists runtimes it is configured for, installed or not: on this machine, the binary must exist.
+    expect(securityFeatures({ Runtimes: { runsc: { path: '/nonexistent/runsc' } } }, true).gvisor).toBe(false);
+    expect(securityFeatures({ Runtimes: { runsc: { path: '/nonexistent/runsc' } } }, false).gvisor).toBe(true);
+  });
+  it('reads df -Pk', () => {
+    expect(parseDfAvailable('Filesystem 1024-blocks Used Available Capacity Mounted on\noverlay 100 40 60 40% /\n')).toBe(60 * 1024);
+    expect(parseDfAvailable('nonsense')).toBeUndefined();
+  });
+});

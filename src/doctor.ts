@@ -1,0 +1,209 @@
+/**
+ * `aca doctor`: everything aca needs from this machine and its engine, each
+ * check with a fix when something is wrong. Fails (exit 1) when aca cannot
+ * work here: no usable engine, an unusable configuration, no disk left.
+ */
+import { createRequire } from 'node:module';
+import type { Context } from './context.js';
+import type { Engine } from './engine/client.js';
+import { isRemoteEndpoint } from './engine/endpoint.js';
+import { DEFAULT_IMAGE } from './images.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  /** What was checked: "engine unix:///var/run/docker.sock", "disk", ... */
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** How to fix it, when it is not ok. */
+  hint?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: Check[];
+}
+
+const GiB = 1024 ** 3;
+/** Below this aca cannot build its base image (about 1.5 GiB) or run much. */
+const DISK_FAIL = 1 * GiB;
+const DISK_WARN = 5 * GiB;
+
+function formatBytes(bytes: number): string {
+  return bytes >= GiB ? `${(bytes / GiB).toFixed(1)} GiB` : `${Math.round(bytes / 1024 / 1024)} MiB`;
+}
+
+async function configCheck(ctx: Context): Promise<Check> {
+  try {
+    const { describeConfig } = await import('./config/show.js');
+    const report = await describeConfig(ctx);
+    const files = [report.files.user, report.files.project].filter(Boolean);
+    return {
+      name: 'configuration',
+      status: 'ok',
+      detail: files.length > 0 ? files.join(', ') : `no files (defaults; a user file would be in ${report.files.userDir ?? '$XDG_CONFIG_HOME/aca'})`,
+      data: { files: report.files },
+    };
+  } catch (error) {
+    return { name: 'configuration', status: 'fail', detail: (error as Error).message, hint: 'Fix or remove the file named above; aca config shows what applies.' };
+  }
+}
+
+interface EngineProbe {
+  checks: Check[];
+  engine?: Engine | undefined;
+}
+
+/** Every place aca may find an engine, each pinged; the first usable one is aca's engine. */
+async function engineChecks(ctx: Context): Promise<EngineProbe> {
+  const { plannedCandidates, ping } = await import('./engine/connect.js');
+  const options = { host: ctx.global.host, context: ctx.global.context, engine: ctx.global.engine, env: ctx.env, ...(ctx.global.tls ? { tls: ctx.global.tls } : {}) };
+  let planned;
+  try {
+    planned = plannedCandidates(options);
+  } catch (error) {
+    return { checks: [{ name: 'engine address', status: 'fail', detail: (error as Error).message, hint: 'Fix --host, --context, DOCKER_HOST or DOCKER_CONTEXT.' }] };
+  }
+  const checks: Check[] = [];
+  let chosen: Engine | undefined;
+  for (const candidate of planned.candidates) {
+    const name = `engine ${candidate.endpoint.url}`;
+    try {
+      const engine = await ping(candidate, planned.tls);
+      const wanted = ctx.global.engine === 'auto' || engine.kind === ctx.global.engine;
+      const use = wanted && !chosen;
+      checks.push({
+        name,
+        status: 'ok',
+        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: --engine ${ctx.global.engine}`}`,
+        data: { url: candidate.endpoint.url, source: candidate.source, kind: engine.kind, answers: true, used: use },
+      });
+      if (use) chosen = engine;
+      else engine.http.close();
+    } catch (error) {
+      // A candidate that does not answer is normal (most machines run one engine); only "none" is a failure.
+      checks.push({ name, status: 'warn', detail: `no answer (${candidate.source}): ${(error as Error).message}`, data: { url: candidate.endpoint.url, source: candidate.source, answers: false } });
+    }
+  }
+  if (!chosen) {
+    checks.push({
+      name: 'engine',
+      status: 'fail',
+      detail: `no ${ctx.global.engine === 'auto' ? 'container' : ctx.global.engine} engine answered`,
+      hint: ctx.global.engine === 'podman'
+        ? 'Start Podman\'s API: podman system service --time=0 unix:///run/podman/podman.sock & (rootless: systemctl --user start podman.socket)'
+        : 'Start Docker (sudo systemctl start docker), or Podman\'s API (podman system service --time=0 &), or point --host / DOCKER_HOST / --context at one.',
+    });
+  }
+  return { checks, engine: chosen };
+}
+
+async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
+  const { describeVersion, engineFreeBytes, securityFeatures } = await import('./engine/info.js');
+  const checks: Check[] = [];
+  const local = !isRemoteEndpoint(engine.http.endpoint);
+  const [version, info] = await Promise.all([engine.version(), engine.systemInfo()]);
+  const v = describeVersion(engine.kind, version);
+  const security = securityFeatures(info, local);
+  checks.push({
+    name: 'engine version',
+    status: 'ok',
+    detail: `${v.engine}, API ${v.api}${v.minApi ? ` (accepts from ${v.minApi})` : ''}, ${security.rootless ? 'rootless' : 'rootful'}, ${local ? 'on this machine' : 'remote: workspaces are copied in'}`,
+    data: { kind: engine.kind, version: version.Version, apiVersion: v.api, minApiVersion: v.minApi, rootless: security.rootless, remote: !local, os: info.OperatingSystem, kernel: info.KernelVersion },
+  });
+  const cgroup = info.CgroupVersion ? `v${info.CgroupVersion}` : 'unknown';
+  checks.push({
+    name: 'cgroups',
+    status: info.CgroupVersion ? 'ok' : 'warn',
+    detail: `${cgroup}${info.CgroupDriver ? ` (${info.CgroupDriver})` : ''}`,
+    ...(info.CgroupVersion ? {} : { hint: 'Without cgroups the memory, CPU and pids limits cannot be enforced.' }),
+    data: { version: info.CgroupVersion ?? null, driver: info.CgroupDriver ?? null },
+  });
+  const slowDriver = info.Driver === 'vfs';
+  checks.push({
+    name: 'storage driver',
+    status: slowDriver ? 'warn' : 'ok',
+    detail: info.Driver ?? 'unknown',
+    ...(slowDriver ? { hint: 'vfs copies every layer: builds and starts are slow and use much disk. Use overlay2 (Docker) or overlay with fuse-overlayfs (rootless Podman).' } : {}),
+    data: { driver: info.Driver ?? null, root: info.DockerRootDir ?? null },
+  });
+  const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
+  checks.push({
+    name: 'security features',
+    status: security.seccomp ? 'ok' : 'warn',
+    detail: present.length > 0 ? present.join(', ') : 'none reported',
+    ...(security.seccomp ? {} : { hint: 'Without seccomp sessions can make every system call; enable it in the engine (it is on by default).' }),
+    data: { ...security },
+  });
+
+  let free: number | undefined;
+  let diskError: string | undefined;
+  try {
+    const base = await engine.inspectImage(DEFAULT_IMAGE);
+    free = await engineFreeBytes(engine, info, local, base ? DEFAULT_IMAGE : undefined);
+  } catch (error) {
+    diskError = (error as Error).message;
+  }
+  if (free === undefined) {
+    checks.push({
+      name: 'disk',
+      status: 'warn',
+      detail: `free space unknown${diskError ? `: ${diskError}` : local ? '' : ' (a remote engine is measured from inside aca\'s base image, which is not built there)'}`,
+      ...(local ? {} : { hint: 'Build the base image on that engine (aca build) to measure it.' }),
+    });
+  } else {
+    const status: CheckStatus = free < DISK_FAIL ? 'fail' : free < DISK_WARN ? 'warn' : 'ok';
+    checks.push({
+      name: 'disk',
+      status,
+      detail: `${formatBytes(free)} free${info.DockerRootDir ? ` in ${info.DockerRootDir}` : ''}`,
+      ...(status === 'ok' ? {} : { hint: `Free space for images and sessions: aca gc removes what aca left behind; ${engine.kind === 'podman' ? 'podman system prune' : 'docker system prune'} removes unused engine objects.` }),
+      data: { freeBytes: free },
+    });
+  }
+
+  const image = await engine.inspectImage(DEFAULT_IMAGE);
+  checks.push({
+    name: 'base image',
+    status: image ? 'ok' : 'warn',
+    detail: image ? `${DEFAULT_IMAGE} (${formatBytes(image.Size)}, built ${image.Created.slice(0, 10)})` : `${DEFAULT_IMAGE} is not built on this engine`,
+    ...(image ? {} : { hint: 'aca run builds it on first use; or build it now: aca build (behind a TLS-inspecting proxy add --ca-certs FILE).' }),
+    data: { image: DEFAULT_IMAGE, present: Boolean(image) },
+  });
+  return checks;
+}
+
+function ptyCheck(): Check {
+  try {
+    createRequire(import.meta.url)('node-pty');
+    return { name: 'node-pty', status: 'ok', detail: 'loads (the terminal tests can drive aca through a real pty)', data: { loaded: true } };
+  } catch (error) {
+    return {
+      name: 'node-pty',
+      status: 'warn',
+      detail: `does not load: ${(error as Error).message.split('\n')[0]}`,
+      hint: 'Only the terminal tests need it (aca itself does not): npm install --include=optional, with a C++ toolchain for its build.',
+      data: { loaded: false },
+    };
+  }
+}
+
+export async function runDoctor(ctx: Context): Promise<DoctorReport> {
+  const checks: Check[] = [];
+  const probe = await engineChecks(ctx);
+  checks.push(...probe.checks);
+  if (probe.engine) {
+    try {
+      checks.push(...(await engineFacts(ctx, probe.engine)));
+    } catch (error) {
+      checks.push({ name: 'engine facts', status: 'fail', detail: `the engine answered its ping but not /version or /info: ${(error as Error).message}` });
+    } finally {
+      probe.engine.http.close();
+    }
+  }
+  checks.push(ptyCheck());
+  checks.push(await configCheck(ctx));
+  return { ok: checks.every((c) => c.status !== 'fail'), checks };
+}

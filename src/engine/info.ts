@@ -1,0 +1,110 @@
+/**
+ * What an engine says about itself (GET /info and /version), read the same way
+ * for Docker and Podman, and the engine's free disk space. Used by aca doctor.
+ */
+import { existsSync, statfsSync } from 'node:fs';
+import type { Engine } from './client.js';
+import { FrameDemuxer } from './demux.js';
+import type { VersionInfo } from './types.js';
+
+/** The slice of GET /info aca reads. Podman's compat API fills the same fields. */
+export interface EngineSystemInfo {
+  ServerVersion?: string;
+  Driver?: string;
+  CgroupVersion?: string;
+  CgroupDriver?: string;
+  SecurityOptions?: string[] | null;
+  DockerRootDir?: string;
+  Runtimes?: Record<string, { path?: string }> | null;
+  DefaultRuntime?: string;
+  Name?: string;
+  OperatingSystem?: string;
+  KernelVersion?: string;
+}
+
+export interface SecurityFeatures {
+  seccomp: boolean;
+  apparmor: boolean;
+  selinux: boolean;
+  /** Containers run in a user namespace: a rootless engine, or Docker's userns-remap. */
+  userns: boolean;
+  rootless: boolean;
+  /** gVisor's runsc is a configured runtime (and, on this machine, installed). */
+  gvisor: boolean;
+}
+
+/**
+ * SecurityOptions entries look like "name=seccomp,profile=default". Podman
+ * lists every runtime its containers.conf knows, installed or not, so on a
+ * local engine runsc counts only when its binary exists.
+ */
+export function securityFeatures(info: EngineSystemInfo, local: boolean): SecurityFeatures {
+  const names = new Set((info.SecurityOptions ?? []).map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1] ?? o));
+  const runsc = Object.entries(info.Runtimes ?? {}).find(([name, runtime]) => name === 'runsc' || /(?:^|\/)runsc$/.test(runtime.path ?? ''));
+  const gvisor = runsc !== undefined && (!local || !runsc[1].path?.startsWith('/') || existsSync(runsc[1].path));
+  return {
+    seccomp: names.has('seccomp'),
+    apparmor: names.has('apparmor'),
+    selinux: names.has('selinux'),
+    userns: names.has('userns') || names.has('rootless'),
+    rootless: names.has('rootless'),
+    gvisor,
+  };
+}
+
+/** "Docker 20.10.24" / "Podman 4.3.1", and the API version it speaks. */
+export function describeVersion(kind: string, version: VersionInfo): { engine: string; api: string; minApi?: string | undefined } {
+  const name = kind === 'podman' ? 'Podman' : 'Docker';
+  return { engine: `${name} ${version.Version}`, api: version.ApiVersion, minApi: version.MinAPIVersion };
+}
+
+/**
+ * Free bytes where the engine keeps images and containers. On this machine:
+ * statfs of its root dir. On a remote engine: `df` in a throwaway container of
+ * `image` (labelled aca.managed, removed at once); undefined without an image.
+ */
+export async function engineFreeBytes(engine: Engine, info: EngineSystemInfo, local: boolean, image: string | undefined): Promise<number | undefined> {
+  if (local && info.DockerRootDir && existsSync(info.DockerRootDir)) {
+    const stats = statfsSync(info.DockerRootDir);
+    return stats.bavail * stats.bsize;
+  }
+  if (!image) return undefined;
+  const id = await engine.createContainer(`aca-doctor-df-${process.pid}`, {
+    Image: image,
+    Cmd: ['df', '-Pk', '/'],
+    Env: [],
+    Labels: { 'aca.managed': 'true', 'aca.doctor': 'true' },
+    User: '',
+    WorkingDir: '',
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: {
+      Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none', Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, NanoCpus: 5e8,
+      PidsLimit: 16, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true'], Privileged: false, Init: false,
+      ReadonlyRootfs: true, AutoRemove: false, RestartPolicy: { Name: 'no' },
+    },
+  });
+  try {
+    await engine.startContainer(id);
+    await engine.waitContainer(id, 'not-running');
+    const res = await engine.logs(id, { follow: false });
+    let text = '';
+    const demux = new FrameDemuxer((_stream, payload) => { text += payload.toString('utf8'); return true; });
+    for await (const chunk of res) demux.push(chunk as Buffer);
+    return parseDfAvailable(text);
+  } finally {
+    await engine.removeContainer(id, { force: true });
+  }
+}
+
+/** The "Available" column (KiB) of `df -Pk`'s one data line, in bytes. */
+export function parseDfAvailable(output: string): number | undefined {
+  const line = output.trim().split('\n').find((l) => !/^Filesystem/.test(l));
+  const fields = line?.trim().split(/\s+/);
+  const available = fields && fields.length >= 4 ? Number(fields[3]) : NaN;
+  return Number.isFinite(available) ? available * 1024 : undefined;
+}
