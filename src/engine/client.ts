@@ -12,7 +12,8 @@ import type {
 import type { RawStats } from './stats.js';
 import { BuildError } from '../errors.js';
 import {
-  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, summaryForDocker,
+  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, securityOptionsForDocker, summaryForDocker,
+  type LibpodSecurity,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
 import type { EngineSystemInfo } from './info.js';
@@ -49,8 +50,14 @@ export class Engine {
   }
 
   /** GET /info: storage, cgroups, security options, runtimes (see info.ts). */
-  systemInfo(): Promise<EngineSystemInfo> {
-    return this.http.json('GET', '/info');
+  async systemInfo(): Promise<EngineSystemInfo> {
+    if (this.kind !== 'podman') return this.http.json('GET', '/info');
+    // Podman: libpod's /info (asked at the same time) says whether it is rootless; compat /info does not.
+    const [info, libpod] = await Promise.all([
+      this.http.json<EngineSystemInfo>('GET', '/info'),
+      this.http.json<{ host?: { security?: LibpodSecurity } }>('GET', `/v${PODMAN_LIBPOD_API}/libpod/info`).catch(() => undefined),
+    ]);
+    return { ...info, SecurityOptions: securityOptionsForDocker(info.SecurityOptions, libpod?.host?.security) };
   }
 
   // --- containers -----------------------------------------------------------

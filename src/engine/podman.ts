@@ -99,3 +99,28 @@ export function cleanExecFailure(text: string): string {
 export function dockerStepLine(line: string): string {
   return line.replace(/^STEP (\d+\/\d+): /, 'Step $1 : ');
 }
+
+/** The part of libpod's /info that its compat /info leaves out. */
+export interface LibpodSecurity {
+  rootless?: boolean;
+  selinuxEnabled?: boolean;
+  apparmorEnabled?: boolean;
+  seccompEnabled?: boolean;
+}
+
+/**
+ * Podman 4.3's compat /info lists only seccomp in SecurityOptions, even for a
+ * rootless engine; Docker writes "name=rootless" (and apparmor, selinux) there.
+ * The truth is libpod's host.security, added here in Docker's form.
+ */
+export function securityOptionsForDocker(options: string[] | null | undefined, security: LibpodSecurity | undefined): string[] {
+  const list = [...(options ?? [])];
+  const add = (name: string, on: boolean | undefined) => {
+    if (on && !list.some((o) => o.split(',').includes(`name=${name}`))) list.push(`name=${name}`);
+  };
+  add('seccomp', security?.seccompEnabled);
+  add('apparmor', security?.apparmorEnabled);
+  add('selinux', security?.selinuxEnabled);
+  add('rootless', security?.rootless);
+  return list;
+}
