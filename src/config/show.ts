@@ -24,7 +24,7 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     memory: [DEFAULT_LIMITS.memory, 'default'],
     cpus: [DEFAULT_LIMITS.cpus(availableParallelism()), 'default'],
     pids: [DEFAULT_LIMITS.pids, 'default'],
-    network: ['bridge', 'default'],
+    network: ['aca-<session> (own network, icc off)', 'default'],
     user: ['owner of the workspace', 'default'],
     engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
     host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],

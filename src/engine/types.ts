@@ -110,12 +110,20 @@ export interface ContainerCreateBody {
     CapDrop: string[];
     CapAdd: string[];
     SecurityOpt: string[];
-    Privileged: false;
+    /** Only ever true with --privileged --unsafe. */
+    Privileged: boolean;
     Init: boolean;
     ReadonlyRootfs: boolean;
     AutoRemove: boolean;
     RestartPolicy: { Name: string; MaximumRetryCount?: number };
     Ulimits?: Array<{ Name: string; Soft: number; Hard: number }>;
+    CpuShares?: number;
+    IpcMode?: string;
+    CgroupnsMode?: 'private' | 'host';
+    /** An OCI runtime the engine lists, e.g. runsc (gVisor). */
+    Runtime?: string;
+    /** Rootless Podman: keep-id maps the session user to the invoking user. */
+    UsernsMode?: string;
     /** [rows, columns]: engines from API 1.42 size the TTY before the command starts. */
     ConsoleSize?: [number, number];
   };

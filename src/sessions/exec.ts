@@ -10,6 +10,8 @@ import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
+import { appendAudit } from '../audit.js';
+import { execLauncher } from '../security/secrets.js';
 
 export interface ExecRequest {
   session: string;
@@ -33,8 +35,11 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   if (session.summary.State !== 'running') {
     throw new AcaError(`session ${session.name} is not running (${session.summary.State})`, { hint: `Start it with: aca start ${session.name}` });
   }
+  appendAudit(ctx.env, { session: session.name, action: 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
+  // --secret-env secrets reach exec'd commands the same way: read from /run/secrets by a launcher, never via the config.
+  const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);
   const execId = await engine.createExec(session.id, {
-    cmd: request.command,
+    cmd: execLauncher(secretEnv, request.command),
     env: request.env.map(([k, v]) => `${k}=${v}`),
     workdir: request.workdir,
     user: request.user,

@@ -77,7 +77,7 @@ describe('configuration', () => {
     expect(entry('memory')).toEqual({ key: 'memory', value: '2g', source: join(project, 'package.json') });
     expect(entry('image')).toEqual({ key: 'image', value: 'my/image:1', source: join(project, 'package.json') });
     expect(entry('pids')).toEqual({ key: 'pids', value: 99, source: join(home, '.config', 'aca', 'config.yaml') });
-    expect(entry('network')).toEqual({ key: 'network', value: 'bridge', source: 'default' });
+    expect(entry('network')).toEqual({ key: 'network', value: 'aca-<session> (own network, icc off)', source: 'default' });
   });
 });
 

@@ -1,0 +1,116 @@
+/**
+ * Networks, engine facts and exec-with-input: the Engine API calls behind
+ * per-session networks, the egress proxy and secret delivery.
+ */
+import type { Engine } from './client.js';
+import { EngineApiError } from './http.js';
+
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Internal: boolean;
+  Options: Record<string, string> | null;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, { Name: string; IPv4Address: string }> | null;
+}
+
+export interface CreateNetworkOptions {
+  name: string;
+  labels: Record<string, string>;
+  internal: boolean;
+  options: Record<string, string>;
+}
+
+export async function createNetwork(engine: Engine, request: CreateNetworkOptions): Promise<string> {
+  const created = await engine.http.json<{ Id: string }>('POST', '/networks/create', {
+    body: { Name: request.name, CheckDuplicate: true, Driver: 'bridge', Internal: request.internal, Options: request.options, Labels: request.labels },
+  });
+  return created.Id;
+}
+
+export async function inspectNetwork(engine: Engine, name: string): Promise<NetworkInspect | undefined> {
+  try {
+    return await engine.http.json<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+    throw error;
+  }
+}
+
+/** Remove a network; gone already counts as removed. */
+export async function deleteNetwork(engine: Engine, name: string): Promise<void> {
+  try {
+    await engine.http.json('DELETE', `/networks/${encodeURIComponent(name)}`);
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    throw error;
+  }
+}
+
+export async function connectNetwork(engine: Engine, network: string, container: string, aliases: string[] = []): Promise<void> {
+  await engine.http.json('POST', `/networks/${encodeURIComponent(network)}/connect`, {
+    body: { Container: container, EndpointConfig: aliases.length > 0 ? { Aliases: aliases } : {} },
+  });
+}
+
+export async function disconnectNetwork(engine: Engine, network: string, container: string): Promise<void> {
+  try {
+    await engine.http.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { body: { Container: container, Force: true } });
+  } catch (error) {
+    if (error instanceof EngineApiError && (error.statusCode === 404 || /is not connected/.test(error.message))) return;
+    throw error;
+  }
+}
+
+export interface EngineSecurityInfo {
+  SecurityOptions?: string[] | null;
+  Runtimes?: Record<string, unknown> | null;
+  DefaultRuntime?: string;
+  /** Podman's compat /info: rootless shows as "name=rootless" in SecurityOptions. */
+}
+
+export function securityInfo(engine: Engine): Promise<EngineSecurityInfo> {
+  // Engine.systemInfo fills in what Podman's compat /info leaves out (rootless).
+  return engine.systemInfo();
+}
+
+/**
+ * Run a command in a running container with `input` on its stdin and wait
+ * for it; returns the exit code and whatever it printed. The input travels
+ * only over the API socket: it is not in the exec's configuration.
+ */
+export async function execWithInput(
+  engine: Engine,
+  containerId: string,
+  options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined },
+): Promise<{ exitCode: number; output: string }> {
+  const execId = await engine.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
+  const { socket, head } = await engine.startExec(execId, false);
+  const chunks: Buffer[] = [head];
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', resolve);
+    socket.on('close', resolve);
+    socket.on('error', reject);
+  });
+  if (options.input !== undefined) {
+    socket.write(options.input);
+    // Half-close: the command sees EOF on stdin, the output keeps flowing back.
+    (socket as unknown as { end(): void }).end();
+  } else socket.end();
+  await done;
+  const { ExitCode } = await engine.inspectExec(execId);
+  return { exitCode: ExitCode ?? -1, output: demuxText(Buffer.concat(chunks)) };
+}
+
+/** The text of a multiplexed (non-TTY) exec stream, stdout and stderr together. */
+function demuxText(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= raw.length) {
+    const size = raw.readUInt32BE(at + 4);
+    parts.push(raw.subarray(at + 8, at + 8 + size));
+    at += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

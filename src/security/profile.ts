@@ -1,0 +1,89 @@
+/**
+ * The hardened profile every session gets on top of the foundation's floor
+ * (src/security.ts), and the explicit ways to relax it. Pure: createBody()
+ * merges these pieces into the container's HostConfig.
+ */
+
+/** What a session asked for beyond the default profile. Every field defaults to the safe side. */
+export interface SessionSecurity {
+  /** --writable-root: the image's root filesystem stays writable. */
+  writableRoot: boolean;
+  /** --cap-add, normalised and already checked (capabilities.ts). */
+  capAdd: string[];
+  /** --privileged, only ever with --unsafe. */
+  privileged: boolean;
+  /** --unsafe was given (recorded in the audit trail and a label). */
+  unsafe: boolean;
+  /** --runtime, e.g. runsc (gVisor), checked against what the engine lists. */
+  runtime?: string | undefined;
+  /** Rootless Podman: map the session user to the invoking user. */
+  keepId?: boolean | undefined;
+  /** Secrets are delivered: a private tmpfs at /run/secrets. */
+  secrets: boolean;
+}
+
+export const DEFAULT_SECURITY: SessionSecurity = { writableRoot: false, capAdd: [], privileged: false, unsafe: false, secrets: false };
+
+export const SECRETS_DIR = '/run/secrets';
+
+/**
+ * Per-process limits. nofile stays under the engine's own hard limit (runc
+ * cannot raise it); nproc counts every process of the uid, host ones
+ * included when there is no user namespace, so it is a backstop: the cgroup
+ * pids limit is the real bound.
+ */
+export const ULIMITS = [
+  { Name: 'nofile', Soft: 8192, Hard: 16384 },
+  { Name: 'nproc', Soft: 8192, Hard: 8192 },
+];
+
+/** Below the default 1024 shares: under contention the host's own work comes first. */
+export const CPU_SHARES = 512;
+
+/** Size of the /run tmpfs (pid files, sockets: small). */
+const RUN_SIZE = 64 * 1024 * 1024;
+const SECRETS_SIZE = 1024 * 1024;
+
+/** The writable scratch space a read-only root needs. Sizes are charged to the memory limit. */
+export function scratchTmpfs(security: SessionSecurity, memory: number, owner: { uid: number; gid: number } | undefined): Record<string, string> {
+  const tmpfs: Record<string, string> = {};
+  if (!security.writableRoot) {
+    tmpfs['/tmp'] = `rw,nosuid,nodev,exec,size=${memory},mode=1777`;
+    tmpfs['/run'] = `rw,nosuid,nodev,noexec,size=${RUN_SIZE},mode=0755`;
+  }
+  if (security.secrets) {
+    const mode = owner ? `uid=${owner.uid},gid=${owner.gid},mode=0700` : 'mode=1777';
+    tmpfs[SECRETS_DIR] = `rw,nosuid,nodev,noexec,size=${SECRETS_SIZE},${mode}`;
+  }
+  return tmpfs;
+}
+
+/**
+ * The HostConfig fields the profile adds (createBody sets ReadonlyRootfs,
+ * CapAdd and Privileged from the same SessionSecurity; the floor's CapDrop and
+ * no-new-privileges come from HARDENING).
+ */
+export function profileHostConfig(security: SessionSecurity) {
+  return {
+    Ulimits: ULIMITS.map((u) => ({ ...u })),
+    CpuShares: CPU_SHARES,
+    // Never the host's (or a shareable) IPC namespace; a private cgroup namespace.
+    IpcMode: 'private',
+    CgroupnsMode: 'private' as const,
+    ...(security.runtime ? { Runtime: security.runtime } : {}),
+    ...(security.keepId ? { UsernsMode: 'keep-id' } : {}),
+  };
+}
+
+/** Labels that make a relaxed profile visible in `docker inspect` and `aca inspect`. */
+export function securityLabels(security: SessionSecurity): Record<string, string> {
+  const relaxed: string[] = [];
+  if (security.writableRoot) relaxed.push('writable-root');
+  for (const cap of security.capAdd) relaxed.push(`cap-add=${cap}`);
+  if (security.privileged) relaxed.push('privileged');
+  return {
+    ...(relaxed.length > 0 ? { 'aca.security.relaxed': relaxed.join(',') } : {}),
+    ...(security.unsafe ? { 'aca.security.unsafe': 'true' } : {}),
+    ...(security.runtime ? { 'aca.security.runtime': security.runtime } : {}),
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * A session's own network, and the egress proxy behind allow-listed ones.
+ *
+ * - Default: a bridge network aca-<session> with inter-container traffic off
+ *   (enable_icc=false), so sessions never see each other.
+ * - With an allow-list: the network is internal (no route out, no outside
+ *   DNS). The one shared proxy container, aca-egress-<egress network>, is
+ *   attached to it and to the egress network; the session's http(s)_proxy
+ *   points at the proxy's address on the session's network, and the proxy
+ *   finds the session's allow-list by that address.
+ * Both carry aca.managed=true, and are removed with the session (the proxy
+ * with the last session that uses it).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from '../context.js';
+import type { Engine } from '../engine/client.js';
+import { EngineApiError } from '../engine/http.js';
+import {
+  connectNetwork, createNetwork, deleteNetwork, disconnectNetwork, execWithInput, inspectNetwork,
+} from '../engine/networks.js';
+import type { ContainerCreateBody } from '../engine/types.js';
+import { AcaError, UsageError } from '../errors.js';
+import { runBuild } from '../images.js';
+import { HARDENING } from '../security.js';
+import { ULIMITS } from '../security/profile.js';
+import { VERSION } from '../version.js';
+import { LABEL } from './labels.js';
+
+export const EGRESS_PORT = 3128;
+const EGRESS_DIR = fileURLToPath(new URL('../../../container/egress/', import.meta.url));
+
+/** aca/egress:<version>-<hash of container/egress>: a changed proxy is rebuilt, an unchanged one reused. */
+export function egressImage(): string {
+  const hash = createHash('sha256');
+  for (const file of readdirSync(EGRESS_DIR).sort()) hash.update(file).update(readFileSync(join(EGRESS_DIR, file)));
+  return `aca/egress:${VERSION}-${hash.digest('hex').slice(0, 12)}`;
+}
+const CONFIG_DIR = '/run/aca-egress';
+export const EGRESS_LABEL = 'aca.egress';
+export const EGRESS_NETWORK_LABEL = 'aca.egress.network';
+/** On a session's network: its allow-list, for `aca inspect --security`. */
+export const EGRESS_ALLOW_LABEL = 'aca.egress.allow';
+
+export interface NetworkRequest {
+  /** --allow-host / network.allow: when set, the network is internal and egress goes through the proxy. */
+  allow?: string[] | undefined;
+  /** --egress-network: where the proxy reaches out (default: the engine's default bridge). */
+  egressNetwork?: string | undefined;
+}
+
+export function sessionNetworkName(session: string): string {
+  return `aca-${session}`;
+}
+
+export function egressProxyName(egressNetwork: string): string {
+  return `aca-egress-${egressNetwork.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
+}
+
+/** The variables that send a session's HTTP(S) through the proxy; both cases (curl reads only lower case). */
+export function proxyEnv(proxyAddress: string): Array<[string, string]> {
+  const url = `http://${proxyAddress}:${EGRESS_PORT}`;
+  const noProxy = 'localhost,127.0.0.1,::1';
+  return [
+    ['http_proxy', url], ['https_proxy', url], ['no_proxy', noProxy],
+    ['HTTP_PROXY', url], ['HTTPS_PROXY', url], ['NO_PROXY', noProxy],
+  ];
+}
+
+/**
+ * Create the session's network (and wire the proxy when there is an
+ * allow-list). Returns the variables the session needs.
+ */
+export async function prepareSessionNetwork(
+  ctx: Context,
+  engine: Engine,
+  session: string,
+  labels: Record<string, string>,
+  request: NetworkRequest,
+  build: { base?: string | undefined; noBuild: boolean },
+): Promise<Array<[string, string]>> {
+  const name = sessionNetworkName(session);
+  const egress = request.allow && request.allow.length > 0;
+  try {
+    await createNetwork(engine, {
+      name,
+      labels: egress ? { ...labels, [EGRESS_ALLOW_LABEL]: request.allow!.join(',') } : labels,
+      internal: Boolean(egress),
+      // Alone on its network icc hardly matters; behind the proxy the session must reach it.
+      options: egress ? {} : { 'com.docker.network.bridge.enable_icc': 'false' },
+    });
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 409) {
+      throw new UsageError(`session name "${session}" is taken (a network named ${name} exists)`, { hint: `Remove it with: aca rm ${session}` });
+    }
+    if (error instanceof EngineApiError && /address pool/i.test(error.message)) {
+      throw new AcaError(`cannot create the session network ${name}: the engine has no address range left (${error.message})`, {
+        hint: 'Remove unused networks (aca gc), give the engine more default-address-pools (daemon.json), or join an existing one with --network NAME.',
+      });
+    }
+    throw error;
+  }
+  if (!egress) return [];
+  try {
+    const egressNetwork = request.egressNetwork ?? 'bridge';
+    const proxy = await attachProxy(ctx, engine, name, egressNetwork, build);
+    const config = JSON.stringify({ session, allow: request.allow });
+    const write = await execWithInput(engine, proxy.id, {
+      // A proxy that has just started may not listen yet: wait (at most 10 s) for it to say so.
+      cmd: ['/bin/sh', '-c', `i=0; while [ ! -e ${CONFIG_DIR}/.listening ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; ` +
+        `[ -e ${CONFIG_DIR}/.listening ] || { echo "the proxy did not start listening" >&2; exit 1; }; ` +
+        `cat > ${CONFIG_DIR}/${proxy.address}.json.tmp && mv -f ${CONFIG_DIR}/${proxy.address}.json.tmp ${CONFIG_DIR}/${proxy.address}.json`],
+      input: Buffer.from(config),
+    });
+    if (write.exitCode !== 0) throw new AcaError(`cannot give the egress proxy the allow-list of ${session}: ${write.output.trim()}`);
+    ctx.out.debug(`egress for ${session} through ${proxy.address}:${EGRESS_PORT}, allowing ${request.allow!.join(', ')}`);
+    return proxyEnv(proxy.address);
+  } catch (error) {
+    await releaseSessionNetwork(engine, session).catch(() => {});
+    throw error;
+  }
+}
+
+async function ensureEgressImage(ctx: Context, engine: Engine, image: string, build: { base?: string | undefined; noBuild: boolean }): Promise<void> {
+  if (await engine.inspectImage(image)) return;
+  if (build.noBuild) throw new AcaError(`image ${image} does not exist and --no-build forbids building it`);
+  ctx.out.info(`aca: building the egress proxy image ${image} from ${EGRESS_DIR} (once)`);
+  await runBuild(ctx, engine, {
+    context: EGRESS_DIR,
+    dockerfile: 'Dockerfile',
+    tags: [image],
+    buildArgs: build.base ? { BASE: build.base } : {},
+    noCache: false,
+    labels: { [LABEL.managed]: 'true', [LABEL.image]: 'egress' },
+  });
+}
+
+function proxyBody(image: string, egressNetwork: string): ContainerCreateBody {
+  return {
+    Image: image,
+    Env: [`ACA_EGRESS_PORT=${EGRESS_PORT}`, `ACA_EGRESS_CONFIG=${CONFIG_DIR}`],
+    Labels: { [LABEL.managed]: 'true', [EGRESS_LABEL]: 'true', [EGRESS_NETWORK_LABEL]: egressNetwork, [LABEL.version]: VERSION },
+    User: '65534:65534',
+    WorkingDir: '/',
+    Tty: false,
+    OpenStdin: false,
+    StdinOnce: false,
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: {
+      Binds: [],
+      Tmpfs: { [CONFIG_DIR]: 'rw,nosuid,nodev,noexec,size=4m,uid=65534,gid=65534,mode=0700', '/tmp': 'rw,nosuid,nodev,noexec,size=16m,mode=1777' },
+      PortBindings: {},
+      NetworkMode: egressNetwork,
+      Memory: 256 * 1024 * 1024,
+      MemorySwap: 256 * 1024 * 1024,
+      NanoCpus: 1e9,
+      PidsLimit: 256,
+      CapDrop: [...HARDENING.CapDrop],
+      CapAdd: [],
+      SecurityOpt: [...HARDENING.SecurityOpt],
+      Privileged: false,
+      Init: true,
+      ReadonlyRootfs: true,
+      AutoRemove: false,
+      RestartPolicy: { Name: 'no' },
+      Ulimits: ULIMITS.map((u) => ({ ...u })),
+    },
+  };
+}
+
+interface ContainerNetworks {
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
+  State: { Running: boolean };
+  Config: { Labels: Record<string, string> | null };
+}
+
+/** Make sure the proxy for this egress network runs, and attach it to the session's network. */
+async function attachProxy(
+  ctx: Context,
+  engine: Engine,
+  network: string,
+  egressNetwork: string,
+  build: { base?: string | undefined; noBuild: boolean },
+): Promise<{ id: string; address: string }> {
+  if (!(await inspectNetwork(engine, egressNetwork))) throw new UsageError(`--egress-network: no such network: ${egressNetwork}`);
+  const name = egressProxyName(egressNetwork);
+  // Another aca may remove the proxy between our steps (its last session ended): retry from scratch.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      let info = (await engine.inspectContainer(name).catch(() => undefined)) as unknown as (ContainerNetworks & { Id: string }) | undefined;
+      if (info && info.Config.Labels?.[EGRESS_LABEL] !== 'true') throw new AcaError(`a container named ${name} exists but is not aca's egress proxy`);
+      if (!info) {
+        const image = egressImage();
+        await ensureEgressImage(ctx, engine, image, build);
+        try {
+          await engine.createContainer(name, proxyBody(image, egressNetwork));
+        } catch (error) {
+          if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+        }
+        info = (await engine.inspectContainer(name)) as unknown as ContainerNetworks & { Id: string };
+      }
+      if (!info.State.Running) await engine.startContainer(info.Id);
+      await connectNetwork(engine, network, info.Id);
+      const attached = (await engine.inspectContainer(info.Id)) as unknown as ContainerNetworks;
+      const address = attached.NetworkSettings?.Networks?.[network]?.IPAddress;
+      if (!address) throw new AcaError(`the egress proxy has no address on ${network}`);
+      return { id: info.Id, address };
+    } catch (error) {
+      if (attempt < 3 && error instanceof EngineApiError && (error.statusCode === 404 || error.statusCode === 409)) continue;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Remove a session's network, after its container is gone. When the egress
+ * proxy was attached, it forgets the session's allow-list and is detached;
+ * if no session uses it any more, it is removed too. Never touches a network
+ * or container without aca.managed=true. Safe to call more than once.
+ */
+export async function releaseSessionNetwork(engine: Engine, session: string): Promise<void> {
+  const name = sessionNetworkName(session);
+  const network = await inspectNetwork(engine, name);
+  if (!network || network.Labels?.[LABEL.managed] !== 'true') return;
+  const proxies: string[] = [];
+  for (const [id, endpoint] of Object.entries(network.Containers ?? {})) {
+    const info = (await engine.inspectContainer(id).catch(() => undefined)) as unknown as (ContainerNetworks & { Id: string }) | undefined;
+    if (info?.Config.Labels?.[EGRESS_LABEL] !== 'true') continue;
+    proxies.push(info.Id);
+    const address = endpoint.IPv4Address.split('/')[0];
+    if (info.State.Running && address) {
+      await execWithInput(engine, info.Id, { cmd: ['rm', '-f', `${CONFIG_DIR}/${address}.json`] }).catch(() => {});
+    }
+    await disconnectNetwork(engine, name, info.Id);
+  }
+  await deleteNetwork(engine, name);
+  for (const id of proxies) await removeProxyIfUnused(engine, id);
+}
+
+async function removeProxyIfUnused(engine: Engine, id: string): Promise<void> {
+  const info = (await engine.inspectContainer(id).catch(() => undefined)) as unknown as ContainerNetworks | undefined;
+  if (!info) return;
+  const egressNetwork = info.Config.Labels?.[EGRESS_NETWORK_LABEL];
+  const others = Object.keys(info.NetworkSettings?.Networks ?? {}).filter((n) => n !== egressNetwork);
+  if (others.length === 0) await engine.removeContainer(id, { force: true });
+}
