@@ -19,7 +19,7 @@ import { FrameDemuxer } from './demux.js';
 import type { EngineSystemInfo } from './info.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
-const PODMAN_LIBPOD_API = '4.0.0';
+export const PODMAN_LIBPOD_API = '4.0.0';
 
 export interface EngineInfo {
   kind: EngineKind;

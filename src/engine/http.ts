@@ -157,6 +157,9 @@ export class EngineHttp {
     if (status >= 400) throw await apiError(res, method, path);
     const text = await readBody(res);
     if (status === 204 || status === 304 || text.length === 0) return undefined as T;
+    // Podman answers some calls Docker answers with no body (network connect and disconnect)
+    // with a plain-text "OK": a non-JSON body of a non-JSON response carries no data.
+    if (!/json/i.test(String(res.headers['content-type'] ?? '')) && !/^\s*[[{"]/.test(text)) return undefined as T;
     return JSON.parse(text) as T;
   }
 

@@ -66,6 +66,12 @@ export function inspectForDocker(info: ContainerInspect, bounding: string[] | nu
     host.CapDrop = host.CapDrop.map((c) => c.replace(/^CAP_/, ''));
   }
   if (host.SecurityOpt) host.SecurityOpt = host.SecurityOpt.map((o) => (o === 'no-new-privileges' ? 'no-new-privileges:true' : o));
+  // Ulimits: Podman names them "RLIMIT_NOFILE", Docker "nofile".
+  const ulimits = host.Ulimits as Array<{ Name: string; Soft: number; Hard: number }> | null | undefined;
+  if (Array.isArray(ulimits)) host.Ulimits = ulimits.map((u) => ({ ...u, Name: u.Name.replace(/^RLIMIT_/, '').toLowerCase() }));
+  // NetworkMode: Podman says "bridge" for a container on a network of its own; Docker names that network.
+  const networks = Object.keys((info as { NetworkSettings?: { Networks?: Record<string, unknown> | null } }).NetworkSettings?.Networks ?? {});
+  if (host.NetworkMode === 'bridge' && networks.length > 0 && !networks.includes('podman') && !networks.includes('bridge')) host.NetworkMode = networks[0]!;
   return { ...info, HostConfig: host, Config: { ...info.Config, Image: dockerImageName(info.Config.Image) } };
 }
 
@@ -123,4 +129,32 @@ export function securityOptionsForDocker(options: string[] | null | undefined, s
   add('selinux', security?.selinuxEnabled);
   add('rootless', security?.rootless);
   return list;
+}
+
+/**
+ * Whether `labels` carry every "K=V" (or bare "K") filter. Podman before 4.6
+ * ORs several label filters when listing volumes
+ * (https://github.com/containers/podman/issues/19219), so a session's volume
+ * list would hold other sessions' volumes, and 4.3 answers several label
+ * filters on images with nothing (images: https://github.com/containers/podman/issues/18412):
+ * the engine layer filters again, here.
+ */
+export function matchesAllLabels(labels: Record<string, string> | null | undefined, filters: string[]): boolean {
+  return filters.every((filter) => {
+    const at = filter.indexOf('=');
+    const key = at === -1 ? filter : filter.slice(0, at);
+    if (!labels || !(key in labels)) return false;
+    return at === -1 || labels[key] === filter.slice(at + 1);
+  });
+}
+
+/**
+ * POST /commit on Podman's compat API ignores the Labels of the body (4.3);
+ * its libpod commit applies Dockerfile-style `changes`, one LABEL each. The
+ * query for that call: repeated `changes`, which aca's query builder cannot write.
+ */
+export function podmanCommitQuery(options: { container: string; repo: string; tag: string; labels: Record<string, string> }): string {
+  const pairs: Array<[string, string]> = [['container', options.container], ['repo', options.repo], ['tag', options.tag], ['pause', 'true']];
+  for (const [key, value] of Object.entries(options.labels)) pairs.push(['changes', `LABEL ${key}=${JSON.stringify(value)}`]);
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }

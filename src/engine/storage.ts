@@ -5,6 +5,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Engine } from './client.js';
+import { matchesAllLabels, podmanCommitQuery } from './podman.js';
+import { PODMAN_LIBPOD_API } from './client.js';
 import { EngineApiError } from './http.js';
 
 export interface VolumeInfo {
@@ -59,7 +61,8 @@ export async function inspectVolume(engine: Engine, name: string): Promise<Volum
 
 export async function listVolumes(engine: Engine, labels: string[]): Promise<VolumeInfo[]> {
   const result = await engine.http.json<{ Volumes: VolumeInfo[] | null }>('GET', '/volumes', { query: { filters: labelFilter(labels) } });
-  return result.Volumes ?? [];
+  // Podman < 4.6 ORs label filters on volumes (see matchesAllLabels): never act on another session's volume.
+  return (result.Volumes ?? []).filter((v) => engine.kind !== 'podman' || matchesAllLabels(v.Labels, labels));
 }
 
 /** Remove a volume; false when it is still in use (409). Gone already counts as removed. */
@@ -94,6 +97,12 @@ export async function commitContainer(
   containerId: string,
   options: { repo: string; tag: string; labels: Record<string, string> },
 ): Promise<string> {
+  if (engine.kind === 'podman') {
+    // Podman's compat commit drops the body's Labels; libpod's commit takes them as LABEL changes.
+    const query = podmanCommitQuery({ container: containerId, ...options });
+    const result = await engine.http.json<{ Id: string }>('POST', `/v${PODMAN_LIBPOD_API}/libpod/commit?${query}`);
+    return result.Id;
+  }
   const result = await engine.http.json<{ Id: string }>('POST', '/commit', {
     query: { container: containerId, repo: options.repo, tag: options.tag, pause: true },
     body: { Labels: options.labels },
@@ -103,7 +112,11 @@ export async function commitContainer(
 
 export async function listImages(engine: Engine, labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
   const extra: Record<string, string[]> = options.dangling === undefined ? {} : { dangling: [String(options.dangling)] };
-  return engine.http.json('GET', '/images/json', { query: { filters: labelFilter(labels, extra) } });
+  if (engine.kind !== 'podman') return engine.http.json('GET', '/images/json', { query: { filters: labelFilter(labels, extra) } });
+  // Podman 4.3 answers several label filters on images with nothing (see matchesAllLabels):
+  // ask with one, check them all here.
+  const images = await engine.http.json<ImageSummary[]>('GET', '/images/json', { query: { filters: labelFilter(labels.slice(-1), extra) } });
+  return images.filter((image) => matchesAllLabels(image.Labels, labels));
 }
 
 /** Remove an image; false when a container still uses it (409). */
@@ -142,7 +155,8 @@ export function engineInfo(engine: Engine): Promise<{ DockerRootDir?: string; Dr
 }
 
 /**
- * A container that is created and never started: the archive API needs a
+ * A container that is created and never started (on Podman: started, see
+ * below): the archive API needs a
  * container to reach volumes through. Removed by the caller (and by gc, by
  * its aca.helper label, if the caller dies first).
  */
@@ -150,9 +164,13 @@ export async function createHelperContainer(
   engine: Engine,
   options: { name: string; image: string; binds: string[]; labels: Record<string, string> },
 ): Promise<string> {
-  return engine.createContainer(options.name, {
+  const podman = engine.kind === 'podman';
+  const id = await engine.createContainer(options.name, {
     Image: options.image,
-    Cmd: ['true'],
+    // Podman mounts volumes only into a running container, and its archive API writes
+    // into the container's own layer otherwise: its helper runs, as catatonit's pause
+    // process (Podman mounts its init at /run/podman-init), so no binary is needed in the image.
+    Cmd: podman ? ['/run/podman-init', '-P'] : ['true'],
     Env: [],
     Labels: { 'aca.managed': 'true', 'aca.helper': 'storage', ...options.labels },
     User: '0:0',
@@ -163,6 +181,15 @@ export async function createHelperContainer(
     AttachStdin: false,
     AttachStdout: false,
     AttachStderr: false,
-    HostConfig: { Binds: options.binds, NetworkMode: 'none' } as never,
+    HostConfig: { Binds: options.binds, NetworkMode: 'none', ...(podman ? { Init: true } : {}) } as never,
   });
+  if (podman) {
+    try {
+      await engine.startContainer(id);
+    } catch (error) {
+      await engine.removeContainer(id, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+  return id;
 }
