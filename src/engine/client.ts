@@ -63,10 +63,27 @@ export class Engine {
   // --- containers -----------------------------------------------------------
 
   async listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
-    const list = await this.http.json<ContainerSummary[]>('GET', '/containers/json', {
-      query: { all, filters: JSON.stringify({ label: labels }) },
-    });
-    return this.kind === 'podman' ? list.map(summaryForDocker) : list;
+    const query = { all, filters: JSON.stringify({ label: labels }) };
+    if (this.kind !== 'podman') return this.http.json<ContainerSummary[]>('GET', '/containers/json', { query });
+    // Podman: the compat list leaves health out of Status; libpod's list (asked at the same time) has it.
+    const [list, libpod] = await Promise.all([
+      this.http.json<ContainerSummary[]>('GET', '/containers/json', { query }),
+      this.http.json<Array<{ Id: string; Status?: string }>>('GET', `/v${PODMAN_LIBPOD_API}/libpod/containers/json`, { query }).catch(() => []),
+    ]);
+    const health = new Map(libpod.map((c) => [c.Id, c.Status ?? '']));
+    return list.map((summary) => summaryForDocker(summary, health.get(summary.Id)));
+  }
+
+  /**
+   * Run a session's health check once, now. Podman schedules health checks
+   * with systemd timers, so where there is no systemd (containers, many CI
+   * machines) they never run on their own: a supervisor can drive them with this.
+   * Docker runs its checks itself; there this is a no-op returning undefined.
+   */
+  async runHealthcheck(id: string): Promise<string | undefined> {
+    if (this.kind !== 'podman') return undefined;
+    const result = await this.http.json<{ Status?: string }>('GET', `/v${PODMAN_LIBPOD_API}/libpod/containers/${encodeURIComponent(id)}/healthcheck`);
+    return result?.Status;
   }
 
   async inspectContainer(id: string): Promise<ContainerInspect> {

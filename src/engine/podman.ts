@@ -43,8 +43,16 @@ export function isNameConflict(statusCode: number, message: string): boolean {
   return statusCode === 500 && /name .* is already in use|that name is already in use/.test(message);
 }
 
-export function summaryForDocker(summary: ContainerSummary): ContainerSummary {
-  return { ...summary, Image: dockerImageName(summary.Image) };
+/**
+ * A compat list entry as Docker writes it: the image name (see
+ * dockerImageName), and the health in Status ("Up 5 minutes (healthy)"),
+ * which Podman's compat list leaves out; `libpodStatus` is libpod's list
+ * Status, which holds it ("healthy", "unhealthy", "starting").
+ */
+export function summaryForDocker(summary: ContainerSummary, libpodStatus?: string): ContainerSummary {
+  const health = libpodStatus === 'healthy' || libpodStatus === 'unhealthy' ? libpodStatus : libpodStatus === 'starting' ? 'health: starting' : undefined;
+  const status = health && !summary.Status.includes('(') ? `${summary.Status} (${health})` : summary.Status;
+  return { ...summary, Image: dockerImageName(summary.Image), Status: status };
 }
 
 /**

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  catatonitExecFailure, cleanExecFailure, dockerImageName, dockerStepLine, inspectForDocker, isNameConflict, podmanTmpfsOptions,
+  catatonitExecFailure, cleanExecFailure, dockerImageName, dockerStepLine, inspectForDocker, isNameConflict, matchesAllLabels, podmanCommitQuery,
+  podmanTmpfsOptions, securityOptionsForDocker, summaryForDocker,
 } from '../../src/engine/podman.js';
+import type { ContainerSummary } from '../../src/engine/types.js';
 import type { ContainerInspect } from '../../src/engine/types.js';
 
 describe('Podman compatibility', () => {
@@ -40,5 +42,35 @@ describe('Podman compatibility', () => {
   it('writes build steps as Docker does', () => {
     expect(dockerStepLine('STEP 2/4: RUN echo hi')).toBe('Step 2/4 : RUN echo hi');
     expect(dockerStepLine('Step 2/4 : RUN echo hi')).toBe('Step 2/4 : RUN echo hi');
+  });
+  it('puts the health into a list entry\'s Status, as Docker does', () => {
+    const summary = { Id: 'a', Names: ['/x'], Image: 'localhost/i:1', State: 'running', Status: 'Up 5 seconds', Created: 0, Labels: {} } as ContainerSummary;
+    expect(summaryForDocker(summary, 'healthy')).toMatchObject({ Image: 'i:1', Status: 'Up 5 seconds (healthy)' });
+    expect(summaryForDocker(summary, 'starting').Status).toBe('Up 5 seconds (health: starting)');
+    expect(summaryForDocker(summary, '').Status).toBe('Up 5 seconds');
+  });
+  it('says rootless where Docker would', () => {
+    expect(securityOptionsForDocker(['name=seccomp,profile=default'], { rootless: true, seccompEnabled: true }))
+      .toEqual(['name=seccomp,profile=default', 'name=rootless']);
+    expect(securityOptionsForDocker(null, undefined)).toEqual([]);
+  });
+  it('checks every label filter itself', () => {
+    expect(matchesAllLabels({ 'aca.managed': 'true', 'aca.session': 'home-t1' }, ['aca.managed=true', 'aca.session=fg-t1'])).toBe(false);
+    expect(matchesAllLabels({ 'aca.managed': 'true', 'aca.session': 'a' }, ['aca.managed=true', 'aca.session'])).toBe(true);
+    expect(matchesAllLabels(null, ['aca.managed=true'])).toBe(false);
+  });
+  it('commits labels as LABEL changes', () => {
+    expect(podmanCommitQuery({ container: 'c', repo: 'r', tag: 't', labels: { 'a.b': 'x y' } }))
+      .toBe('container=c&repo=r&tag=t&pause=true&changes=LABEL%20a.b%3D%22x%20y%22');
+  });
+  it('names ulimits and the session network as Docker does', () => {
+    const info = {
+      Config: { Image: 'i' },
+      HostConfig: { NetworkMode: 'bridge', Ulimits: [{ Name: 'RLIMIT_NOFILE', Soft: 1, Hard: 2 }] },
+      NetworkSettings: { Networks: { 'aca-s1': {} } },
+    } as unknown as ContainerInspect;
+    const host = inspectForDocker(info, undefined).HostConfig;
+    expect(host.NetworkMode).toBe('aca-s1');
+    expect(host.Ulimits).toEqual([{ Name: 'nofile', Soft: 1, Hard: 2 }]);
   });
 });
