@@ -55,6 +55,44 @@ export function sessionNetworkName(session: string): string {
   return `aca-${session}`;
 }
 
+/**
+ * The network every session without an allow-list joins: one bridge with
+ * inter-container traffic off (enable_icc=false), so no session can reach
+ * another, exactly as with a network per session. One shared network instead
+ * of one each, because a bridge network per session costs about 0.25 s to
+ * create and remove on every run, and the engine's default address pools run
+ * out at about 30 networks.
+ */
+export const ISOLATED_NETWORK = 'aca-isolated';
+
+/** The network a session joins when it asks for none by name. */
+export function defaultNetworkFor(session: string, allow: string[] | undefined): string {
+  return allow && allow.length > 0 ? sessionNetworkName(session) : ISOLATED_NETWORK;
+}
+
+/** Create the shared isolated network on first use; another aca creating it at the same time is fine. */
+async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
+  const existing = await inspectNetwork(engine, ISOLATED_NETWORK);
+  if (existing) {
+    if (existing.Labels?.[LABEL.managed] !== 'true') {
+      throw new AcaError(`a network named ${ISOLATED_NETWORK} exists but aca did not create it; aca will not use it`, {
+        hint: `Rename or remove that network, or choose one with --network NAME.`,
+      });
+    }
+    return;
+  }
+  try {
+    await createNetwork(engine, {
+      name: ISOLATED_NETWORK,
+      labels: { [LABEL.managed]: 'true', 'aca.network': 'isolated' },
+      internal: false,
+      options: { 'com.docker.network.bridge.enable_icc': 'false' },
+    });
+  } catch (error) {
+    if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+  }
+}
+
 export function egressProxyName(egressNetwork: string): string {
   return `aca-egress-${egressNetwork.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
 }
@@ -83,6 +121,10 @@ export async function prepareSessionNetwork(
 ): Promise<Array<[string, string]>> {
   const name = sessionNetworkName(session);
   const egress = request.allow && request.allow.length > 0;
+  if (!egress) {
+    await ensureIsolatedNetwork(engine);
+    return [];
+  }
   try {
     await createNetwork(engine, {
       name,

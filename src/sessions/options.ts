@@ -22,7 +22,7 @@ import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
 import { engineLocation, planForRemote } from './remote.js';
-import { sessionNetworkName } from './network.js';
+import { defaultNetworkFor } from './network.js';
 import { bootId } from './run.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
 
@@ -177,7 +177,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     ports,
     user,
     workdir: flags.workdir ?? file.workdir,
-    network: security.network.own ? sessionNetworkName(name) : security.network.name,
+    network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
     memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory'),
     nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism())),
     pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? DEFAULT_LIMITS.pids),

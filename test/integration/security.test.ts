@@ -31,7 +31,7 @@ describe.skipIf(!hasEngine)('the default profile', () => {
   const name = `prof-${runId}`;
   afterAll(async () => { await aca(['rm', '-f', name], { env }); });
 
-  it('is visible in inspect: read-only root, sized tmpfs, limits, private namespaces, own network with icc off', async () => {
+  it('is visible in inspect: read-only root, sized tmpfs, limits, private namespaces, an isolated network with icc off', async () => {
     expect((await run(['-d', '--name', name, '--memory', '256m', '--pids', '64'], [])).exitCode).toBe(0);
     const info = await inspectSession(name);
     const h = info.HostConfig as Record<string, any>;
@@ -52,9 +52,9 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     for (const mode of ['PidMode', 'UTSMode', 'UsernsMode']) expect(h[mode] ?? '').not.toBe('host');
     expect(h.IpcMode).toBe('private');
     expect(h.RestartPolicy.Name).toBe('no');
-    expect(h.NetworkMode).toBe(`aca-${name}`);
+    expect(h.NetworkMode).toBe('aca-isolated');
     for (const m of info.Mounts as Array<{ Propagation?: string }>) expect(m.Propagation ?? '').not.toMatch(/shared/);
-    const network = (await (await testEngine()).http.json('GET', `/networks/aca-${name}`)) as { Options: Record<string, string>; Labels: Record<string, string> };
+    const network = (await (await testEngine()).http.json('GET', '/networks/aca-isolated')) as { Options: Record<string, string>; Labels: Record<string, string> };
     expect(network.Options['com.docker.network.bridge.enable_icc']).toBe('false');
     expect(network.Labels['aca.managed']).toBe('true');
   });
@@ -70,10 +70,20 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     expect(text.stdout).toMatch(/5\.12\s+Root filesystem mounted read-only\s+pass/);
   });
 
-  it('removes the session network with the session', async () => {
-    expect((await aca(['rm', '-f', name], { env })).exitCode).toBe(0);
-    const networks = (await (await testEngine()).http.json('GET', '/networks', { query: { filters: JSON.stringify({ name: [`aca-${name}`] }) } })) as unknown[];
-    expect(networks).toEqual([]);
+  it('keeps sessions from reaching each other (inter-container traffic off)', async () => {
+    const server = `srv-${runId}`;
+    expect((await run(['-d', '--name', server], ['sh', '-c', 'mkdir -p /tmp/w && echo reached > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'])).exitCode).toBe(0);
+    try {
+      const info = await inspectSession(server);
+      const address = (info as unknown as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }).NetworkSettings.Networks['aca-isolated']!.IPAddress;
+      // The server answers itself (so it is up), but not a neighbour on the same network.
+      const self = await aca(['exec', server, '--', 'sh', '-c', `for i in $(seq 50); do printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 1 127.0.0.1 8080 | grep -q reached && echo up && exit; sleep 0.1; done`], { env });
+      expect(self.stdout).toBe('up\n');
+      const neighbour = await run([], ['sh', '-c', `printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 3 ${address} 8080 | grep -q reached && echo reached || echo blocked`]);
+      expect(neighbour.stdout).toBe('blocked\n');
+    } finally {
+      await aca(['rm', '-f', server], { env });
+    }
   });
 });
 
