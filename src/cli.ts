@@ -110,6 +110,8 @@ export function exitCodeFor(error: unknown, commandName: string | undefined, ctx
 export async function main(argv: string[], init: MainOptions = {}): Promise<number> {
   const result: { code: number; ctx?: Context } = { code: EXIT.ok };
   const stderr = init.stderr ?? process.stderr;
+  // --debug also traces engine API calls (src/engine/http.ts reads ACA_DEBUG once, at load).
+  if (argv.slice(0, argv.findIndex((a) => !a.startsWith('-')) >>> 0).includes('--debug')) process.env.ACA_DEBUG = '1';
   const program = buildProgram(init, result);
   try {
     await program.parseAsync(argv, { from: 'user' });

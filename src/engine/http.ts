@@ -36,6 +36,8 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
+const TRACE = process.env.ACA_DEBUG === '1';
+
 // TLS and child processes are loaded only for the engines that need them: start-up is a budget.
 const require = createRequire(import.meta.url);
 const lazyHttps = (): typeof https => require('node:https') as typeof https;
@@ -128,7 +130,12 @@ export class EngineHttp {
   private send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const mod = this.endpoint.protocol === 'https' ? lazyHttps() : http;
-      const req = mod.request(this.baseOptions(method, path, options), resolve);
+      const started = TRACE ? performance.now() : 0;
+      const req = mod.request(this.baseOptions(method, path, options), (res) => {
+        // --debug: every API call with its status and time to first byte, to see where time goes.
+        if (TRACE) process.stderr.write(`debug: ${method} ${path.split('?')[0]} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms\n`);
+        resolve(res);
+      });
       req.on('error', (error: NodeJS.ErrnoException) => {
         reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
       });

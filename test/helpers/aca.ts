@@ -2,6 +2,9 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_LABEL } from './engine.js';
 
 export const ACA_BIN = fileURLToPath(new URL('../../bin/aca.js', import.meta.url));
@@ -32,12 +35,20 @@ export function labelled(args: string[], runId: string): string[] {
   return [...args.slice(0, at + 1), '--label', `${TEST_LABEL}=${runId}`, ...args.slice(at + 1)];
 }
 
+let scratch: string | undefined;
+/** A throwaway working directory for commands that name none. */
+function scratchDir(): string {
+  scratch ??= mkdtempSync(join(tmpdir(), 'aca-cwd-'));
+  return scratch;
+}
+
 export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromise<{ reject: false; encoding: 'buffer' }> {
   return execa('node', [ACA_BIN, ...args], {
     reject: false,
     encoding: 'buffer',
     stripFinalNewline: false,
-    cwd: options.cwd ?? process.cwd(),
+    // Never the repository: a session mounts its cwd as the workspace.
+    cwd: options.cwd ?? scratchDir(),
     env: { NO_COLOR: '1', ...options.env },
     ...(options.input !== undefined ? { input: options.input } : options.inputFile ? { inputFile: options.inputFile } : { stdin: 'ignore' }),
     timeout: options.timeout ?? 60_000,
