@@ -164,9 +164,12 @@ export class Engine {
    * Why the session's command could not be started, when the engine reports
    * that only in the output: Podman's init (catatonit) starts, fails to exec
    * the command and exits 1. Undefined when the command itself ran.
+   * `attachedStderr`: the start of the stderr aca was attached to, when it was.
    */
-  async commandStartFailure(id: string, exitCode: number): Promise<string | undefined> {
+  async commandStartFailure(id: string, exitCode: number, attachedStderr?: string): Promise<string | undefined> {
     if (this.kind !== 'podman' || exitCode !== 1) return undefined;
+    // What the attached stream carried is complete; the log file may not have it yet right after the exit.
+    if (attachedStderr !== undefined) return catatonitExecFailure(attachedStderr);
     const res = await this.http.stream('GET', `/containers/${id}/logs`, { query: { stderr: true, stdout: false, tail: 3 } });
     let text = '';
     const demux = new FrameDemuxer((_stream, payload) => { text += payload.toString('utf8'); return true; });

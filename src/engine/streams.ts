@@ -3,7 +3,7 @@
  * byte, with backpressure both ways, and with stdin's EOF passed on as a
  * half-close so the command inside sees its input end.
  */
-import type { Duplex, Readable, Writable } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 
 import { FrameDemuxer } from './demux.js';
 
@@ -116,4 +116,25 @@ export function forwardInput(input: Readable, socket: Duplex): () => void {
     input.off('end', onEnd);
     input.pause();
   };
+}
+
+/**
+ * A sink that passes everything on to `sink` (with its backpressure) and keeps
+ * the first `limit` bytes, for a look at what a command wrote first (an
+ * engine's own "cannot start" line, see Engine.commandStartFailure).
+ */
+export function recordingHead(sink: Writable, limit = 2048): { sink: Writable; head: () => string } {
+  const kept: Buffer[] = [];
+  let size = 0;
+  const recorder = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (size < limit) {
+        kept.push(chunk.subarray(0, limit - size));
+        size += Math.min(chunk.length, limit - size);
+      }
+      if (sink.write(chunk)) callback();
+      else sink.once('drain', () => callback());
+    },
+  });
+  return { sink: recorder, head: () => Buffer.concat(kept).toString('utf8') };
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import { EngineApiError } from '../engine/http.js';
-import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
@@ -137,6 +137,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
   let detached = false;
+  let stderrHead: ReturnType<typeof recordingHead> | undefined;
   let recorder: Recorder | undefined;
 
   const untrap = trapSignals(
@@ -167,7 +168,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
         input: spec.interactive,
       }).then((how) => { detached = how === 'detached'; });
     } else {
-      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, true);
+      stderrHead = recordingHead(ctx.out.stderr as never);
+      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true);
       if (signalled) return signalExitCode(signalled);
       await start(engine, id);
       await deliverSecrets(engine, id, spec, secrets);
@@ -200,7 +202,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       return 137;
     }
     // An engine may report a command that could not start only after the fact (Podman's init).
-    const startFailure = await engine.commandStartFailure(id, statusCode);
+    const startFailure = await engine.commandStartFailure(id, statusCode, stderrHead?.head());
     if (startFailure) {
       ctx.out.error(`cannot run ${spec.command[0] ?? "the image's command"}: ${startFailure}`);
       return startFailureExit(startFailure)?.exitCode ?? statusCode;
