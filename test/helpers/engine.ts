@@ -20,7 +20,13 @@ export async function testEngine(): Promise<Engine> {
 export async function removeLabelled(value?: string): Promise<void> {
   const e = await testEngine();
   const filter = value ? `${TEST_LABEL}=${value}` : TEST_LABEL;
-  for (const c of await e.listContainers([filter], true)) await e.removeContainer(c.Id, { force: true });
+  const { removeSessionVolumes } = await import('../../dist/src/sessions/storage.js');
+  for (const c of await e.listContainers([filter], true)) {
+    await e.removeContainer(c.Id, { force: true });
+    // A detached session's own volumes (its home, a workspace copy) go with it, as with aca rm.
+    const session = c.Labels?.['aca.session'];
+    if (session && c.Labels?.['aca.managed'] === 'true') await removeSessionVolumes(e as never, session);
+  }
   // Session networks carry the session's labels; releasing one also detaches (and, if unused, removes) the egress proxy.
   const { releaseSessionNetwork } = await import('../../dist/src/sessions/network.js');
   const networks = (await e.http.json('GET', '/networks', { query: { filters: JSON.stringify({ label: [filter, 'aca.managed=true'] }) } })) as Array<{ Labels: Record<string, string> | null }>;
