@@ -17,10 +17,12 @@ function define(program: Command, host: CommandHost, action: LifecycleAction, su
     .option('--json', 'print the result of each as JSON')
     .action(
       host.action<Flags>(async (ctx, flags, sessions) => {
-        const [{ applyToSessions }, { parsePositiveInt }] = await Promise.all([import('../src/sessions/manage.js'), import('../src/parse.js')]);
+        const [{ applyToSessions }, { UsageError }] = await Promise.all([import('../src/sessions/manage.js'), import('../src/errors.js')]);
+        // 0 is valid: stop at once, as docker stop -t 0 does.
+        if (flags.time !== undefined && !/^\d+$/.test(flags.time)) throw new UsageError(`--time: expected a whole number of seconds, got "${flags.time}"`);
         const results = await applyToSessions(ctx, action, sessions, {
           force: Boolean(flags.force),
-          ...(flags.time !== undefined ? { timeoutSeconds: parsePositiveInt(flags.time, '--time') } : {}),
+          ...(flags.time !== undefined ? { timeoutSeconds: Number(flags.time) } : {}),
         });
         if (flags.json) ctx.out.data(JSON.stringify(results, null, 2));
         for (const result of results) {

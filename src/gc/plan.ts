@@ -115,9 +115,12 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
     return !inventory.scoped || inScope.has(owner);
   };
   const young = (o: LabelledObject) => o.created !== undefined && facts.now.getTime() - o.created * 1000 < CREATION_GRACE_MS;
+  const known = new Set(inventory.sessions.map((s) => s.name));
   for (const volume of inventory.volumes) {
-    // A session's volumes exist a moment before its container does.
-    if (volume.labels[LABEL.checkpoint] || young(volume)) continue;
+    // A session's volumes exist a moment before its container does: a young volume
+    // of a session gc has not seen may belong to one being created.
+    const owner = volume.labels[LABEL.session];
+    if (volume.labels[LABEL.checkpoint] || (young(volume) && !(owner && known.has(owner)))) continue;
     if (volume.labels[LABEL.cache]) {
       if (options.caches && shared) actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: `cache "${volume.labels[LABEL.cache]}" (--caches)` });
       continue;
