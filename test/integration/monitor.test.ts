@@ -138,7 +138,9 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     expect(i.memoryPercent).toBeCloseTo((i.memoryBytes / i.memoryLimitBytes) * 100, 1);
     expect(b.pids).toBeGreaterThanOrEqual(2); // init + sh
     expect(i.health).toBe('none');
-    expect(b.alerts).toEqual([]); // 95 % of one CPU is not reached by a shared busy loop reliably; thresholds are tested below
+    // A busy loop on an idle machine may pass the 95 % CPU threshold; nothing else may fire.
+    expect(b.alerts.filter((a: { kind: string }) => a.kind !== 'cpu')).toEqual([]);
+    expect(i.alerts).toEqual([]);
   });
 
   it('reports block I/O exactly as the cgroup counters give it: unavailable when the kernel gives none', async () => {
