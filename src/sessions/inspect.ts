@@ -116,7 +116,10 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
     network: {
       name: networkName,
       internal: network?.Internal ?? false,
-      interContainer: network ? network.Options?.['com.docker.network.bridge.enable_icc'] !== 'false' : 'n/a',
+      // Off when the bridge drops it (icc=false), or when the network is the session's own (nobody else is on it).
+      interContainer: network
+        ? network.Options?.['com.docker.network.bridge.enable_icc'] !== 'false' && networkName !== `aca-${labels[LABEL.session]}`
+        : 'n/a',
       allow: network?.Labels?.[EGRESS_ALLOW_LABEL]?.split(',').filter(Boolean) ?? [],
     },
     restartPolicy: h.RestartPolicy?.Name || 'no',

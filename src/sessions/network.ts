@@ -121,7 +121,9 @@ export async function prepareSessionNetwork(
 ): Promise<Array<[string, string]>> {
   const name = sessionNetworkName(session);
   const egress = request.allow && request.allow.length > 0;
-  if (!egress) {
+  // Podman's bridge networks ignore enable_icc, so there a shared network would let
+  // sessions reach each other: each session gets its own network instead.
+  if (!egress && engine.kind !== 'podman') {
     await ensureIsolatedNetwork(engine);
     return [];
   }

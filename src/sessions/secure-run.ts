@@ -11,7 +11,7 @@ import type { ContainerCreateBody } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
-import { prepareSessionNetwork, releaseSessionNetwork } from './network.js';
+import { prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
 import type { SessionSpec } from './spec.js';
 
 /** Secret values, read from the host before anything is created; they live only in this process. */
@@ -50,6 +50,7 @@ export async function prepareSecurity(
   }
   Object.assign(spec.ownership, secretLabels(spec));
   if (plan.network.own) {
+    if (engine.kind === 'podman') spec.network = sessionNetworkName(spec.name);
     const env = await prepareSessionNetwork(ctx, engine, spec.name, { ...spec.labels, ...spec.ownership }, plan.network, build);
     spec.env.push(...env);
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineSuite, hasEngine } from './setup.js';
+import { engineKind, engineSuite, hasEngine } from './setup.js';
 import { TEST_IMAGE, TEST_LABEL, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 
 const { aca, runId, workspace } = engineSuite();
@@ -50,12 +50,15 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     expect(h.SecurityOpt).toContain('no-new-privileges:true');
     expect(JSON.stringify(h.SecurityOpt)).not.toMatch(/unconfined/);
     for (const mode of ['PidMode', 'UTSMode', 'UsernsMode']) expect(h[mode] ?? '').not.toBe('host');
-    expect(h.IpcMode).toBe('private');
+    // Podman calls a private, joinable IPC namespace "shareable"; either way it is not the host's.
+    expect(engineKind === 'podman' ? ['private', 'shareable'] : ['private']).toContain(h.IpcMode);
     expect(h.RestartPolicy.Name).toBe('no');
-    expect(h.NetworkMode).toBe('aca-isolated');
+    // Docker: the shared bridge with icc off. Podman ignores icc, so each session has its own network there.
+    const expected = engineKind === 'podman' ? `aca-${name}` : 'aca-isolated';
+    expect(h.NetworkMode).toBe(expected);
     for (const m of info.Mounts as Array<{ Propagation?: string }>) expect(m.Propagation ?? '').not.toMatch(/shared/);
-    const network = (await (await testEngine()).http.json('GET', '/networks/aca-isolated')) as { Options: Record<string, string>; Labels: Record<string, string> };
-    expect(network.Options['com.docker.network.bridge.enable_icc']).toBe('false');
+    const network = (await (await testEngine()).http.json('GET', `/networks/${expected}`)) as { Options?: Record<string, string>; Labels: Record<string, string> };
+    if (engineKind === 'docker') expect(network.Options!['com.docker.network.bridge.enable_icc']).toBe('false');
     expect(network.Labels['aca.managed']).toBe('true');
   });
 
@@ -75,7 +78,8 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     expect((await run(['-d', '--name', server], ['sh', '-c', 'mkdir -p /tmp/w && echo reached > /tmp/w/index.html && exec httpd -f -p 8080 -h /tmp/w'])).exitCode).toBe(0);
     try {
       const info = await inspectSession(server);
-      const address = (info as unknown as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }).NetworkSettings.Networks['aca-isolated']!.IPAddress;
+      const networks = (info as unknown as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }).NetworkSettings.Networks;
+      const address = Object.values(networks)[0]!.IPAddress;
       // The server answers itself (so it is up), but not a neighbour on the same network.
       const self = await aca(['exec', server, '--', 'sh', '-c', `for i in $(seq 50); do printf "GET / HTTP/1.0\\r\\n\\r\\n" | nc -w 1 127.0.0.1 8080 | grep -q reached && echo up && exit; sleep 0.1; done`], { env });
       expect(self.stdout).toBe('up\n');
@@ -264,7 +268,7 @@ describe.skipIf(!hasEngine)('egress allow-list', () => {
     expect((await aca(['rm', '-f', a], { env })).exitCode).toBe(0);
     expect((await engine.inspectContainer(`aca-egress-${net}`)).State.Running).toBe(true);
     expect((await aca(['rm', '-f', b], { env })).exitCode).toBe(0);
-    await expect(engine.inspectContainer(`aca-egress-${net}`)).rejects.toThrow(/No such container/);
+    await expect(engine.inspectContainer(`aca-egress-${net}`)).rejects.toThrow(/No such container|no container with name or ID/);
   }, 120_000);
 
   it('--network none still means no network at all', async () => {
