@@ -202,11 +202,19 @@ export class Engine {
    * wait); callers that keep the previous sample compute CPU % from it.
    * Engines that ignore one-shot still fill precpu_stats, which stats.ts uses.
    */
-  containerStats(id: string, options: { oneShot: boolean; timeoutMs?: number }): Promise<RawStats> {
-    return this.http.json('GET', `/containers/${id}/stats`, {
+  async containerStats(id: string, options: { oneShot: boolean; timeoutMs?: number }): Promise<RawStats> {
+    const stats = await this.http.json<RawStats>('GET', `/containers/${id}/stats`, {
       query: { stream: false, ...(options.oneShot ? { 'one-shot': true } : {}) },
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
+    // Podman's compat stats give system_cpu_usage as wall-clock time, where Docker gives
+    // the sum over all CPUs; scale it so the docker CLI's CPU % formula holds for both.
+    if (this.kind === 'podman') {
+      for (const cpu of [stats.cpu_stats, stats.precpu_stats]) {
+        if (cpu?.system_cpu_usage && cpu.online_cpus) cpu.system_cpu_usage *= cpu.online_cpus;
+      }
+    }
+    return stats;
   }
 
   restartContainer(id: string, timeoutSeconds?: number): Promise<void> {

@@ -175,7 +175,13 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
           sampler.read(engine, statsTimeoutMs),
           session.startedAt === undefined && (mode === 'live' || mode === 'plain') ? startedAt(engine, sampler.id).then((t) => { session.startedAt = t; }) : undefined,
         ]);
-        const health = toHealth(healthFromStatus(byId.get(sampler.id)?.Status ?? ''));
+        let health = toHealth(healthFromStatus(byId.get(sampler.id)?.Status ?? ''));
+        // Podman runs health checks from systemd timers; without systemd they never run,
+        // so the monitor runs them itself, once a sample.
+        if (engine.kind === 'podman' && health !== 'none') {
+          const status = await engine.runHealthcheck(sampler.id).catch(() => undefined);
+          if (status) health = toHealth(status);
+        }
         const sample = sampler.measure(raw, health, time);
         if (!sample) return undefined;
         session.last = sample;
