@@ -59,14 +59,32 @@ export function bootId(): string {
   }
 }
 
+/** A session name that belongs to another session or container. */
+class TakenNameError extends UsageError {
+  constructor(name: string) {
+    super(`session name "${name}" is taken (a container named ${containerName(name)} exists)`, {
+      hint: `Choose another --name, or remove the old session with: aca rm ${name}`,
+    });
+  }
+}
+
+/** Refuse a taken name before anything is made: cleaning up after a clash could touch the other session's objects. */
+async function refuseTakenName(engine: Engine, name: string): Promise<void> {
+  try {
+    await engine.inspectContainer(containerName(name));
+  } catch (error) {
+    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    throw error;
+  }
+  throw new TakenNameError(name);
+}
+
 async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   try {
     return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
     if (error instanceof EngineApiError && error.statusCode === 409) {
-      throw new UsageError(`session name "${spec.name}" is taken (a container named ${containerName(spec.name)} exists)`, {
-        hint: 'Choose another --name, or remove the old session with: aca rm ' + spec.name,
-      });
+      throw new TakenNameError(spec.name);
     }
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
     throw error;
@@ -89,6 +107,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
   }
   const engine = await ctx.engine();
+  await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
   await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
   // Secrets are read, the engine checked and the session's network made before the container.
@@ -105,9 +124,12 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     }
     id = await create(engine, spec);
   } catch (error) {
-    // Nothing half-made stays behind: the volumes made for this session go too.
-    await removeSessionVolumes(engine, spec.name).catch(() => {});
-    await releaseSecurity(ctx, engine, spec);
+    // Nothing half-made stays behind: the volumes made for this session go too,
+    // unless the name turned out to be another session's (a race): those are its.
+    if (!(error instanceof TakenNameError)) {
+      await removeSessionVolumes(engine, spec.name).catch(() => {});
+      await releaseSecurity(ctx, engine, spec);
+    }
     throw error;
   }
   ctx.out.debug(`created ${spec.name} (${id.slice(0, 12)})`);

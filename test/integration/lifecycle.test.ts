@@ -46,9 +46,14 @@ describe.skipIf(!hasEngine)('session lifecycle: run -d, ps, logs, stop, start, r
   it('refuses a taken name', async () => {
     const name = `taken-${runId}`;
     expect((await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE])).exitCode).toBe(0);
+    await aca(['exec', name, '--', 'sh', '-c', 'echo mine > $HOME/data']);
+    expect((await aca(['stop', '-t', '0', name])).exitCode).toBe(0);
     const again = await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE]);
     expect(again.exitCode).toBe(2);
     expect(again.stderr).toContain(`"${name}" is taken`);
+    // The clash touched nothing of the first session: its home is still there.
+    expect((await aca(['start', name])).exitCode).toBe(0);
+    expect((await aca(['exec', name, '--', 'cat', '/home/aca/data'])).stdout).toBe('mine\n');
   });
 
   it('reports each unknown session and exits 1, still acting on the others', async () => {
