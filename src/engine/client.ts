@@ -135,6 +135,8 @@ export class Engine {
       await this.http.json('DELETE', `/containers/${id}`, { query: { force: options.force ?? false, v: true } });
     } catch (error) {
       if (error instanceof EngineApiError && error.statusCode === 404) return;
+      // Podman answers a container removed under it (by a concurrent rm) with a 500 and this text.
+      if (error instanceof EngineApiError && /no such container|does not exist in database/i.test(error.message)) return;
       // Another aca is removing it: wait until it is gone, so its volumes are free afterwards.
       if (error instanceof EngineApiError && /already in progress/.test(error.message)) {
         for (let i = 0; i < 100; i++) {
