@@ -82,6 +82,15 @@ run_logged() {
 }
 
 # image_recipe TAG: print the aca-test.recipe label of TAG ("" if missing).
+# Install a Debian package when running as root with apt (as CI and a fresh machine do); otherwise leave it to the caller.
+apt_install_as_root() {
+  [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 0
+  dpkg -s "$1" >/dev/null 2>&1 && return 0
+  echo "installing $1" >&2
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1"; } >/dev/null 2>&1 ||
+    die "could not install $1 (apt-get install $1)"
+}
+
 image_recipe() {
   "$ENGINE_CLI" image inspect --format '{{ index .Config.Labels "aca-test.recipe" }}' "$1" 2>/dev/null || true
 }
@@ -122,6 +131,10 @@ build_busybox() {
   if up_to_date "$BUSYBOX_IMAGE" "$BUSYBOX_RECIPE"; then
     echo "cached $BUSYBOX_IMAGE" >&2
     return 0
+  fi
+  if [ "$BUSYBOX_BIN" = /bin/busybox ] && { [ ! -x /bin/busybox ] || { command -v ldd >/dev/null 2>&1 && ldd /bin/busybox >/dev/null 2>&1; }; }; then
+    # `npm test` on a fresh machine builds this image: fetch the static busybox it needs.
+    apt_install_as_root busybox-static
   fi
   [ -x "$BUSYBOX_BIN" ] || die "$BUSYBOX_BIN not found: install busybox-static (apt-get install busybox-static)"
   if command -v ldd >/dev/null 2>&1 && ldd "$BUSYBOX_BIN" >/dev/null 2>&1; then
@@ -171,6 +184,7 @@ debian_tarball() {
   if [ -s "$DEBIAN_TARBALL" ]; then
     return 0
   fi
+  command -v debootstrap >/dev/null 2>&1 || apt_install_as_root debootstrap
   command -v debootstrap >/dev/null 2>&1 || die "debootstrap not found (apt-get install debootstrap)"
   [ "$(id -u)" -eq 0 ] || die "debootstrap needs root to build $DEBIAN_TARBALL"
   mkdir -p "$ACA_CI_CACHE" || die "cannot create cache dir $ACA_CI_CACHE (set ACA_CI_CACHE)"
