@@ -281,7 +281,10 @@ function sshDialStdio(endpoint: Endpoint): Duplex {
   child.stderr.on('data', (chunk) => { stderr += chunk; });
   const duplex = new Duplex({
     read() { child.stdout.resume(); },
-    write(chunk, encoding, callback) { child.stdin.write(chunk, encoding, callback); },
+    // A write racing ssh's exit fails with EPIPE; 'close' below reports the real cause, in ssh's words.
+    write(chunk, encoding, callback) {
+      child.stdin.write(chunk, encoding, (error) => callback((error as NodeJS.ErrnoException | null)?.code === 'EPIPE' ? null : error));
+    },
     final(callback) { child.stdin.end(); callback(); },
     destroy(error, callback) { child.kill(); callback(error); },
   });

@@ -86,8 +86,22 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
   };
 }
 
+/**
+ * What each object occupies, for the summary. Docker runs one disk-usage scan
+ * at a time and refuses a second; concurrent gc runs wait their turn, and if
+ * the answer never comes the sizes are unknown (0), which changes no decision.
+ */
 async function sizes(engine: Engine): Promise<Map<string, number>> {
-  const df = await diskUsage(engine);
+  let df: Awaited<ReturnType<typeof diskUsage>> | undefined;
+  for (let attempt = 0; attempt < 20 && !df; attempt++) {
+    try {
+      df = await diskUsage(engine);
+    } catch (error) {
+      if (!/already running/i.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+  if (!df) return new Map();
   const map = new Map<string, number>();
   for (const c of df.Containers ?? []) map.set(c.Id, c.SizeRw ?? 0);
   for (const v of df.Volumes ?? []) map.set(v.Name, Math.max(0, v.UsageData?.Size ?? 0));
