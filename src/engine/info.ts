@@ -6,6 +6,7 @@ import { existsSync, statfsSync } from 'node:fs';
 import type { Engine } from './client.js';
 import { FrameDemuxer } from './demux.js';
 import type { VersionInfo } from './types.js';
+import { DETACHED_STDIO } from './types.js';
 
 /** The slice of GET /info aca reads. Podman's compat API fills the same fields. */
 export interface EngineSystemInfo {
@@ -76,12 +77,7 @@ export async function engineFreeBytes(engine: Engine, info: EngineSystemInfo, lo
     Labels: { 'aca.managed': 'true', 'aca.doctor': 'true' },
     User: '',
     WorkingDir: '',
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
+    ...DETACHED_STDIO,
     HostConfig: {
       Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none', Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, NanoCpus: 5e8,
       PidsLimit: 16, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true'], Privileged: false, Init: false,

@@ -2,6 +2,7 @@
  * Volumes, archives, commits, images and disk usage: the Engine API calls
  * behind session storage, checkpoints and gc.
  */
+import { DETACHED_STDIO } from './types.js';
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Engine } from './client.js';
@@ -175,12 +176,7 @@ export async function createHelperContainer(
     Labels: { 'aca.managed': 'true', 'aca.helper': 'storage', ...options.labels },
     User: '0:0',
     WorkingDir: '',
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
+    ...DETACHED_STDIO,
     HostConfig: { Binds: options.binds, NetworkMode: 'none', ...(podman ? { Init: true } : {}) } as never,
   });
   if (podman) {

@@ -128,3 +128,13 @@ export interface ContainerCreateBody {
     ConsoleSize?: [number, number];
   };
 }
+
+/** A container that nobody attaches to: aca's helpers (storage set-up, doctor's df, the egress proxy). */
+export const DETACHED_STDIO = {
+  Tty: false,
+  OpenStdin: false,
+  StdinOnce: false,
+  AttachStdin: false,
+  AttachStdout: false,
+  AttachStderr: false,
+} as const;

@@ -22,6 +22,7 @@ import {
   connectNetwork, createNetwork, deleteNetwork, disconnectNetwork, execWithInput, inspectNetwork,
 } from '../engine/networks.js';
 import type { ContainerCreateBody } from '../engine/types.js';
+import { DETACHED_STDIO } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { HARDENING } from '../security.js';
@@ -188,12 +189,7 @@ function proxyBody(image: string, egressNetwork: string): ContainerCreateBody {
     Labels: { [LABEL.managed]: 'true', [EGRESS_LABEL]: 'true', [EGRESS_NETWORK_LABEL]: egressNetwork, [LABEL.version]: VERSION },
     User: '65534:65534',
     WorkingDir: '/',
-    Tty: false,
-    OpenStdin: false,
-    StdinOnce: false,
-    AttachStdin: false,
-    AttachStdout: false,
-    AttachStderr: false,
+    ...DETACHED_STDIO,
     HostConfig: {
       Binds: [],
       Tmpfs: { [CONFIG_DIR]: 'rw,nosuid,nodev,noexec,size=4m,uid=65534,gid=65534,mode=0700', '/tmp': 'rw,nosuid,nodev,noexec,size=16m,mode=1777' },
