@@ -1,24 +1,35 @@
-/** Every subcommand, in the order `aca --help` lists them. Each module only declares flags. */
+/**
+ * Every subcommand, in the order `aca --help` lists them. Each entry loads its module only when needed:
+ * a run of `aca exec` declares exec's flags and nothing else, and pays for no other command's imports.
+ */
 import type { Command } from 'commander';
 import type { CommandHost } from '../src/cli.js';
-import { register as run } from './run.js';
-import { register as exec } from './exec.js';
-import { register as build } from './build.js';
-import { register as ps } from './ps.js';
-import { registerStop, registerStart, registerRm } from './lifecycle.js';
-import { register as logs } from './logs.js';
-import { register as config } from './config.js';
-import { register as shell } from './shell.js';
-import { register as attach } from './attach.js';
-import { register as monitor } from './monitor.js';
-import { register as gc } from './gc.js';
-import { register as diff } from './diff.js';
-import { register as checkpoint } from './checkpoint.js';
-import { register as exportCommand } from './export.js';
-import { register as inspect } from './inspect.js';
-import { register as audit } from './audit.js';
-import { register as doctor } from './doctor.js';
 
-export const COMMANDS: Array<(program: Command, host: CommandHost) => void> = [
-  run, exec, shell, attach, build, ps, registerStop, registerStart, registerRm, logs, inspect, monitor, diff, exportCommand, checkpoint, gc, audit, config, doctor,
+export type Register = (program: Command, host: CommandHost) => void;
+
+export interface CommandEntry {
+  name: string;
+  load(): Promise<Register>;
+}
+
+export const COMMANDS: CommandEntry[] = [
+  { name: 'run', load: async () => (await import('./run.js')).register },
+  { name: 'exec', load: async () => (await import('./exec.js')).register },
+  { name: 'shell', load: async () => (await import('./shell.js')).register },
+  { name: 'attach', load: async () => (await import('./attach.js')).register },
+  { name: 'build', load: async () => (await import('./build.js')).register },
+  { name: 'ps', load: async () => (await import('./ps.js')).register },
+  { name: 'stop', load: async () => (await import('./lifecycle.js')).registerStop },
+  { name: 'start', load: async () => (await import('./lifecycle.js')).registerStart },
+  { name: 'rm', load: async () => (await import('./lifecycle.js')).registerRm },
+  { name: 'logs', load: async () => (await import('./logs.js')).register },
+  { name: 'inspect', load: async () => (await import('./inspect.js')).register },
+  { name: 'monitor', load: async () => (await import('./monitor.js')).register },
+  { name: 'diff', load: async () => (await import('./diff.js')).register },
+  { name: 'export', load: async () => (await import('./export.js')).register },
+  { name: 'checkpoint', load: async () => (await import('./checkpoint.js')).register },
+  { name: 'gc', load: async () => (await import('./gc.js')).register },
+  { name: 'audit', load: async () => (await import('./audit.js')).register },
+  { name: 'config', load: async () => (await import('./config.js')).register },
+  { name: 'doctor', load: async () => (await import('./doctor.js')).register },
 ];

@@ -39,7 +39,32 @@ function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions 
   };
 }
 
-export function buildProgram(init: MainOptions, result: { code: number; ctx?: Context }): Command {
+/**
+ * The subcommand argv names, found by stepping over the global options (and the values they take) as commander
+ * will. Undefined when there is none, e.g. `aca --help`.
+ */
+export function invokedCommand(program: Command, argv: string[]): string | undefined {
+  const takesValue = (flag: string) => program.options.some((o) => (o.long === flag || o.short === flag) && (o.required || o.optional));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return argv[i + 1];
+    if (!arg.startsWith('-') || arg === '-') return arg;
+    if (arg.startsWith('--')) {
+      if (!arg.includes('=') && takesValue(arg)) i++;
+      continue;
+    }
+    // A cluster of short flags (-qH URL): a value-taking flag swallows the rest of the cluster, else the next word.
+    for (let j = 1; j < arg.length; j++) {
+      if (takesValue(`-${arg[j]}`)) {
+        if (j === arg.length - 1) i++;
+        break;
+      }
+    }
+  }
+  return undefined;
+}
+
+export async function buildProgram(init: MainOptions, result: { code: number; ctx?: Context }, argv: string[] = []): Promise<Command> {
   const env = init.env ?? process.env;
   const stdout = init.stdout ?? process.stdout;
   const stderr = init.stderr ?? process.stderr;
@@ -78,7 +103,11 @@ export function buildProgram(init: MainOptions, result: { code: number; ctx?: Co
       };
     },
   };
-  for (const register of COMMANDS) register(program, host);
+  // Only the invoked subcommand is declared, so a run pays for its own module alone. Help, unknown names
+  // (which get a "did you mean") and a bare `aca` declare them all.
+  const invoked = invokedCommand(program, argv);
+  const entries = COMMANDS.filter((c) => c.name === invoked);
+  for (const register of await Promise.all((entries.length > 0 ? entries : COMMANDS).map((c) => c.load()))) register(program, host);
   return program;
 }
 
@@ -112,12 +141,13 @@ export async function main(argv: string[], init: MainOptions = {}): Promise<numb
   const stderr = init.stderr ?? process.stderr;
   // --debug also traces engine API calls (src/engine/http.ts reads ACA_DEBUG once, at load).
   if (argv.slice(0, argv.findIndex((a) => !a.startsWith('-')) >>> 0).includes('--debug')) process.env.ACA_DEBUG = '1';
-  const program = buildProgram(init, result);
+  let program: Command | undefined;
   try {
+    program = await buildProgram(init, result, argv);
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (error) {
-    const commandName = argv.find((a) => !a.startsWith('-') && program.commands.some((c) => c.name() === a));
+    const commandName = argv.find((a) => !a.startsWith('-') && program?.commands.some((c) => c.name() === a));
     const debug = argv.includes('--debug') || (init.env ?? process.env).ACA_DEBUG === '1';
     return exitCodeFor(error, commandName, result.ctx, stderr, debug);
   }
