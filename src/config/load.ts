@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { mayHoldConfig } from './candidates.js';
 import { validateConfig, type AcaConfig, type ConfigKey } from './schema.js';
 
 export interface LoadedConfig {
@@ -41,11 +42,15 @@ async function loadFile(ex: Explorer, file: string): Promise<AcaConfig> {
   return validateConfig(result?.config, file);
 }
 
-async function searchUpward(ex: Explorer, from: string): Promise<string | undefined> {
+async function searchUpward(ex: () => Promise<Explorer>, from: string): Promise<string | undefined> {
   for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (!mayHoldConfig(dir)) {
+      if (dirname(dir) === dir) return undefined;
+      continue;
+    }
     let found;
     try {
-      found = await ex.search(dir);
+      found = await (await ex()).search(dir);
     } catch (error) {
       const file = (error as { filepath?: string }).filepath ?? dir;
       throw new ConfigError(`${file}: cannot be parsed: ${(error as Error).message.split('\n')[0]}`, { cause: error });
@@ -67,7 +72,9 @@ function resolvePaths(config: AcaConfig, file: string): AcaConfig {
 }
 
 export async function loadConfig(options: { workspace: string; env: NodeJS.ProcessEnv; explicitFile?: string }): Promise<LoadedConfig> {
-  const ex = await explorer();
+  // cosmiconfig is loaded only when some file may be a configuration (see candidates.ts).
+  let loaded: Promise<Explorer> | undefined;
+  const ex = () => (loaded ??= explorer());
   const layers: Array<[string, AcaConfig]> = [];
   const files: LoadedConfig['files'] = {};
 
@@ -75,12 +82,12 @@ export async function loadConfig(options: { workspace: string; env: NodeJS.Proce
   const userFile = userDir ? USER_FILES.map((f) => join(userDir, f)).find((f) => existsSync(f)) : undefined;
   if (userFile) {
     files.user = userFile;
-    layers.push([userFile, resolvePaths(await loadFile(ex, userFile), userFile)]);
+    layers.push([userFile, resolvePaths(await loadFile(await ex(), userFile), userFile)]);
   }
   const projectFile = options.explicitFile ? resolve(options.explicitFile) : await searchUpward(ex, options.workspace);
   if (projectFile && projectFile !== userFile) {
     files.project = projectFile;
-    layers.push([projectFile, resolvePaths(await loadFile(ex, projectFile), projectFile)]);
+    layers.push([projectFile, resolvePaths(await loadFile(await ex(), projectFile), projectFile)]);
   }
 
   const values: Record<string, unknown> = {};

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { mayHoldConfig } from '../../src/config/candidates.js';
 import { validateConfig } from '../../src/config/schema.js';
 import { colorEnabled, table } from '../../src/output.js';
 
@@ -27,5 +31,36 @@ describe('output', () => {
   });
   it('aligns tables', () => {
     expect(table(['A', 'BB'], [['xxx', 'y']])).toBe('A     BB\nxxx   y');
+  });
+});
+
+describe('mayHoldConfig', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'aca-config-'));
+
+  it('knows every place cosmiconfig searches for "aca"', async () => {
+    const { getDefaultSearchPlaces } = await import('cosmiconfig');
+    for (const place of getDefaultSearchPlaces('aca')) {
+      const root = dir();
+      mkdirSync(dirname(join(root, place)), { recursive: true });
+      writeFileSync(join(root, place), place === 'package.json' ? '{"aca":{}}' : '');
+      expect(mayHoldConfig(root), place).toBe(true);
+    }
+  });
+
+  it('says no for directories without one, and for a package.json without an "aca" key', () => {
+    const root = dir();
+    expect(mayHoldConfig(root)).toBe(false);
+    writeFileSync(join(root, 'package.json'), '{"name":"x","acaX":1}');
+    mkdirSync(join(root, '.config'));
+    writeFileSync(join(root, '.config', 'other.json'), '{}');
+    writeFileSync(join(root, 'README.acarc'), '');
+    expect(mayHoldConfig(root)).toBe(false);
+  });
+
+  it('leaves what it cannot read to cosmiconfig', () => {
+    const root = dir();
+    writeFileSync(join(root, 'package.json'), '{ not json');
+    expect(mayHoldConfig(root)).toBe(true);
+    expect(mayHoldConfig(join(root, 'missing'))).toBe(true);
   });
 });
