@@ -109,6 +109,15 @@ export function proxyEnv(proxyAddress: string): Array<[string, string]> {
 }
 
 /**
+ * Whether the session gets a network of its own. On Docker, sessions share one bridge with inter-container traffic
+ * off; Podman's bridge networks ignore enable_icc, so there a shared network would let sessions reach each other,
+ * and each gets its own. An allow-list always needs its own internal network, behind the egress proxy.
+ */
+export function needsOwnNetwork(engine: Engine, request: NetworkRequest): boolean {
+  return engine.kind === 'podman' || Boolean(request.allow && request.allow.length > 0);
+}
+
+/**
  * Create the session's network (and wire the proxy when there is an
  * allow-list). Returns the variables the session needs.
  */
@@ -122,9 +131,7 @@ export async function prepareSessionNetwork(
 ): Promise<Array<[string, string]>> {
   const name = sessionNetworkName(session);
   const egress = request.allow && request.allow.length > 0;
-  // Podman's bridge networks ignore enable_icc, so there a shared network would let
-  // sessions reach each other: each session gets its own network instead.
-  if (!egress && engine.kind !== 'podman') {
+  if (!needsOwnNetwork(engine, request)) {
     await ensureIsolatedNetwork(engine);
     return [];
   }

@@ -16,7 +16,7 @@ import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBo
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
-import { prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
+import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
@@ -242,7 +242,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     if (detached) { /* the session stays, on purpose */ }
     else if (!request.keep) {
       await engine.removeContainer(id, { force: true })
-        .then(() => removeSessionVolumes(engine, spec.name))
+        .then(() => (hasSessionVolumes(spec.storage) ? removeSessionVolumes(engine, spec.name) : undefined))
         .then(() => releaseSecurity(ctx, engine, spec))
         .catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }

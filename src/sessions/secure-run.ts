@@ -11,7 +11,7 @@ import type { ContainerCreateBody } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
-import { prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
+import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
 import type { SessionSpec } from './spec.js';
 
 /** Secret values, read from the host before anything is created; they live only in this process. */
@@ -96,7 +96,9 @@ export function auditCreate(ctx: Context, spec: SessionSpec, values: SecretValue
 
 /** After the container is gone: its network (and, with the last session, the egress proxy). */
 export async function releaseSecurity(ctx: Context, engine: Engine, spec: SessionSpec): Promise<void> {
-  if (!spec.securityPlan?.network.own) return;
+  const network = spec.securityPlan?.network;
+  // Nothing to look up when the session joined the shared network (a network aca made by mistake is gc's to find).
+  if (!network?.own || !needsOwnNetwork(engine, network)) return;
   await releaseSessionNetwork(engine, spec.name).catch((e: Error) => ctx.out.warn(`could not remove the network of ${spec.name}: ${e.message}`));
 }
 

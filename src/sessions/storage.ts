@@ -5,7 +5,6 @@
 import { dirname, basename, posix } from 'node:path';
 import type { Engine } from '../engine/client.js';
 import { createHelperContainer, createVolume, inspectVolume, listVolumes, putArchive, removeVolume } from '../engine/storage.js';
-import { directoriesTar, packDirectory } from '../archive.js';
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, numericIds } from '../security.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
@@ -68,6 +67,11 @@ export interface StoragePlan {
   workspaceVolume?: string | undefined;
 }
 
+/** Whether the plan makes volumes of the session's own (caches are shared, and stay). */
+export function hasSessionVolumes(plan: StoragePlan | undefined): boolean {
+  return Boolean(plan?.homeVolume || plan?.workspaceVolume);
+}
+
 export function storagePlan(session: string, options: { persistentHome: boolean; caches: CacheMount[]; copyWorkspace: boolean }): StoragePlan {
   return {
     ...(options.persistentHome ? { homeVolume: homeVolumeName(session) } : {}),
@@ -111,6 +115,8 @@ export async function prepareStorage(
   if (mounts.length === 0) return;
 
   const ids = numericIds(user) ?? { uid: 0, gid: 0 };
+  // tar-stream and its dependencies load only for sessions that have volumes to prepare.
+  const { directoriesTar, packDirectory } = await import('../archive.js');
   const helper = await createHelperContainer(engine, {
     name: `${containerName(session)}-init`,
     image,
