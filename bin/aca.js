@@ -1,6 +1,12 @@
 #!/usr/bin/env node
-// The aca executable: run the CLI, then exit with its code once output is flushed.
+// aca's entry point (bin/aca starts it): run the CLI, then exit with its code once output is flushed.
 import { readFileSync } from 'node:fs';
+
+// bin/aca hands NODE_EXTRA_CA_CERTS over under another name (see there): put it back before anything reads it.
+if (process.env.ACA_NODE_EXTRA_CA_CERTS !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = process.env.ACA_NODE_EXTRA_CA_CERTS;
+  delete process.env.ACA_NODE_EXTRA_CA_CERTS;
+}
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

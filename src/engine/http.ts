@@ -11,6 +11,7 @@
  */
 import http from 'node:http';
 import type https from 'node:https';
+import type tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -41,6 +42,18 @@ const TRACE = process.env.ACA_DEBUG === '1';
 // TLS and child processes are loaded only for the engines that need them: start-up is a budget.
 const require = createRequire(import.meta.url);
 const lazyHttps = (): typeof https => require('node:https') as typeof https;
+const lazyTls = (): typeof tls => require('node:tls') as typeof tls;
+
+/**
+ * Plain-HTTP requests need no TLS server name; an empty one skips the agent's guess, whose first IPv6 check
+ * costs ~6 ms of regex compilation on every start-up (the option is untyped in @types/node).
+ */
+const NO_SERVER_NAME = { servername: '' } as object;
+
+/** --debug: each API call, when it was sent (ms since aca started) and how long the engine took to answer. */
+function trace(method: string, path: string, status: number | undefined, started: number): void {
+  process.stderr.write(`debug: @${started.toFixed(0)}ms ${method} ${path.split('?')[0]} ${status} ${(performance.now() - started).toFixed(1)}ms\n`);
+}
 
 /** The engine answered with an HTTP error; `message` is the engine's own text. */
 export class EngineApiError extends EngineError {}
@@ -53,8 +66,12 @@ export class EngineHttp {
     if (endpoint.protocol === 'ssh') {
       this.agent = sshAgent(endpoint, true);
     } else if (endpoint.protocol === 'https') {
+      const extraCa = readExtraCa(process.env.NODE_EXTRA_CA_CERTS);
       this.tlsOptions = {
         ...(tls?.ca ? { ca: readTlsFile(tls.ca, 'CA certificate') } : {}),
+        // Without a CA of its own, trust what Node would: bin/aca keeps Node 20 from loading NODE_EXTRA_CA_CERTS
+        // at start-up, so it is added here, where TLS is actually used.
+        ...(!tls?.ca && extraCa ? { ca: [...lazyTls().rootCertificates, extraCa] } : {}),
         ...(tls?.cert ? { cert: readTlsFile(tls.cert, 'client certificate') } : {}),
         ...(tls?.key ? { key: readTlsFile(tls.key, 'client key') } : {}),
         ...(tls?.skipVerify ? { rejectUnauthorized: false } : {}),
@@ -89,8 +106,9 @@ export class EngineHttp {
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const base: http.RequestOptions = { method, path: query ? `${path}?${query}` : path, headers, agent: this.agent };
     const ep = this.endpoint;
-    if (ep.protocol === 'unix') return { ...base, socketPath: ep.socketPath! };
-    if (ep.protocol === 'ssh') return { ...base, host: 'docker' };
+    if (ep.protocol === 'unix') return { ...base, socketPath: ep.socketPath!, ...NO_SERVER_NAME };
+    if (ep.protocol === 'ssh') return { ...base, host: 'docker', ...NO_SERVER_NAME };
+    if (ep.protocol === 'http') return { ...base, host: ep.hostname!, port: ep.port!, ...NO_SERVER_NAME };
     return { ...base, host: ep.hostname!, port: ep.port! };
   }
 
@@ -133,7 +151,7 @@ export class EngineHttp {
       const started = TRACE ? performance.now() : 0;
       const req = mod.request(this.baseOptions(method, path, options), (res) => {
         // --debug: every API call with its status and time to first byte, to see where time goes.
-        if (TRACE) process.stderr.write(`debug: ${method} ${path.split('?')[0]} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms\n`);
+        if (TRACE) trace(method, path, res.statusCode, started);
         resolve(res);
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
@@ -194,9 +212,14 @@ export class EngineHttp {
       const agent = this.endpoint.protocol === 'ssh'
         ? sshAgent(this.endpoint, false)
         : this.endpoint.protocol === 'https' ? new (lazyHttps().Agent)(this.tlsOptions) : new http.Agent();
+      const started = TRACE ? performance.now() : 0;
       const req = mod.request({ ...base, agent, headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
-      req.on('upgrade', (_res, socket, head) => resolve({ socket, head }));
+      req.on('upgrade', (res, socket, head) => {
+        if (TRACE) trace('POST', path, res.statusCode, started);
+        resolve({ socket, head });
+      });
       req.on('response', (res) => {
+        if (TRACE) trace('POST', path, res.statusCode, started);
         // Engines that answer 200 instead of 101 still stream the body; a >= 400 is an error.
         if ((res.statusCode ?? 500) >= 400) {
           apiError(res, 'POST', path).then(reject, reject);
@@ -213,6 +236,16 @@ export class EngineHttp {
 
   close(): void {
     this.agent.destroy();
+  }
+}
+
+/** As Node treats NODE_EXTRA_CA_CERTS: a file that cannot be read adds nothing. */
+function readExtraCa(path: string | undefined): Buffer | undefined {
+  if (!path) return undefined;
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_LABEL } from './engine.js';
 
-export const ACA_BIN = fileURLToPath(new URL('../../bin/aca.js', import.meta.url));
+export const ACA_BIN = fileURLToPath(new URL('../../bin/aca', import.meta.url));
 
 export interface AcaResult {
   exitCode: number;
@@ -43,7 +43,7 @@ function scratchDir(): string {
 }
 
 export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromise<{ reject: false; encoding: 'buffer' }> {
-  return execa('node', [ACA_BIN, ...args], {
+  return execa(ACA_BIN, args, {
     reject: false,
     encoding: 'buffer',
     stripFinalNewline: false,

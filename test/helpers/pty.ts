@@ -33,7 +33,7 @@ export class Terminal {
   }
 
   static aca(args: string[], options: { cwd: string; cols?: number; rows?: number; env?: Record<string, string> }): Terminal {
-    return new Terminal(process.execPath, [ACA_BIN, ...args], options);
+    return new Terminal(ACA_BIN, args, options);
   }
 
   get pid(): number {

@@ -20,7 +20,7 @@ describe.skipIf(!hasEngine)('engine API gaps', () => {
   it('ends exec when the command exits, though stdin is still open (podman #6853)', async () => {
     const stdin = new PassThrough();
     const started = Date.now();
-    const child = execa('node', [ACA_BIN, 'exec', '-i', session, '--', 'sh', '-c', 'read line; echo "got $line"; exit 3'], {
+    const child = execa(ACA_BIN, ['exec', '-i', session, '--', 'sh', '-c', 'read line; echo "got $line"; exit 3'], {
       cwd: workspace, reject: false, stdin: 'pipe', timeout: 30_000, env: { NO_COLOR: '1' },
     });
     stdin.pipe(child.stdin!);

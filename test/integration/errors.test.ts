@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtempSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { tmpdir } from 'node:os';
-import { aca } from '../helpers/aca.js';
+import { execa } from 'execa';
+import { ACA_BIN, aca } from '../helpers/aca.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
 import { engineSuite, hasEngine } from './setup.js';
 
@@ -44,6 +45,30 @@ describe('errors without an engine', () => {
     const help = await aca(['--help']);
     expect(help.exitCode).toBe(0);
     for (const command of ['run', 'exec', 'build', 'ps', 'stop', 'start', 'rm', 'logs', 'config']) expect(help.stdout).toContain(command);
+  });
+
+  it('knows every subcommand for help and suggestions, though a run declares only its own', async () => {
+    const typo = await aca(['pss']);
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toBe("aca: unknown command 'pss'\n(Did you mean ps?)\n");
+    const help = await aca(['help', 'exec']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: aca exec \[options\] <session>/);
+    // Global options, with and without values, before the subcommand.
+    const behind = await aca(['-q', '--engine', 'docker', '-H', 'unix:///nonexistent.sock', 'logs', '--help']);
+    expect(behind.exitCode).toBe(0);
+    expect(behind.stdout).toMatch(/^Usage: aca logs/);
+  });
+
+  it('hands NODE_EXTRA_CA_CERTS on unchanged when started through a link to the executable, as npm installs it', async () => {
+    const bundle = join(mkdtempSync(join(tmpdir(), 'aca-ca-')), 'corporate.pem');
+    writeFileSync(bundle, readFileSync('/etc/ssl/certs/ca-certificates.crt'));
+    const links = mkdtempSync(join(tmpdir(), 'aca-bin-'));
+    symlinkSync(relative(links, ACA_BIN), join(links, 'aca'));
+    const result = await execa(join(links, 'aca'), ['config', '--json'], { env: { NODE_EXTRA_CA_CERTS: bundle, NO_COLOR: '1' }, reject: false });
+    expect(result.exitCode).toBe(0);
+    const entries = (JSON.parse(result.stdout) as { entries: Array<{ key: string; value: unknown; source: string }> }).entries;
+    expect(entries.find((e) => e.key === 'caCerts')).toEqual({ key: 'caCerts', value: bundle, source: 'env NODE_EXTRA_CA_CERTS' });
   });
 });
 

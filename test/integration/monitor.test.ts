@@ -55,7 +55,7 @@ class Streaming {
   readonly exited: Promise<number | null>;
 
   constructor(args: string[], env: Record<string, string>) {
-    this.child = spawn('node', [ACA_BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(ACA_BIN, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();

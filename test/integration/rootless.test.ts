@@ -40,7 +40,7 @@ describe.skipIf(!active)('rootless Podman', () => {
   async function acaAs(args: string[], options: { input?: string } = {}) {
     const at = args.indexOf('run');
     const labelled = at === -1 ? args : [...args.slice(0, at + 1), '--label', `${TEST_LABEL}=${runId}`, ...args.slice(at + 1)];
-    const result = await execa('runuser', ['-u', user!, '--', 'env', '-i', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtimeDir}`, `PATH=${process.env.PATH}`, 'NO_COLOR=1', 'node', ACA_BIN, ...labelled], {
+    const result = await execa('runuser', ['-u', user!, '--', 'env', '-i', `HOME=/home/${user}`, `XDG_RUNTIME_DIR=${runtimeDir}`, `PATH=${process.env.PATH}`, 'NO_COLOR=1', ACA_BIN, ...labelled], {
       cwd: workspace, reject: false, stripFinalNewline: false, timeout: 120_000, ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     });
     return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };

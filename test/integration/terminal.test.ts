@@ -106,7 +106,7 @@ describe.skipIf(!hasEngine)('interactive sessions through a real terminal', () =
     // An outer shell in the pty prints the terminal settings before and after aca.
     const script = [
       'stty -g; echo BEFORE-DONE',
-      `${process.execPath} ${ACA_BIN} run -it ${label.join(' ')} --image ${TEST_IMAGE} -- sh -c 'trap "exit 7" TERM; echo READY; while :; do sleep 1; done'`,
+      `${ACA_BIN} run -it ${label.join(' ')} --image ${TEST_IMAGE} -- sh -c 'trap "exit 7" TERM; echo READY; while :; do sleep 1; done'`,
       'echo "rc=$?"; stty -g',
     ].join('; ');
     const outer = new Terminal('sh', ['-c', script], { cwd: workspace });
