@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ACA = fileURLToPath(new URL('../bin/aca.js', import.meta.url));
+const ACA = fileURLToPath(new URL('../bin/aca', import.meta.url));
 const IMAGE = process.env.ACA_BENCH_IMAGE ?? 'aca-test/busybox:latest';
 const arg = (name, fallback) => {
   const at = process.argv.indexOf(name);
@@ -47,7 +47,7 @@ try {
     // allSettled: every start has finished before a failure is thrown, so cleanup sees them all.
     const started = await Promise.allSettled(names.slice(i, i + 5).map((name) => new Promise((resolve, reject) => {
       // The plain bridge: per-session networks would measure the engine's network set-up, not the monitor.
-      const child = spawn('node', [ACA, 'run', '-d', '--name', name, '--label', label, '--network', 'bridge', '--image', IMAGE], { cwd: workspace, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(ACA, ['run', '-d', '--name', name, '--label', label, '--network', 'bridge', '--image', IMAGE], { cwd: workspace, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (c) => { stderr += c; });
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`aca run -d ${name} failed (${code}): ${stderr}`))));
@@ -57,7 +57,7 @@ try {
   }
 
   const wallStart = process.hrtime.bigint();
-  const monitor = spawn('node', [ACA, 'monitor', '--json', '--interval', '1s', '--count', String(SAMPLES), ...names], {
+  const monitor = spawn(ACA, ['monitor', '--json', '--interval', '1s', '--count', String(SAMPLES), ...names], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });
