@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 const ACA = fileURLToPath(new URL('../bin/aca', import.meta.url));
 const FLOOR_EXEC = fileURLToPath(new URL('./floor-exec.mjs', import.meta.url));
+const FLOOR_RUN = fileURLToPath(new URL('./floor-run.mjs', import.meta.url));
 const IMAGE = process.env.ACA_BENCH_IMAGE ?? 'aca-test/busybox:latest';
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 21;
@@ -76,7 +77,10 @@ try {
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-m', '4g', '--memory-swap', '4g', '--pids-limit', '1024',
     '--ulimit', 'nofile=8192:16384', '--ipc', 'private', '--cgroupns', 'private', '--network', 'aca-isolated', '-v', `${workspace}:/workspace`, IMAGE, 'true'];
   results.push(compare('docker run, aca\'s profile+network vs docker run --rm', CONTEXT, () => time('docker', hardened), plainRun));
-  // The least any Node program can do for exec (bench/floor-exec.mjs): Node's start-up plus the API calls.
+  // The least any Node program can do (bench/floor-*.mjs): Node's start-up plus aca's API calls over raw sockets.
+  results.push(compare('Node floor for run (aca\'s profile+network) vs docker run --rm', CONTEXT,
+    () => time('node', [FLOOR_RUN, IMAGE, workspace, label]),
+    plainRun));
   results.push(compare('Node floor for exec vs docker exec', CONTEXT,
     () => time('node', [FLOOR_EXEC, `aca-${session}`]),  // aca's container name for the session
     () => time('docker', ['exec', container, 'true'])));
@@ -93,7 +97,7 @@ try {
   spawnSync('docker', ['rm', '-f', container], { stdio: 'ignore' });
 }
 
-const rows = results.map((r) => `${!Number.isFinite(r.target) ? 'info' : r.pass ? 'ok  ' : 'SLOW'}  ${r.name.padEnd(56)} ${r.acaMs.toFixed(0).padStart(5)} ms / ${r.baselineMs.toFixed(0).padStart(5)} ms = ${r.ratio.toFixed(2)}x ${Number.isFinite(r.target) ? `(target <= ${r.target}x)` : '(no target)'}`);
+const rows = results.map((r) => `${!Number.isFinite(r.target) ? 'info' : r.pass ? 'ok  ' : 'SLOW'}  ${r.name.padEnd(62)} ${r.acaMs.toFixed(0).padStart(5)} ms / ${r.baselineMs.toFixed(0).padStart(5)} ms = ${r.ratio.toFixed(2)}x ${Number.isFinite(r.target) ? `(target <= ${r.target}x)` : '(no target)'}`);
 process.stdout.write(`aca benchmark: medians of ${RUNS} runs, interleaved\n${rows.join('\n')}\n`);
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), runs: RUNS, results }, null, 2)}\n`);
