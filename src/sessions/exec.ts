@@ -7,7 +7,7 @@ import { cleanExecFailure } from '../engine/podman.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
-import { signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { isLocalContainerProcess, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
@@ -53,10 +53,11 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   const untrap = trapSignals(
     (signal) => {
       signalled = signal;
-      // The exec API cannot signal its process; on a local engine, signal it by host pid.
-      void engine.inspectExec(execId).then((info) => {
-        hostPid = info.Pid;
-        if (hostPid > 0) process.kill(hostPid, signal);
+      // The exec API cannot signal its process: signal it by host pid, when that pid is the container's here.
+      void Promise.all([engine.inspectExec(execId), engine.inspectContainer(session.id)]).then(([exec, container]) => {
+        if (!isLocalContainerProcess(exec.Pid, container.State.Pid)) return;
+        hostPid = exec.Pid;
+        process.kill(hostPid, signal);
       }).catch(() => {});
     },
     () => { if (hostPid > 0) try { process.kill(hostPid, 'SIGKILL'); } catch { /* gone */ } },

@@ -3,6 +3,7 @@
  * signal forwarding, the timeout, and turning engine failures to start a
  * command into the shell's 126/127 convention.
  */
+import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { CommandExit, EXIT } from '../errors.js';
 
@@ -48,4 +49,24 @@ export function startFailureExit(message: string): CommandExit | undefined {
 export function formatMiB(bytes: number): string {
   const mib = bytes / 1024 / 1024;
   return mib >= 1024 && mib % 1024 === 0 ? `${mib / 1024} GiB` : `${Math.round(mib)} MiB`;
+}
+
+function pidNamespace(pid: number | 'self'): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether host pid `pid` is a process of the container whose main process is `containerPid`, on this machine. The
+ * exec API cannot signal an exec'd process, so aca signals it by the pid the engine reports; a remote engine, or
+ * one in a VM (Docker Desktop, podman machine), reports pids of another kernel, which here may be anyone's.
+ * An exec'd process shares the container's pid namespace, which is never this process's own.
+ */
+export function isLocalContainerProcess(pid: number, containerPid: number): boolean {
+  if (pid <= 0 || containerPid <= 0) return false;
+  const container = pidNamespace(containerPid);
+  return container !== undefined && container !== pidNamespace('self') && pidNamespace(pid) === container;
 }

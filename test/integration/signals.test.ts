@@ -24,4 +24,18 @@ describe.skipIf(!hasEngine)('signals during a foreground run', () => {
       expect(await sessionExists(name)).toBe(false);
     });
   }
+
+  it('forwards SIGTERM to an exec\'d command, which the engine API alone cannot signal, exiting 143', async () => {
+    const name = `sig-exec-${runId}`;
+    const started = spawnAca(labelled(['run', '-d', '--name', name, '--image', TEST_IMAGE], runId), { cwd: workspace });
+    expect((await started).exitCode).toBe(0);
+    const child = spawnAca(['exec', name, '--', 'sh', '-c', 'trap "echo got-TERM; exit 9" TERM; echo ready; while :; do sleep 1; done'], { cwd: workspace });
+    await new Promise<void>((resolve) => {
+      child.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('ready')) resolve(); });
+    });
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(Buffer.from(result.stdout as Uint8Array).toString()).toContain('got-TERM');
+  });
 });

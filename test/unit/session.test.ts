@@ -3,7 +3,7 @@ import { createBody, ownershipLabels, KEEP_ALIVE, type SessionSpec } from '../..
 import { defaultSessionUser, numericIds } from '../../src/security.js';
 import { matchSession } from '../../src/sessions/resolve.js';
 import { healthFromStatus } from '../../src/sessions/manage.js';
-import { startFailureExit, signalExitCode } from '../../src/sessions/foreground.js';
+import { isLocalContainerProcess, startFailureExit, signalExitCode } from '../../src/sessions/foreground.js';
 import { generateSessionName } from '../../src/sessions/names.js';
 import type { ContainerSummary } from '../../src/engine/types.js';
 
@@ -94,5 +94,14 @@ describe('small rules', () => {
   });
   it('generates readable names', () => {
     expect(generateSessionName()).toMatch(/^[a-z]+-[a-z]+-[0-9a-f]{4}$/);
+  });
+});
+
+describe('isLocalContainerProcess', () => {
+  it('refuses pids that share this process\'s namespace or do not exist here, as a remote engine\'s would', () => {
+    expect(isLocalContainerProcess(process.pid, process.pid)).toBe(false);
+    expect(isLocalContainerProcess(process.ppid, 1)).toBe(false);
+    expect(isLocalContainerProcess(4_000_000, 4_000_001)).toBe(false);
+    expect(isLocalContainerProcess(0, process.pid)).toBe(false);
   });
 });
