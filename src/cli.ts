@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
 import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
 import { parseEngineChoice } from './engine/endpoint.js';
-import { AcaError, CommandExit, ConfigError, EXIT, UsageError } from './errors.js';
+import { AcaError, CommandExit, EXIT, UsageError } from './errors.js';
 import { VERSION } from './version.js';
 import { COMMANDS } from '../commands/index.js';
 
@@ -46,15 +46,15 @@ function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions 
 }
 
 /**
- * The subcommand argv names, found by stepping over the global options (and the values they take) as commander
- * will. Undefined when there is none, e.g. `aca --help`.
+ * Where argv names the subcommand, found by stepping over the global options (and the values they take) as
+ * commander will; -1 when there is none, e.g. `aca --help`. What comes before it are the global options.
  */
-export function invokedCommand(program: Command, argv: string[]): string | undefined {
+export function commandIndex(program: Command, argv: string[]): number {
   const takesValue = (flag: string) => program.options.some((o) => (o.long === flag || o.short === flag) && (o.required || o.optional));
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') return argv[i + 1];
-    if (!arg.startsWith('-') || arg === '-') return arg;
+    if (arg === '--') return i + 1 < argv.length ? i + 1 : -1;
+    if (!arg.startsWith('-') || arg === '-') return i;
     if (arg.startsWith('--')) {
       if (!arg.includes('=') && takesValue(arg)) i++;
       continue;
@@ -67,7 +67,13 @@ export function invokedCommand(program: Command, argv: string[]): string | undef
       }
     }
   }
-  return undefined;
+  return -1;
+}
+
+/** The subcommand argv names (see commandIndex). */
+export function invokedCommand(program: Command, argv: string[]): string | undefined {
+  const at = commandIndex(program, argv);
+  return at < 0 ? undefined : argv[at];
 }
 
 export async function buildProgram(init: MainOptions, result: { code: number; ctx?: Context }, argv: string[] = []): Promise<Command> {
@@ -132,9 +138,7 @@ export function exitCodeFor(error: unknown, commandName: string | undefined, ctx
   if (error instanceof AcaError) {
     write(error.message, error.hint);
     if (debug && error.stack) stderr.write(`${error.stack}\n`);
-    if (error instanceof UsageError) return EXIT.usage;
-    if (error instanceof ConfigError) return failure;
-    return failure;
+    return error instanceof UsageError ? EXIT.usage : failure;
   }
   const err = error as Error;
   write(`unexpected error: ${err?.message ?? String(error)}`, debug ? undefined : 'Run again with --debug for details.');
@@ -145,16 +149,21 @@ export function exitCodeFor(error: unknown, commandName: string | undefined, ctx
 export async function main(argv: string[], init: MainOptions = {}): Promise<number> {
   const result: { code: number; ctx?: Context } = { code: EXIT.ok };
   const stderr = init.stderr ?? process.stderr;
-  // --debug also traces engine API calls (src/engine/http.ts reads ACA_DEBUG once, at load).
-  if (argv.slice(0, argv.findIndex((a) => !a.startsWith('-')) >>> 0).includes('--debug')) process.env.ACA_DEBUG = '1';
   let program: Command | undefined;
+  // The global options: those before the subcommand (a --debug after it belongs to the command inside).
+  let globals = argv;
   try {
     program = await buildProgram(init, result, argv);
+    const at = commandIndex(program, argv);
+    if (at >= 0) globals = argv.slice(0, at);
+    // --debug also traces engine API calls: src/engine/http.ts reads ACA_DEBUG once, when a command first loads it.
+    if (globals.includes('--debug')) process.env.ACA_DEBUG = '1';
     await program.parseAsync(argv, { from: 'user' });
     return result.code;
   } catch (error) {
-    const commandName = argv.find((a) => !a.startsWith('-') && program?.commands.some((c) => c.name() === a));
-    const debug = argv.includes('--debug') || (init.env ?? process.env).ACA_DEBUG === '1';
+    const at = program ? commandIndex(program, argv) : -1;
+    const commandName = at >= 0 && program?.commands.some((c) => c.name() === argv[at]) ? argv[at] : undefined;
+    const debug = globals.includes('--debug') || (init.env ?? process.env).ACA_DEBUG === '1';
     return exitCodeFor(error, commandName, result.ctx, stderr, debug);
   }
 }
