@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandHost } from '../src/cli.js';
-import { collect } from './options.js';
+import { collect, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
 
 interface Flags {
   interactive?: boolean;
@@ -23,12 +23,15 @@ export function register(program: Command, host: CommandHost): void {
     .option('-e, --env <K=V|K>', 'set a variable (repeatable)', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside')
     .option('-u, --user <user>', 'run as this user')
-    .option('--detach-keys <keys>', 'keys that detach a terminal session (default ctrl-p,ctrl-q)')
+    .option(DETACH_KEYS_FLAG, DETACH_KEYS_HELP)
     .passThroughOptions()
     .action(
       host.action<Flags>(async (ctx, flags, args) => {
         const [{ execInSession }, { parseEnvEntry }] = await Promise.all([import('../src/sessions/exec.js'), import('../src/parse.js')]);
-        const { parseDetachKeys, DEFAULT_DETACH_KEYS } = await import('../src/terminal.js');
+        // Detach keys only matter when the command reads our input; a plain exec loads no configuration for them.
+        const detachKeys = flags.interactive || flags.tty
+          ? await (await import('../src/sessions/detach-keys.js')).resolveDetachKeys(ctx, flags.detachKeys)
+          : undefined;
         const [session, ...rest] = args;
         // Options stop at SESSION, so a "--" after it reaches us: it only separates.
         const command = rest[0] === '--' ? rest.slice(1) : rest;
@@ -42,7 +45,7 @@ export function register(program: Command, host: CommandHost): void {
           user: flags.user,
           interactive: Boolean(flags.interactive),
           tty: Boolean(flags.tty),
-          detachKeys: parseDetachKeys(flags.detachKeys ?? DEFAULT_DETACH_KEYS),
+          detachKeys,
         });
       }),
     );

@@ -22,7 +22,7 @@ export function addSessionOptions(command: Command): Command {
     .option('-p, --publish <[ip:]host:container>', 'publish a port, on 127.0.0.1 unless an address is given (repeatable)', collect, [])
     .option('-u, --user <uid[:gid]>', 'run as this user (default: owner of the workspace)')
     .option('--workdir <dir>', 'working directory inside (default: /workspace)')
-    .option('--network <none|bridge|NAME>', 'network to join (default: bridge)')
+    .option('--network <none|bridge|NAME>', 'network to join (default: aca-isolated, a shared bridge with inter-container traffic off; Podman: one per session)')
     .option('--memory <size>', 'memory limit, e.g. 512m, 4g (default 4g)')
     .option('--cpus <n>', 'CPU limit, e.g. 1.5 (default: 2, at most the host\'s)')
     .option('--pids <n>', 'process limit (default 1024)')
@@ -41,3 +41,7 @@ export function addSessionOptions(command: Command): Command {
     .option('--on-unhealthy <restart|stop|none>', 'what aca monitor --supervise does when it turns unhealthy (default none)')
     .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)');
 }
+
+/** --detach-keys, on every command that attaches a terminal (see src/sessions/detach-keys.ts). */
+export const DETACH_KEYS_FLAG = '--detach-keys <keys>';
+export const DETACH_KEYS_HELP = 'keys that detach (default: the config\'s detachKeys, else ctrl-p,ctrl-q)';

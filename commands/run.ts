@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandHost } from '../src/cli.js';
-import { addSessionOptions } from './options.js';
+import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
 import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
@@ -19,7 +19,7 @@ export function register(program: Command, host: CommandHost): void {
     .option('--keep', 'keep the session after the command exits')
     .option('--timeout <duration>', 'stop the command after this long (exit 124), e.g. 30s, 10m')
     .option('--json', 'with --detach: print {"name","id"}')
-    .option('--detach-keys <keys>', 'keys that detach a terminal session (default ctrl-p,ctrl-q)')
+    .option(DETACH_KEYS_FLAG, DETACH_KEYS_HELP)
     .passThroughOptions();
   addSessionOptions(run).action(
     host.action<Flags>(async (ctx, flags, args) => {

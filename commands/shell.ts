@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandHost } from '../src/cli.js';
 import type { RunFlags } from '../src/sessions/options.js';
-import { addSessionOptions } from './options.js';
+import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
 
 interface Flags extends RunFlags {
   keep?: boolean;
@@ -17,15 +17,15 @@ export function register(program: Command, host: CommandHost): void {
     )
     .argument('[session]', 'an existing session to open the shell in')
     .option('--keep', 'keep a new session after the shell exits')
-    .option('--detach-keys <keys>', 'keys that detach (default ctrl-p,ctrl-q)');
+    .option(DETACH_KEYS_FLAG, DETACH_KEYS_HELP);
   addSessionOptions(shell).action(
     host.action<Flags>(async (ctx, flags, [session]) => {
       const { LOGIN_SHELL, shellMode } = await import('../src/sessions/shell.js');
       const mode = shellMode(ctx.stdin, ctx.out.stdout);
       if (session) {
-        const [{ execInSession }, { parseDetachKeys, DEFAULT_DETACH_KEYS }] = await Promise.all([
+        const [{ execInSession }, { resolveDetachKeys }] = await Promise.all([
           import('../src/sessions/exec.js'),
-          import('../src/terminal.js'),
+          import('../src/sessions/detach-keys.js'),
         ]);
         return execInSession(ctx, {
           session,
@@ -33,7 +33,7 @@ export function register(program: Command, host: CommandHost): void {
           env: mode.tty ? [['TERM', ctx.env.TERM || 'xterm-256color']] : [],
           interactive: mode.interactive,
           tty: mode.tty,
-          detachKeys: parseDetachKeys(flags.detachKeys ?? DEFAULT_DETACH_KEYS),
+          detachKeys: await resolveDetachKeys(ctx, flags.detachKeys),
         });
       }
       const [{ resolveRun }, { runSession }] = await Promise.all([import('../src/sessions/options.js'), import('../src/sessions/run.js')]);

@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
 import { Terminal } from '../helpers/pty.js';
 import { ACA_BIN } from '../helpers/aca.js';
@@ -31,10 +34,11 @@ describe.skipIf(!hasEngine)('interactive sessions through a real terminal', () =
     await term.run('true');
     term.type('sleep 300\r');
     // Wait until sleep really runs inside, then press Ctrl-C.
-    for (let i = 0; i < 100; i++) {
-      const ps = await aca(['exec', name, '--', 'sh', '-c', 'ps | grep -c "[s]leep 300" || true']);
-      if (ps.stdout.trim() === '1') break;
+    let sleeping = '';
+    for (let i = 0; i < 100 && sleeping !== '1'; i++) {
+      sleeping = (await aca(['exec', name, '--', 'sh', '-c', 'ps | grep -c "[s]leep 300" || true'])).stdout.trim();
     }
+    expect(sleeping).toBe('1');
     term.type('\x03');
     expect(await term.run('echo alive')).toBe('alive\n');
     const ps = await aca(['exec', name, '--', 'sh', '-c', 'ps | grep -c "[s]leep 300" || true']);
@@ -85,6 +89,19 @@ describe.skipIf(!hasEngine)('interactive sessions through a real terminal', () =
     expect((await term.exited).exitCode).toBe(0);
     expect((await inspectSession(name)).State.Running).toBe(true);
     expect((await aca(['rm', '-f', name])).exitCode).toBe(0);
+  });
+
+  it('takes the detach keys from the configuration in exec -it, as in a new session', async () => {
+    const name = `keys3-${runId}`;
+    expect((await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE])).exitCode).toBe(0);
+    const configured = mkdtempSync(join(tmpdir(), 'aca-keys-'));
+    writeFileSync(join(configured, '.acarc.json'), JSON.stringify({ detachKeys: 'ctrl-a,d' }));
+    const exec = Terminal.aca(['exec', '-it', name, '--', 'sh'], { cwd: configured });
+    expect(await exec.run('echo in')).toBe('in\n');
+    exec.type('\x01d');
+    expect((await exec.exited).exitCode).toBe(0);
+    expect(exec.output).toContain(`detached from ${name}`);
+    rmSync(configured, { recursive: true, force: true });
   });
 
   it('runs exec -it and run -it with the same terminal machinery', async () => {
