@@ -19,7 +19,7 @@ const created = JSON.parse(await call('POST', '/containers/create', {
   HostConfig: {
     Init: true, ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'],
     Tmpfs: { '/tmp': 'rw,nosuid,nodev,exec,size=4g,mode=1777', '/run': 'rw,nosuid,nodev,noexec,size=64m', '/home/aca': 'rw,nosuid,nodev,exec,size=4g' },
-    Memory: 4 * 2 ** 30, MemorySwap: 4 * 2 ** 30, NanoCpus: 2e9, PidsLimit: 1024,
+    Memory: 4 * 2 ** 30, MemorySwap: 4 * 2 ** 30, NanoCpus: 2e9, CpuShares: 512, PidsLimit: 1024,
     Ulimits: [{ Name: 'nofile', Soft: 8192, Hard: 16384 }, { Name: 'nproc', Soft: 8192, Hard: 8192 }],
     IpcMode: 'private', CgroupnsMode: 'private', NetworkMode: 'aca-isolated', Binds: [`${workspace}:/workspace`],
   },

@@ -75,7 +75,7 @@ try {
   // isolation). What it costs over a plain run is the engine's, and no client can win it back.
   const hardened = ['run', '--rm', '--label', label, '--init', '--read-only', '--tmpfs', '/tmp', '--tmpfs', '/run', '--tmpfs', '/home/aca',
     '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', '-m', '4g', '--memory-swap', '4g', '--pids-limit', '1024',
-    '--ulimit', 'nofile=8192:16384', '--ipc', 'private', '--cgroupns', 'private', '--network', 'aca-isolated', '-v', `${workspace}:/workspace`, IMAGE, 'true'];
+    '--cpus', '2', '--cpu-shares', '512', '--ulimit', 'nofile=8192:16384', '--ulimit', 'nproc=8192:8192', '--ipc', 'private', '--cgroupns', 'private', '--network', 'aca-isolated', '-v', `${workspace}:/workspace`, IMAGE, 'true'];
   results.push(compare('docker run, aca\'s profile+network vs docker run --rm', CONTEXT, () => time('docker', hardened), plainRun));
   // The least any Node program can do (bench/floor-*.mjs): Node's start-up plus aca's API calls over raw sockets.
   results.push(compare('Node floor for run (aca\'s profile+network) vs docker run --rm', CONTEXT,
