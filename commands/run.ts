@@ -36,6 +36,7 @@ export function register(program: Command, host: CommandHost): void {
         base: resolved.base,
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
+        monitor: resolved.config.values.monitor,
       });
       if (typeof result === 'number') return result;
       if (flags.json) ctx.out.data(JSON.stringify({ name: result.name, id: result.id }));

@@ -45,6 +45,7 @@ export function register(program: Command, host: CommandHost): void {
         base: resolved.base,
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
+        monitor: resolved.config.values.monitor,
       });
       return typeof result === 'number' ? result : 0;
     }),

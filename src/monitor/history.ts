@@ -4,16 +4,15 @@
  * (default ~/.local/state/aca/history), and its summary for --history.
  */
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AcaError } from '../errors.js';
+import { ensureStateDir, stateDir } from '../state-dir.js';
 import { validateSessionName } from '../parse.js';
 import type { Alert } from './alerts.js';
 import type { Sample, SessionEnd } from './sampler.js';
 
 export function historyDir(env: NodeJS.ProcessEnv): string {
-  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(base, 'aca', 'history');
+  return join(stateDir(env), 'history');
 }
 
 export function historyFile(env: NodeJS.ProcessEnv, session: string): string {
@@ -29,7 +28,8 @@ export class HistoryWriter {
 
   async append(record: Sample | SessionEnd): Promise<void> {
     try {
-      this.ready ??= mkdir(historyDir(this.env), { recursive: true });
+      // The state directory first, private to the user as the audit trail needs it, whoever makes it first.
+      this.ready ??= Promise.resolve().then(() => ensureStateDir(this.env)).then(() => mkdir(historyDir(this.env), { recursive: true }));
       await this.ready;
       await appendFile(historyFile(this.env, record.session), `${JSON.stringify(record)}\n`);
     } catch (error) {

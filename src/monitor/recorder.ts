@@ -6,26 +6,21 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { loadConfig } from '../config/load.js';
-import { DEFAULT_THRESHOLDS, stopAlerts } from './alerts.js';
+import type { MonitorConfig } from '../config/sections.js';
+import { stopAlerts } from './alerts.js';
 import { HistoryWriter } from './history.js';
 import { SessionSampler, toHealth } from './sampler.js';
-import { parseDuration } from '../parse.js';
-import { DEFAULT_INTERVAL } from './settings.js';
+import { resolveMonitorSettings } from './settings.js';
 
 export interface Recorder {
   /** Stop sampling and record how the session ended. Call before the session is removed. */
   stop(): Promise<void>;
 }
 
-export async function startRecorder(ctx: Context, engine: Engine, id: string, name: string, workspace: string): Promise<Recorder> {
-  const monitor = (await loadConfig({ workspace, env: ctx.env })).values.monitor ?? {};
-  const intervalMs = parseDuration(monitor.interval ?? DEFAULT_INTERVAL, 'monitor.interval');
-  const sampler = new SessionSampler(id, name, {
-    cpuPercent: monitor.cpuAlert ?? DEFAULT_THRESHOLDS.cpuPercent,
-    memoryPercent: monitor.memAlert ?? DEFAULT_THRESHOLDS.memoryPercent,
-    after: monitor.alertAfter ?? DEFAULT_THRESHOLDS.after,
-  });
+/** `monitor`: the configuration's monitor section, as resolveRun loaded it; interval and thresholds as aca monitor's. */
+export function startRecorder(ctx: Context, engine: Engine, id: string, name: string, monitor: MonitorConfig | undefined): Recorder {
+  const { intervalMs, thresholds } = resolveMonitorSettings({}, monitor);
+  const sampler = new SessionSampler(id, name, thresholds);
   const history = new HistoryWriter(ctx.env, (line) => ctx.out.warn(line));
   let inFlight: Promise<void> = Promise.resolve();
 
@@ -39,8 +34,14 @@ export async function startRecorder(ctx: Context, engine: Engine, id: string, na
       ctx.out.debug(`record ${name}: ${(error as Error).message}`);
     }
   };
-  inFlight = sample();
-  const timer = setInterval(() => { inFlight = inFlight.then(sample); }, intervalMs);
+  let busy = true;
+  inFlight = sample().finally(() => { busy = false; });
+  // A tick that finds the last sample still running is skipped: a slow engine must not build up a queue.
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    inFlight = sample().finally(() => { busy = false; });
+  }, intervalMs);
   timer.unref();
 
   return {

@@ -15,6 +15,7 @@ import { containerName } from './labels.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
+import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
@@ -32,6 +33,8 @@ export interface RunRequest {
   timeoutMs?: number | undefined;
   noBuild: boolean;
   base?: string | undefined;
+  /** The configuration's monitor section: interval and thresholds for --record. */
+  monitor?: MonitorConfig | undefined;
 }
 
 export interface Detached {
@@ -199,7 +202,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     }
     // --record: sample in-process while the command runs (loaded only then).
     if (spec.ownership[LABEL.record] === 'true') {
-      recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, spec.workspace?.hostPath ?? ctx.cwd));
+      recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, request.monitor));
     }
     if (request.timeoutMs) {
       timer = setTimeout(() => {

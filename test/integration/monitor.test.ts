@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ACA_BIN, aca as rawAca } from '../helpers/aca.js';
@@ -105,7 +105,7 @@ const MONITOR_TEST_LABEL = 'acatest-monitor';
 describe.skipIf(!hasEngine)('aca monitor', () => {
   const { runId, workspace } = engineSuite();
   const own = `${MONITOR_TEST_LABEL}=${runId}`;
-  const aca = (args: string[], options: { env?: Record<string, string> } = {}) =>
+  const aca = (args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) =>
     rawAca(args[0] === 'run' ? ['run', '--label', own, ...args.slice(1)] : args, { cwd: workspace, ...options });
   const stateHome = mkdtempSync(join(tmpdir(), 'aca-state-'));
   const env = { XDG_STATE_HOME: stateHome };
@@ -381,5 +381,13 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     const summary = JSON.parse((await aca(['monitor', '--history', name, '--json'], { env })).stdout) as { samples: number; alerts: Array<{ kind: string }> };
     expect(summary.samples).toBeGreaterThanOrEqual(1);
     expect(summary.alerts.map((a) => a.kind)).toEqual(['exit']);
+
+    // --record samples with the configuration's monitor settings, checked as aca monitor checks them.
+    const configured = mkdtempSync(join(tmpdir(), 'aca-rec-'));
+    writeFileSync(join(configured, '.acarc.json'), JSON.stringify({ monitor: { interval: '10ms' } }));
+    const refused = await aca(['run', '--record', '--image', TEST_IMAGE, '--', 'true'], { env, cwd: configured });
+    expect(refused.exitCode, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('monitor.interval: at least 200ms');
+    rmSync(configured, { recursive: true, force: true });
   });
 });
