@@ -112,6 +112,15 @@ describe('egress rules', () => {
     expect(() => parseAllowHost('10.0.0.1')).toThrow(/IP address/);
     expect(() => parseAllowHost('http://x')).toThrow(/invalid host/);
   });
+  it('accepts exactly the --allow-host entries the proxy accepts (the rules are written twice: CLI and proxy)', () => {
+    const entries = ['example.com', '*.example.com', 'a.b-c.d:8443', 'x:0', 'x:65536', 'x:65535', '10.0.0.1', '[::1]:443', '*.10.0.0.1',
+      'http://x', '-a.com', 'a-.com', '*.', '*', 'a..b', 'under_score.io', 'UPPER.Example.COM', ' spaced.com ', 'a.com:', 'a.com:443x'];
+    for (const entry of entries) {
+      let cli = true;
+      try { parseAllowHost(entry); } catch { cli = false; }
+      expect(cli, entry).toBe(parseAllowEntry(entry) !== undefined);
+    }
+  });
   it('matches exact names, *.suffix subdomains and ports', () => {
     const entries = ['example.com', '*.npmjs.org', 'git.corp:8443'].map(parseAllowEntry);
     expect(matchAllow(entries, 'example.com', 443)).toBeTruthy();
