@@ -18,6 +18,8 @@ export interface SessionSecurity {
   runtime?: string | undefined;
   /** Rootless Podman: map the session user to the invoking user. */
   keepId?: boolean | undefined;
+  /** --no-protect-git on a writable workspace: .git/hooks and .git/config are not mounted read-only. */
+  gitUnprotected?: boolean | undefined;
   /** Secrets are delivered: a private tmpfs at /run/secrets. */
   secrets: boolean;
 }
@@ -81,6 +83,7 @@ export function securityLabels(security: SessionSecurity): Record<string, string
   if (security.writableRoot) relaxed.push('writable-root');
   for (const cap of security.capAdd) relaxed.push(`cap-add=${cap}`);
   if (security.privileged) relaxed.push('privileged');
+  if (security.gitUnprotected) relaxed.push('no-protect-git');
   return {
     ...(relaxed.length > 0 ? { 'aca.security.relaxed': relaxed.join(',') } : {}),
     ...(security.unsafe ? { 'aca.security.unsafe': 'true' } : {}),

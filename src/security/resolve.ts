@@ -141,6 +141,7 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       privileged: Boolean(flags.privileged),
       unsafe,
       runtime: flags.runtime ?? file.runtime,
+      gitUnprotected: relaxed.includes('no-protect-git'),
       secrets: secrets.length > 0,
     },
     protectedMounts,

@@ -10,6 +10,7 @@ import { maskArgs } from '../../src/audit.js';
 import { parseAllowHost } from '../../src/security/egress.js';
 import { scoreCis } from '../../src/security/cis.js';
 import { createBody } from '../../src/sessions/spec.js';
+import { resolveSecurity } from '../../src/security/resolve.js';
 // The proxy's own rules, plain JavaScript shipped in container/egress.
 // @ts-expect-error no type declarations for the shipped .mjs
 import { blockedRange, decideName, matchAllow, parseAllowEntry, pickAddress } from '../../container/egress/rules.mjs';
@@ -170,6 +171,13 @@ describe('the default profile', () => {
     expect(body.HostConfig.Tmpfs['/tmp']).toBeUndefined();
     expect(body.HostConfig.Tmpfs['/run/secrets']).toMatch(/uid=1000,gid=1000,mode=0700/);
     expect(body.Labels['aca.security.relaxed']).toBe('writable-root,cap-add=NET_BIND_SERVICE');
+  });
+  it('labels --no-protect-git as a relaxation, as the audit trail records it', async () => {
+    const ws = mkdtempSync(join(tmpdir(), 'aca-gitlabel-'));
+    mkdirSync(join(ws, '.git'));
+    const plan = await resolveSecurity({ flags: { protectGit: false }, file: {}, cwd: ws, env: {}, workspace: { hostPath: ws, bound: true, readOnly: false }, volumes: [] });
+    expect(plan.relaxed).toEqual(['no-protect-git']);
+    expect(createBody({ ...spec, security: plan.security } as never).Labels['aca.security.relaxed']).toBe('no-protect-git');
   });
   it('scores a default session clean against CIS 5.x', () => {
     const body = createBody(spec as never);
