@@ -1,6 +1,5 @@
 /** `aca gc`: gather aca's objects, plan with the pure rules, remove (or just report). */
-import { readFileSync, statfsSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import {
@@ -9,7 +8,7 @@ import {
 import { AcaError } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
-import { bootId } from '../sessions/run.js';
+import { hostFacts } from '../host.js';
 import { planGc, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
 
 export interface GcRequest extends GcOptions {
@@ -32,20 +31,6 @@ export interface GcReport {
   diskUsedPct?: number;
   actions: GcResult[];
   reclaimedBytes: number;
-}
-
-/** Is `pid` a live aca process? A reused pid running something else does not count. */
-export function acaProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('aca');
-  } catch {
-    return true;
-  }
 }
 
 async function engineDiskUsedPct(engine: Engine): Promise<number> {
@@ -141,7 +126,7 @@ export async function collectGarbage(ctx: Context, request: GcRequest): Promise<
       return { dryRun: request.dryRun, skipped: `the engine's disk is ${diskUsedPct}% full, not above ${request.ifDiskAbovePct}%`, diskUsedPct, actions: [], reclaimedBytes: 0 };
     }
   }
-  const facts: HostFacts = { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+  const facts: HostFacts = hostFacts();
   const actions = planGc(await inventory(engine, request), request, facts).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
   const sizeOf = actions.length > 0 ? await sizes(engine) : new Map<string, number>();
   const results: GcResult[] = [];

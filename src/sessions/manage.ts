@@ -48,10 +48,8 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
 export async function listSessionRows(ctx: Context, all: boolean): Promise<SessionRow[]> {
   const engine = await ctx.engine();
   const sessions = await listSessions(engine, all);
-  const [{ isOrphan }, { acaProcessAlive }, { bootId }, { hostname }] = await Promise.all([
-    import('../gc/plan.js'), import('../gc/collect.js'), import('./run.js'), import('node:os'),
-  ]);
-  const facts = { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+  const [{ isOrphan }, { hostFacts }] = await Promise.all([import('../gc/plan.js'), import('../host.js')]);
+  const facts = hostFacts();
   return sessions
     .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts)))
     .sort((a, b) => b.created.localeCompare(a.created));

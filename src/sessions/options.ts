@@ -23,7 +23,7 @@ import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
 import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
-import { bootId } from './run.js';
+import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
 
 export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {

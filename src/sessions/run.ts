@@ -2,7 +2,6 @@
  * `aca run`: create a session, run its command in the foreground (or leave it
  * running detached), and always clean up: on exit, on error, on a signal.
  */
-import { readFileSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import { EngineApiError } from '../engine/http.js';
@@ -51,15 +50,6 @@ async function fromCheckpoint(engine: Engine, spec: SessionSpec, name: string): 
     spec.ownership[LABEL.workspaceMode] = 'copy';
   }
   return restore;
-}
-
-/** The host's boot id: with the pid it identifies a foreground owner (gc). */
-export function bootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown';
-  }
 }
 
 /** A session name that belongs to another session or container. */

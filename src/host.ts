@@ -1,0 +1,34 @@
+/**
+ * Facts about this host that tell whether a foreground session's aca process still lives (gc and ps): the
+ * session records its owner's pid and boot id (sessions/spec.ts), and gc/plan.ts compares them with these.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { HostFacts } from './gc/plan.js';
+
+/** The host's boot id: with the pid it identifies a foreground owner. */
+export function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Is `pid` a live aca process? A reused pid running something else does not count. */
+export function acaProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('aca');
+  } catch {
+    return true;
+  }
+}
+
+export function hostFacts(): HostFacts {
+  return { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+}
