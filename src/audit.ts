@@ -8,6 +8,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureStateDir, stateDir } from './state-dir.js';
+import { maskValues } from './security/secrets.js';
 
 export type AuditAction = 'create' | 'exec' | 'shell' | 'start' | 'stop' | 'rm' | 'gc' | 'attach';
 
@@ -44,7 +45,7 @@ export function maskArgs(args: string[], secretValues: string[] = []): string[] 
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     let arg = args[i]!;
-    for (const value of secretValues) if (value.length >= 4) arg = arg.split(value).join('***');
+    arg = maskValues(arg, secretValues);
     const prev = args[i - 1];
     const inline = /^(--env=|-e)(.+)$/.exec(arg);
     if (prev !== undefined && VALUE_FLAGS.has(prev)) arg = maskAssignment(arg, true);

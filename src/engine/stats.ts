@@ -132,8 +132,3 @@ export function toMetrics(current: RawStats, previous?: RawStats): Metrics {
     pids: typeof current.pids_stats?.current === 'number' ? current.pids_stats.current : null,
   };
 }
-
-/** True when the engine answered for a container that is not running (all counters empty). */
-export function isEmptyStats(stats: RawStats): boolean {
-  return !stats.cpu_stats?.system_cpu_usage && !stats.memory_stats?.usage;
-}
