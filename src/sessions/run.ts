@@ -119,10 +119,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   } catch (error) {
     // Nothing half-made stays behind: the volumes made for this session go too,
     // unless the name turned out to be another session's (a race): those are its.
-    if (!(error instanceof TakenNameError)) {
-      await removeSessionVolumes(engine, spec.name).catch(() => {});
-      await releaseSecurity(ctx, engine, spec);
-    }
+    if (!(error instanceof TakenNameError)) await discard(ctx, engine, spec).catch(() => {});
     throw error;
   }
   ctx.out.debug(`created ${spec.name} (${id.slice(0, 12)})`);
@@ -133,15 +130,20 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
       await start(engine, id);
       await deliverSecrets(engine, id, spec, secrets);
     } catch (error) {
-      await engine.removeContainer(id, { force: true });
-      await removeSessionVolumes(engine, spec.name).catch(() => {});
-      await releaseSecurity(ctx, engine, spec);
+      await discard(ctx, engine, spec, id).catch(() => {});
       if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
       throw error;
     }
     return { name: spec.name, id };
   }
   return foreground(ctx, engine, id, request, secrets);
+}
+
+/** Remove what was made for this session: its container (once made), its own volumes, its own network. */
+async function discard(ctx: Context, engine: Engine, spec: SessionSpec, id?: string): Promise<void> {
+  if (id) await engine.removeContainer(id, { force: true });
+  if (hasSessionVolumes(spec.storage)) await removeSessionVolumes(engine, spec.name);
+  await releaseSecurity(ctx, engine, spec);
 }
 
 async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: SecretValues = new Map()): Promise<number> {
@@ -234,10 +236,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     await recorder?.stop();
     if (detached) { /* the session stays, on purpose */ }
     else if (!request.keep) {
-      await engine.removeContainer(id, { force: true })
-        .then(() => (hasSessionVolumes(spec.storage) ? removeSessionVolumes(engine, spec.name) : undefined))
-        .then(() => releaseSecurity(ctx, engine, spec))
-        .catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
+      await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }
     else ctx.out.info(`aca: kept session ${spec.name}`);
   }
