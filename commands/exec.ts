@@ -36,7 +36,6 @@ export function register(program: Command, host: CommandHost): void {
         // Options stop at SESSION, so a "--" after it reaches us: it only separates.
         const command = rest[0] === '--' ? rest.slice(1) : rest;
         const env = flags.env.map((e) => parseEnvEntry(e, ctx.env)).filter((e): e is [string, string] => e !== undefined);
-        if (flags.tty && !flags.env.some((e) => e.startsWith('TERM='))) env.unshift(['TERM', ctx.env.TERM || 'xterm-256color']);
         return execInSession(ctx, {
           session: session!,
           command,

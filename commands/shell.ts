@@ -30,7 +30,7 @@ export function register(program: Command, host: CommandHost): void {
         return execInSession(ctx, {
           session,
           command: LOGIN_SHELL,
-          env: mode.tty ? [['TERM', ctx.env.TERM || 'xterm-256color']] : [],
+          env: [],
           interactive: mode.interactive,
           tty: mode.tty,
           detachKeys: await resolveDetachKeys(ctx, flags.detachKeys),

@@ -16,6 +16,11 @@ export const DEFAULT_DETACH_KEYS = 'ctrl-p,ctrl-q';
 const CTRL_SYMBOLS: Record<string, number> = { '@': 0, '[': 27, '\\': 28, ']': 29, '^': 30, _: 31 };
 
 /** Docker's format: comma-separated keys, each "ctrl-X" or a single character. */
+/** The local terminal's type, given to programs inside so they draw for it. */
+export function localTerminalType(env: NodeJS.ProcessEnv): string {
+  return env.TERM || 'xterm-256color';
+}
+
 export function parseDetachKeys(spec: string, flag = '--detach-keys'): Buffer {
   const bytes = spec.split(',').map((key) => {
     const ctrl = /^ctrl-(.)$/i.exec(key.trim());

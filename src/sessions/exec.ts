@@ -6,7 +6,7 @@ import type { Context } from '../context.js';
 import { cleanExecFailure } from '../engine/podman.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
-import { formatDetachKeys, runTerminal } from '../terminal.js';
+import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
 import { isLocalContainerProcess, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
@@ -38,9 +38,11 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   appendAudit(ctx.env, { session: session.name, action: 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
   // --secret-env secrets reach exec'd commands the same way: read from /run/secrets by a launcher, never via the config.
   const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);
+  // With a terminal, the local terminal's type, unless -e TERM=... names one.
+  const env = request.tty && !request.env.some(([key]) => key === 'TERM') ? [['TERM', localTerminalType(ctx.env)], ...request.env] : request.env;
   const execId = await engine.createExec(session.id, {
     cmd: execLauncher(secretEnv, request.command),
-    env: request.env.map(([k, v]) => `${k}=${v}`),
+    env: env.map(([k, v]) => `${k}=${v}`),
     workdir: request.workdir,
     user: request.user,
     tty: request.tty,

@@ -16,7 +16,7 @@ import {
 import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
-import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../terminal.js';
+import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
 import { VERSION } from '../version.js';
 import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
@@ -110,7 +110,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     env.push(...parseEnvFile(text, ctx.env, envFile));
   }
   // The local terminal's type, so programs inside draw for it; -e TERM=... still wins.
-  if (flags.tty) env.push(['TERM', ctx.env.TERM || 'xterm-256color']);
+  if (flags.tty) env.push(['TERM', localTerminalType(ctx.env)]);
   for (const entry of flags.env ?? []) {
     const parsed = parseEnvEntry(entry, ctx.env);
     if (parsed) env.push(parsed);

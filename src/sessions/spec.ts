@@ -86,7 +86,6 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
   for (const mount of spec.protectedMounts ?? []) binds.push(`${mount.source}:${mount.target}:ro`);
   const security = spec.security ?? DEFAULT_SECURITY;
   const env = new Map<string, string>([['HOME', SESSION_HOME]]);
-  if (spec.tty) env.set('TERM', 'xterm-256color');
   if (spec.caCerts) {
     binds.push(`${spec.caCerts}:${CA_BUNDLE_PATH}:ro`);
     for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
