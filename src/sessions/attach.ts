@@ -8,7 +8,7 @@ import { resolveSession } from './resolve.js';
 export async function attachSession(ctx: Context, query: string, detachKeys: Buffer): Promise<number> {
   const engine = await ctx.engine();
   const session = await resolveSession(engine, query);
-  const info = await engine.inspectContainer(session.id);
+  const info = await session.inspect();
   if (!info.State.Running) {
     throw new AcaError(`session ${session.name} is not running (${info.State.Status})`, { hint: `Start it with: aca start ${session.name}` });
   }

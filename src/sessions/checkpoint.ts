@@ -61,7 +61,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
   const name = validateCheckpointName(requested ?? `${session.name.toLowerCase()}-${stamp}`);
   if (await findCheckpointImage(engine, name)) throw new AcaError(`checkpoint ${name} exists already`, { hint: `Remove it with: aca checkpoint rm ${name}` });
 
-  const info = await engine.inspectContainer(session.id);
+  const info = await session.inspect();
   // The image keeps the container's labels; blank aca's own, so a session made
   // from it starts with none of this one's identity (owner, expiry, ...).
   const blanked = Object.fromEntries(Object.keys(info.Config.Labels ?? {}).filter((k) => k.startsWith('aca.')).map((k) => [k, '']));

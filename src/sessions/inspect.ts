@@ -59,7 +59,7 @@ interface FullInspect {
 async function load(ctx: Context, query: string) {
   const engine = await ctx.engine();
   const session = await resolveSession(engine, query);
-  const info = (await engine.inspectContainer(session.id)) as unknown as FullInspect;
+  const info = (await session.inspect()) as unknown as FullInspect;
   return { engine, session, info };
 }
 

@@ -9,7 +9,7 @@ import { listSessions, resolveSession, sessionName } from './resolve.js';
 import { removeSessionVolumes } from './storage.js';
 import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
-import { redeliverSecrets } from './secure-run.js';
+import { redeliverSecrets, SECRETS_LABEL } from './secure-run.js';
 
 export interface SessionRow {
   name: string;
@@ -82,7 +82,7 @@ export async function applyToSessions(
       else if (action === 'start') {
         await engine.startContainer(session.id);
         // A session with secrets waits for them again: its /run/secrets tmpfs was emptied when it stopped.
-        await redeliverSecrets(ctx, engine, session.id);
+        if (session.summary.Labels?.[SECRETS_LABEL]) await redeliverSecrets(ctx, engine, session.id);
       }
       else {
         if (session.summary.State === 'running' && !options.force) {
@@ -106,7 +106,7 @@ export async function applyToSessions(
 export async function streamLogs(ctx: Context, query: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<void> {
   const engine = await ctx.engine();
   const session = await resolveSession(engine, query);
-  const info = await engine.inspectContainer(session.id);
+  const info = await session.inspect();
   const res = await engine.logs(session.id, options);
   await pumpOutput(res, Buffer.alloc(0), { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never }, !info.Config.Tty);
 }

@@ -13,6 +13,8 @@ export interface SessionRef {
   name: string;
   id: string;
   summary: ContainerSummary;
+  /** The container's whole inspect: the one that resolved the name, or else asked once. */
+  inspect(): Promise<ContainerInspect>;
 }
 
 export function sessionName(summary: ContainerSummary): string {
@@ -46,14 +48,15 @@ export async function resolveSession(engine: Engine, query: string): Promise<Ses
     try {
       const info = await engine.inspectContainer(containerName(query));
       if (info.Config.Labels?.[LABEL.managed] === 'true' && info.Config.Labels[LABEL.session] === query) {
-        return { name: query, id: info.Id, summary: summaryOf(info) };
+        return { name: query, id: info.Id, summary: summaryOf(info), inspect: () => Promise.resolve(info) };
       }
     } catch (error) {
       if (!(error instanceof EngineApiError && error.statusCode === 404)) throw error;
     }
   }
   const summary = matchSession(await listSessions(engine), query);
-  return { name: sessionName(summary), id: summary.Id, summary };
+  let info: Promise<ContainerInspect> | undefined;
+  return { name: sessionName(summary), id: summary.Id, summary, inspect: () => (info ??= engine.inspectContainer(summary.Id)) };
 }
 
 function summaryOf(info: ContainerInspect): ContainerSummary {
