@@ -62,18 +62,6 @@ export async function disconnectNetwork(engine: Engine, network: string, contain
   }
 }
 
-export interface EngineSecurityInfo {
-  SecurityOptions?: string[] | null;
-  Runtimes?: Record<string, unknown> | null;
-  DefaultRuntime?: string;
-  /** Podman's compat /info: rootless shows as "name=rootless" in SecurityOptions. */
-}
-
-export function securityInfo(engine: Engine): Promise<EngineSecurityInfo> {
-  // Engine.systemInfo fills in what Podman's compat /info leaves out (rootless).
-  return engine.systemInfo();
-}
-
 /**
  * Run a command in a running container with `input` on its stdin and wait
  * for it; returns the exit code and whatever it printed. The input travels

@@ -151,10 +151,6 @@ export function diskUsage(engine: Engine): Promise<DiskUsage> {
   return engine.http.json('GET', '/system/df');
 }
 
-export function engineInfo(engine: Engine): Promise<{ DockerRootDir?: string; Driver?: string; NCPU?: number; MemTotal?: number }> {
-  return engine.http.json('GET', '/info');
-}
-
 /**
  * A container that is created and never started (on Podman: started, see
  * below): the archive API needs a

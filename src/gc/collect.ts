@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import {
-  diskUsage, engineInfo, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
+  diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
 } from '../engine/storage.js';
 import { AcaError } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
@@ -37,7 +37,7 @@ async function engineDiskUsedPct(engine: Engine): Promise<number> {
   if (engine.http.endpoint.protocol !== 'unix') {
     throw new AcaError('--if-disk-above needs a local engine: the engine\'s disk is not visible from here');
   }
-  const root = (await engineInfo(engine)).DockerRootDir;
+  const root = (await engine.systemInfo()).DockerRootDir;
   if (!root) throw new AcaError('--if-disk-above: the engine does not report its data directory');
   const fs = statfsSync(root);
   return Math.round(((fs.blocks - fs.bfree) / fs.blocks) * 1000) / 10;

@@ -1,6 +1,6 @@
 /** `aca inspect SESSION [--security]`: a session as aca sees it, and its effective security profile. */
 import type { Context } from '../context.js';
-import { inspectNetwork, securityInfo } from '../engine/networks.js';
+import { inspectNetwork } from '../engine/networks.js';
 import { scoreCis, summarise, type CisCheck } from '../security/cis.js';
 import { LABEL } from './labels.js';
 import { EGRESS_ALLOW_LABEL } from './network.js';
@@ -83,7 +83,7 @@ export async function describeSession(ctx: Context, query: string): Promise<Sess
 export async function securityReport(ctx: Context, query: string): Promise<SecurityReport> {
   const { engine, session, info } = await load(ctx, query);
   const h = info.HostConfig as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const engineInfo = await securityInfo(engine);
+  const engineInfo = await engine.systemInfo();
   const options = (engineInfo.SecurityOptions ?? []).join(' ');
   const lsm = { apparmor: /name=apparmor/.test(options), selinux: /name=selinux/.test(options), seccomp: /name=seccomp/.test(options) };
   const networkName = String(h.NetworkMode ?? '');

@@ -6,7 +6,7 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { execWithInput, securityInfo } from '../engine/networks.js';
+import { execWithInput } from '../engine/networks.js';
 import type { ContainerCreateBody } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
@@ -33,7 +33,7 @@ export async function prepareSecurity(
   if (!plan) return values;
   for (const secret of plan.secrets) values.set(secret.name, readSecret(secret, ctx.env));
   if (plan.security.runtime || engine.kind === 'podman') {
-    const info = await securityInfo(engine);
+    const info = await engine.systemInfo();
     if (plan.security.runtime) {
       const runtimes = Object.keys(info.Runtimes ?? {});
       if (!runtimes.includes(plan.security.runtime)) {
