@@ -4,7 +4,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { EngineApiError, EngineHttp } from './http.js';
+import { EngineApiError, EngineHttp, isNotFound } from './http.js';
 import type { EngineKind } from './endpoint.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
@@ -134,9 +134,7 @@ export class Engine {
     try {
       await this.http.json('DELETE', `/containers/${id}`, { query: { force: options.force ?? false, v: true } });
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return;
-      // Podman answers a container removed under it (by a concurrent rm) with a 500 and this text.
-      if (error instanceof EngineApiError && /no such container|does not exist in database/i.test(error.message)) return;
+      if (isNotFound(error)) return;
       // Another aca is removing it: wait until it is gone, so its volumes are free afterwards.
       if (error instanceof EngineApiError && /already in progress/.test(error.message)) {
         for (let i = 0; i < 100; i++) {

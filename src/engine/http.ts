@@ -58,6 +58,15 @@ function trace(method: string, path: string, status: number | undefined, started
 /** The engine answered with an HTTP error; `message` is the engine's own text. */
 export class EngineApiError extends EngineError {}
 
+/**
+ * The engine says the object is not there: a 404, or Podman's 500 for a container removed under the request
+ * (by a concurrent rm or gc).
+ */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof EngineApiError
+    && (error.statusCode === 404 || /no such container|does not exist in database/i.test(error.message));
+}
+
 export class EngineHttp {
   private readonly agent: http.Agent;
   private readonly tlsOptions: https.AgentOptions = {};

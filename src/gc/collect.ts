@@ -6,6 +6,7 @@ import {
   diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
 } from '../engine/storage.js';
 import { AcaError } from '../errors.js';
+import { isNotFound } from '../engine/http.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
@@ -60,9 +61,14 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
     state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
   return {
     scoped: scope.length > 0,
-    sessions: await Promise.all(
-      sessions.map(async (c) => ({ id: c.Id, name: sessionName(c), state: c.State, labels: labels(c.Labels), finishedAt: await stoppedAt(c.Id, c.State) })),
-    ),
+    sessions: (await Promise.all(sessions.map(async (c) => {
+      try {
+        return { id: c.Id, name: sessionName(c), state: c.State, labels: labels(c.Labels), finishedAt: await stoppedAt(c.Id, c.State) };
+      } catch (error) {
+        if (isNotFound(error)) return undefined; // removed since the list, e.g. by a concurrent gc
+        throw error;
+      }
+    }))).filter((session) => session !== undefined),
     helpers: helpers.map((c) => ({ id: c.Id, name: c.Names[0]?.replace(/^\//, '') ?? c.Id, labels: labels(c.Labels), created: c.Created })),
     volumes: volumes.map((v) => ({ id: v.Name, name: v.Name, labels: labels(v.Labels), created: v.CreatedAt ? Date.parse(v.CreatedAt) / 1000 : undefined })),
     networks: networks.map((n) => ({ id: n.Id, name: n.Name, labels: labels(n.Labels) })),
@@ -82,7 +88,8 @@ async function sizes(engine: Engine): Promise<Map<string, number>> {
     try {
       df = await diskUsage(engine);
     } catch (error) {
-      if (!/already running/i.test((error as Error).message)) throw error;
+      // Docker scans one at a time; Podman's scan fails when a container is removed under it. Both pass: ask again.
+      if (!/already running/i.test((error as Error).message) && !isNotFound(error)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   }
