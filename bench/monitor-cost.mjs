@@ -31,6 +31,8 @@ function cpuSeconds(pid) {
 }
 
 function removeSessions() {
+  // aca rm removes each session with its home volume and network; what a failed start left, by label, after.
+  spawnSync(ACA, ['rm', '-f', ...names], { stdio: 'ignore' });
   const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=${label}`]).toString().split('\n').filter(Boolean);
   if (ids.length) spawnSync('docker', ['rm', '-f', ...ids], { stdio: 'ignore' });
   // Networks aca may have made for these sessions carry the same label.
