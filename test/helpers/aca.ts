@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_LABEL } from './engine.js';
+import { suiteId, TEST_LABEL } from './engine.js';
 
 export const ACA_BIN = fileURLToPath(new URL('../../bin/aca', import.meta.url));
 
@@ -23,9 +23,9 @@ export interface AcaOptions {
   timeout?: number;
 }
 
-/** A unique label value per test file, so teardown removes only its own sessions. */
+/** A unique label value per test file, so teardown removes only its own sessions (prefixed with the suite's id). */
 export function testRunId(): string {
-  return `t${process.pid}-${randomBytes(3).toString('hex')}`;
+  return `${suiteId()}-${randomBytes(3).toString('hex')}`;
 }
 
 /** Insert the test label right after a `run` subcommand so every session is found by teardown. */

@@ -16,12 +16,21 @@ export async function testEngine(): Promise<Engine> {
   return engine;
 }
 
-/** Remove every container a test labelled (only those: never anything else). */
+/**
+ * This run of the suite: every test's label value starts with it, so the global teardown removes only what this
+ * run made, never the sessions of another suite running on the same engine (another checkout, a developer).
+ */
+export function suiteId(): string {
+  return (process.env.ACA_TEST_SUITE ??= `s${process.pid}`);
+}
+
+/** Remove every container a test labelled `value` (or, without one, with any value of this suite): never anything else. */
 export async function removeLabelled(value?: string): Promise<void> {
   const e = await testEngine();
   const filter = value ? `${TEST_LABEL}=${value}` : TEST_LABEL;
+  const ours = (labels: Record<string, string> | null | undefined) => value !== undefined || (labels?.[TEST_LABEL] ?? '').startsWith(suiteId());
   const { removeSessionVolumes } = await import('../../dist/src/sessions/storage.js');
-  for (const c of await e.listContainers([filter], true)) {
+  for (const c of (await e.listContainers([filter], true)).filter((c) => ours(c.Labels))) {
     await e.removeContainer(c.Id, { force: true });
     // A detached session's own volumes (its home, a workspace copy) go with it, as with aca rm.
     const session = c.Labels?.['aca.session'];
@@ -30,7 +39,7 @@ export async function removeLabelled(value?: string): Promise<void> {
   // Session networks carry the session's labels; releasing one also detaches (and, if unused, removes) the egress proxy.
   const { releaseSessionNetwork } = await import('../../dist/src/sessions/network.js');
   const networks = (await e.http.json('GET', '/networks', { query: { filters: JSON.stringify({ label: [filter, 'aca.managed=true'] }) } })) as Array<{ Labels: Record<string, string> | null }>;
-  for (const n of networks) {
+  for (const n of networks.filter((n) => ours(n.Labels))) {
     const session = n.Labels?.['aca.session'];
     if (session) await releaseSessionNetwork(e as never, session);
   }

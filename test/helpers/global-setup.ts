@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
-import { removeLabelled, TEST_IMAGE } from './engine.js';
+import { removeLabelled, suiteId, TEST_IMAGE } from './engine.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,6 +15,7 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  suiteId(); // set before the workers start, so they inherit it
   if (!existsSync(new URL('../../dist/src/cli.js', import.meta.url))) {
     throw new Error('dist/ is missing: run the tests with `npm test`, which builds first');
   }
