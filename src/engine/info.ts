@@ -21,6 +21,11 @@ export interface EngineSystemInfo {
   Name?: string;
   OperatingSystem?: string;
   KernelVersion?: string;
+  /** The engine's swarm membership (CIS 5.1): "inactive" when not in a swarm. */
+  Swarm?: { LocalNodeState?: string };
+  /** Host facts: the engine refuses limits beyond them. */
+  NCPU?: number;
+  MemTotal?: number;
 }
 
 export interface SecurityFeatures {

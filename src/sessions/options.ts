@@ -3,14 +3,14 @@
  * flags override files, files override defaults, every value is validated.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism, hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
-  parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePort, parsePositiveInt, parseVolume,
+  parseBytes, parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePids, parsePort, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
@@ -135,13 +135,22 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
   if (detach && flags.keep) throw new UsageError('--keep applies to a foreground command; a detached session is kept anyway');
   const timeout = flags.timeout ?? (detach ? undefined : file.timeout);
-  const name = flags.name ? validateSessionName(flags.name) : generateSessionName();
+  const name = flags.name !== undefined ? validateSessionName(flags.name) : generateSessionName();
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
   const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const location = await engineLocation(ctx);
+  // The engine refuses limits beyond its host's CPUs and memory with raw runtime errors: check them first
+  // where that host is this machine (a remote engine still answers for itself).
+  const host = location.remote ? {} : { cpus: availableParallelism(), memory: totalmem() };
+  const limits = {
+    memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory', host.memory),
+    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism()), flags.cpus ? '--cpus' : 'cpus', host.cpus),
+    pids: flags.pids !== undefined ? parsePids(flags.pids) : file.pids !== undefined ? parsePids(String(file.pids), 'pids') : DEFAULT_LIMITS.pids,
+  };
   const remote = planForRemote({
-    location: await engineLocation(ctx),
+    location,
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
@@ -178,9 +187,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     user,
     workdir: flags.workdir ?? file.workdir,
     network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
-    memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory'),
-    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism())),
-    pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? DEFAULT_LIMITS.pids),
+    ...limits,
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,

@@ -8,6 +8,7 @@ import { EngineApiError } from '../engine/http.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
@@ -150,7 +151,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
   let detached = false;
@@ -197,7 +198,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, request.monitor));
     }
     if (request.timeoutMs) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         timedOut = true;
         void engine.stopContainer(id, 2).catch(() => {});
       }, request.timeoutMs);
@@ -229,7 +230,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
     throw error;
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.cancel();
     if (graceTimer) clearTimeout(graceTimer);
     stopInput?.();
     untrap();
