@@ -32,4 +32,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'audit', load: async () => (await import('./audit.js')).register },
   { name: 'config', load: async () => (await import('./config.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
+  { name: '__disk-guard', load: async () => (await import('./disk-guard.js')).register },
 ];

@@ -28,6 +28,8 @@ export const LABEL = {
   onUnhealthy: 'aca.on-unhealthy',
   /** "true": every sample of the session is appended to its history (aca monitor --history). */
   record: 'aca.record',
+  /** The session's disk limit in bytes (--disk), enforced by aca's periodic check (disk-limit.ts). */
+  disk: 'aca.disk',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -10,6 +10,7 @@ import { removeSessionVolumes } from './storage.js';
 import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
 import { redeliverSecrets, SECRETS_LABEL } from './secure-run.js';
+import { restartDiskGuard, takeDiskStop } from './disk-limit.js';
 
 export interface SessionRow {
   name: string;
@@ -80,9 +81,11 @@ export async function applyToSessions(
       const session = await resolveSession(engine, query);
       if (action === 'stop') await engine.stopContainer(session.id, options.timeoutSeconds);
       else if (action === 'start') {
+        const diskStop = takeDiskStop(ctx.env, session.name);
         await engine.startContainer(session.id);
         // A session with secrets waits for them again: its /run/secrets tmpfs was emptied when it stopped.
         if (session.summary.Labels?.[SECRETS_LABEL]) await redeliverSecrets(ctx, engine, session.id);
+        await restartDiskGuard(ctx, engine, session.id, diskStop);
       }
       else {
         if (session.summary.State === 'running' && !options.force) {

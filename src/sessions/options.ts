@@ -10,7 +10,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
-  parseBytes, parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePids, parsePort, parseVolume,
+  parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePids, parsePort, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
@@ -21,6 +21,8 @@ import { VERSION } from '../version.js';
 import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
+import { resolveDisk } from './disk-limit.js';
+import { LABEL } from './labels.js';
 import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
@@ -43,6 +45,7 @@ export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
   memory?: string;
   cpus?: string;
   pids?: string;
+  disk?: string;
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -148,6 +151,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory', host.memory),
     nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism()), flags.cpus ? '--cpus' : 'cpus', host.cpus),
     pids: flags.pids !== undefined ? parsePids(flags.pids) : file.pids !== undefined ? parsePids(String(file.pids), 'pids') : DEFAULT_LIMITS.pids,
+    disk: resolveDisk(flags.disk, file.disk, config.sources.disk !== undefined && config.sources.disk === config.files.project),
   };
   const remote = planForRemote({
     location,
@@ -187,7 +191,9 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     user,
     workdir: flags.workdir ?? file.workdir,
     network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
-    ...limits,
+    memory: limits.memory,
+    nanoCpus: limits.nanoCpus,
+    pids: limits.pids,
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
@@ -208,6 +214,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   // The unhealthy policy and --record are aca's own labels: the monitor finds them there.
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
+  spec.ownership[LABEL.disk] = String(limits.disk);
   spec.storage = lifecycle.storage;
   spec.security = security.security;
   spec.protectedMounts = security.protectedMounts;

@@ -19,6 +19,7 @@ import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
+import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -130,6 +131,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     try {
       await start(engine, id);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
     } catch (error) {
       await discard(ctx, engine, spec, id).catch(() => {});
       if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
@@ -138,6 +140,11 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     return { name: spec.name, id };
   }
   return foreground(ctx, engine, id, request, secrets);
+}
+
+/** Sessions that write to the engine's disk get the disk-limit check beside them (disk-limit.ts). */
+function guardDisk(ctx: Context, spec: SessionSpec, id: string): void {
+  if (needsDiskGuard(spec.ownership, hasSessionVolumes(spec.storage), Boolean(spec.security?.writableRoot))) spawnDiskGuard(ctx, id);
 }
 
 /** Remove what was made for this session: its container (once made), its own volumes, its own network. */
@@ -176,6 +183,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
       output = runTerminal({
         stdin: ctx.stdin,
         stdout: ctx.out.stdout as never,
@@ -191,6 +199,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
     }
     // --record: sample in-process while the command runs (loaded only then).
@@ -210,6 +219,11 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     }
     const statusCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
+    const diskStop = takeDiskStop(ctx.env, spec.name);
+    if (diskStop) {
+      ctx.out.error(diskStop);
+      return statusCode === 0 ? EXIT.engineFailure : statusCode;
+    }
     if (timedOut) {
       ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
       return EXIT.timeout;

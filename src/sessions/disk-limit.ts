@@ -1,0 +1,235 @@
+/**
+ * A session's disk limit (--disk, `disk`): a bound on what it can write to the
+ * engine's disk: its home volume, its copy-mode workspace volume, and (with
+ * --writable-root) its container layer. Tmpfs scratch is bounded by the memory
+ * limit instead (security/profile.ts tmpfsSizes).
+ *
+ * Why a periodic check and not the engine: neither engine can enforce a size
+ * on this kind of storage unless the engine's disk is XFS with project quotas
+ * (measured on overlay2 over ext4: Docker refuses `--storage-opt size` and its
+ * local volume driver has no size option at all; Podman refuses `o=size` on
+ * volumes and `--storage-opt size`, both "only supported for backingFS XFS").
+ * A tmpfs-backed home would be bounded, but it is charged to the memory limit
+ * and lost on stop, which is what a home volume is for. So aca measures: a
+ * small detached aca process (`aca __disk-guard`, started with the session by
+ * run and start) asks the engine every DISK_CHECK_MS for the size of the
+ * session's volumes (`du` inside the session, as the session user) and its
+ * writable layer (the engine's SizeRw), and stops the session when the total
+ * is above its limit, with a line in the audit trail and in `aca start`.
+ * It is a check, not a quota: a session can write for up to one interval
+ * past its limit, and files held open after they are deleted are not seen.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Context } from '../context.js';
+import type { Engine } from '../engine/client.js';
+import { execWithInput } from '../engine/networks.js';
+import { writableLayerSize } from '../engine/storage.js';
+import { appendAudit } from '../audit.js';
+import { UsageError } from '../errors.js';
+import { formatBytes, parseBytes } from '../parse.js';
+import { SESSION_HOME } from '../security.js';
+import { ensureStateDir, stateDir } from '../state-dir.js';
+import { LABEL } from './labels.js';
+
+export const DEFAULT_DISK = '10g';
+/** Below this a session could not even hold its shell history. */
+const MIN_DISK = 1024 * 1024;
+export const DISK_CHECK_MS = 10_000;
+const WORKSPACE_TARGET = '/workspace';
+
+/** --disk / `disk`: a size of at least 1 MiB. */
+export function parseDisk(value: string, flag = '--disk'): number {
+  const bytes = parseBytes(value, flag);
+  if (bytes < MIN_DISK) throw new UsageError(`${flag}: "${value}" is below the 1m minimum`);
+  return bytes;
+}
+
+/**
+ * The disk limit of a new session. A project's configuration may only lower
+ * it (it is the agent's to write): above the default it is refused, unless the
+ * user's flag sets the limit.
+ */
+export function resolveDisk(flag: string | undefined, file: string | undefined, fromProject: boolean): number {
+  if (flag !== undefined) return parseDisk(flag);
+  const ceiling = parseDisk(DEFAULT_DISK);
+  if (file === undefined) return ceiling;
+  const bytes = parseDisk(file, 'disk');
+  if (fromProject && bytes > ceiling) {
+    throw new UsageError(`disk: a project configuration may only lower the disk limit (${formatBytes(ceiling)}); use --disk or your own configuration to raise it`);
+  }
+  return bytes;
+}
+
+interface MountInfo {
+  Type: string;
+  Name?: string;
+  Destination: string;
+}
+
+/** Where the session keeps what it writes to the engine's disk: its own volumes. */
+export function measuredPaths(session: string, mounts: MountInfo[]): string[] {
+  const own = new Set([`aca-${session}-home`, `aca-${session}-workspace`]);
+  return mounts
+    .filter((m) => m.Type === 'volume' && m.Name && own.has(m.Name) && (m.Destination === SESSION_HOME || m.Destination === WORKSPACE_TARGET))
+    .map((m) => m.Destination);
+}
+
+/** `du -sk` output: one "KIB<TAB>PATH" line per path; undefined when it is not that. */
+export function parseDuKib(output: string, paths: number): number | undefined {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length !== paths) return undefined;
+  let total = 0;
+  for (const line of lines) {
+    const match = /^(\d+)\s/.exec(line);
+    if (!match) return undefined;
+    total += Number(match[1]);
+  }
+  return total * 1024;
+}
+
+export type Measurement = { bytes: number } | { unmeasurable: string } | { cannotCheck: string };
+
+interface GuardedSession {
+  Id: string;
+  Name: string;
+  Config: { User: string; Labels: Record<string, string> | null };
+  HostConfig: { ReadonlyRootfs?: boolean };
+  Mounts: MountInfo[];
+  State: { Running: boolean; StartedAt: string };
+}
+
+const sessionName = (info: GuardedSession) => info.Config.Labels?.[LABEL.session] ?? info.Name.replace(/^\/(aca-)?/, '');
+
+/** What the session has written to the engine's disk now. */
+export async function measure(engine: Engine, info: GuardedSession): Promise<Measurement> {
+  const paths = measuredPaths(sessionName(info), info.Mounts);
+  let bytes = info.HostConfig.ReadonlyRootfs ? 0 : await writableLayerSize(engine, info.Id);
+  if (paths.length === 0) return { bytes };
+  // As the session user, who owns these volumes; -x leaves out cache volumes mounted below them.
+  const du = await execWithInput(engine, info.Id, { cmd: ['du', '-skx', ...paths], user: info.Config.User });
+  if (du.exitCode === 126 || du.exitCode === 127 || /executable file not found|not found in \$PATH/.test(du.output)) {
+    return { cannotCheck: `the image has no du` };
+  }
+  const kib = du.exitCode === 0 ? parseDuKib(du.output, paths.length) : undefined;
+  // Files the check cannot read (or a du killed from inside) might hide anything: that is a stop too.
+  if (kib === undefined) return { unmeasurable: du.output.trim().split('\n')[0] || `du exited ${du.exitCode}` };
+  bytes += kib;
+  return { bytes };
+}
+
+/** The line the user sees when the check stops a session; undefined while it is within its limit. */
+export function verdict(session: string, measurement: Measurement, limit: number): string | undefined {
+  if ('cannotCheck' in measurement) return undefined;
+  if ('unmeasurable' in measurement) {
+    return `session ${session} was stopped: its disk use cannot be measured (${measurement.unmeasurable}), so its ${formatBytes(limit)} disk limit cannot be checked`;
+  }
+  if (measurement.bytes <= limit) return undefined;
+  return `session ${session} was stopped: it wrote ${formatBytes(measurement.bytes)}, above its disk limit of ${formatBytes(limit)} (--disk)`;
+}
+
+const stopsDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'disk-stops');
+
+/** Why the check stopped this session, if it did (and forget it: said once). */
+export function takeDiskStop(env: NodeJS.ProcessEnv, session: string): string | undefined {
+  const file = join(stopsDir(env), `${session}.txt`);
+  try {
+    const reason = readFileSync(file, 'utf8').trim();
+    rmSync(file, { force: true });
+    return reason || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function recordDiskStop(env: NodeJS.ProcessEnv, session: string, reason: string): void {
+  ensureStateDir(env);
+  mkdirSync(stopsDir(env), { recursive: true, mode: 0o700 });
+  writeFileSync(join(stopsDir(env), `${session}.txt`), `${reason}\n`, { mode: 0o600 });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The guard's loop: until the session stops (or is started again, which
+ * starts a guard of its own), measure it every interval and stop it above
+ * its limit. Returns when there is nothing left to guard.
+ */
+export async function guardDisk(ctx: Context, id: string, intervalMs = DISK_CHECK_MS): Promise<void> {
+  const engine = await ctx.engine();
+  let startedAt: string | undefined;
+  for (;;) {
+    await sleep(intervalMs);
+    let info: GuardedSession;
+    try {
+      info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
+    } catch {
+      return; // removed
+    }
+    startedAt ??= info.State.StartedAt;
+    if (!info.State.Running || info.State.StartedAt !== startedAt) return;
+    const limit = Number(info.Config.Labels?.[LABEL.disk]);
+    if (!(limit > 0)) return;
+    const session = sessionName(info);
+    const measurement = await measure(engine, info).catch((error: Error) => ({ unmeasurable: error.message }) as Measurement);
+    if ('cannotCheck' in measurement) {
+      appendAudit(ctx.env, { session, action: 'stop', args: [], outcome: 'failed', error: `disk limit not checked: ${measurement.cannotCheck}` });
+      return;
+    }
+    const reason = verdict(session, measurement, limit);
+    if (!reason) continue;
+    // Said before it is done, so whoever sees the session stop finds the reason already there.
+    recordDiskStop(ctx.env, session, reason);
+    appendAudit(ctx.env, { session, action: 'stop', args: ['disk-limit'], outcome: 'ok', error: reason });
+    await engine.stopContainer(id, 2).catch(() => {});
+    return;
+  }
+}
+
+/** The global flags that reach the same engine, for the guard process. */
+function engineArgs(ctx: Context): string[] {
+  const g = ctx.global;
+  return [
+    ...(g.engine !== 'auto' ? ['--engine', g.engine] : []),
+    ...(g.host ? ['--host', g.host] : []),
+    ...(g.context ? ['--context', g.context] : []),
+    ...(g.tls?.ca ? ['--tlscacert', g.tls.ca] : []),
+    ...(g.tls?.cert ? ['--tlscert', g.tls.cert] : []),
+    ...(g.tls?.key ? ['--tlskey', g.tls.key] : []),
+  ];
+}
+
+/** Whether a session has anything on the engine's disk to guard. */
+export function needsDiskGuard(labels: Record<string, string>, volumes: boolean, writableRoot: boolean): boolean {
+  return Number(labels[LABEL.disk]) > 0 && (volumes || writableRoot);
+}
+
+/** Start the guard of a running session: a detached aca process that outlives this one. */
+export function spawnDiskGuard(ctx: Context, id: string): void {
+  const entry = process.argv[1];
+  if (!entry) return;
+  const child = spawn(process.execPath, [entry, ...engineArgs(ctx), '__disk-guard', id], {
+    detached: true,
+    stdio: 'ignore',
+    env: ctx.env,
+  });
+  child.on('error', () => {});
+  child.unref();
+}
+
+/**
+ * `aca start`: the session's check starts again with it. If the check had
+ * stopped it, say why, and that it will be stopped again unless the user frees
+ * space within one interval (`aca exec S -- rm ...`).
+ */
+export async function restartDiskGuard(ctx: Context, engine: Engine, id: string, previousStop: string | undefined): Promise<void> {
+  const info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
+  const labels = info.Config.Labels ?? {};
+  const volumes = measuredPaths(sessionName(info), info.Mounts).length > 0;
+  if (!needsDiskGuard(labels, volumes, !info.HostConfig.ReadonlyRootfs)) return;
+  if (previousStop) {
+    ctx.out.warn(`${previousStop}; started again, it is stopped again within ${DISK_CHECK_MS / 1000} s unless it frees space (aca exec ${sessionName(info)} -- rm ...)`);
+  }
+  spawnDiskGuard(ctx, id);
+}
