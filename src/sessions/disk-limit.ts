@@ -12,7 +12,7 @@
  * A tmpfs-backed home would be bounded, but it is charged to the memory limit
  * and lost on stop, which is what a home volume is for. So aca measures: a
  * small detached aca process (`aca __disk-guard`, started with the session by
- * run and start) asks the engine every DISK_CHECK_MS for the size of the
+ * run and start, one per session) asks the engine every DISK_CHECK_MS for the size of the
  * session's volumes (`du` inside the session, as the session user) and its
  * writable layer (the engine's SizeRw), and stops the session when the total
  * is above its limit, with a line in the audit trail and in `aca start`.
@@ -151,40 +151,62 @@ function recordDiskStop(env: NodeJS.ProcessEnv, session: string, reason: string)
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const guardsDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'disk-guards');
+const guardPidFile = (env: NodeJS.ProcessEnv, id: string) => join(guardsDir(env), `${id}.pid`);
+
+/** Whether a guard process for this session is alive (its pid file names a live process). */
+function guardAlive(env: NodeJS.ProcessEnv, id: string): boolean {
+  try {
+    process.kill(Number(readFileSync(guardPidFile(env, id), 'utf8')), 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The guard's loop: until the session stops (or is started again, which
- * starts a guard of its own), measure it every interval and stop it above
- * its limit. Returns when there is nothing left to guard.
+ * The guard's loop: while the session runs (a restart by `aca monitor
+ * --supervise` included), measure it every interval and stop it above its
+ * limit. Returns when there is nothing left to guard.
  */
 export async function guardDisk(ctx: Context, id: string, intervalMs = DISK_CHECK_MS): Promise<void> {
   const engine = await ctx.engine();
-  let startedAt: string | undefined;
-  for (;;) {
-    await sleep(intervalMs);
-    let info: GuardedSession;
-    try {
-      info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
-    } catch {
-      return; // removed
+  mkdirSync(guardsDir(ctx.env), { recursive: true, mode: 0o700 });
+  writeFileSync(guardPidFile(ctx.env, id), String(process.pid), { mode: 0o600 });
+  try {
+    for (;;) {
+      await sleep(intervalMs);
+      const reason = await checkOnce(ctx, engine, id);
+      if (reason !== 'continue') return;
     }
-    startedAt ??= info.State.StartedAt;
-    if (!info.State.Running || info.State.StartedAt !== startedAt) return;
-    const limit = Number(info.Config.Labels?.[LABEL.disk]);
-    if (!(limit > 0)) return;
-    const session = sessionName(info);
-    const measurement = await measure(engine, info).catch((error: Error) => ({ unmeasurable: error.message }) as Measurement);
-    if ('cannotCheck' in measurement) {
-      appendAudit(ctx.env, { session, action: 'stop', args: [], outcome: 'failed', error: `disk limit not checked: ${measurement.cannotCheck}` });
-      return;
-    }
-    const reason = verdict(session, measurement, limit);
-    if (!reason) continue;
-    // Said before it is done, so whoever sees the session stop finds the reason already there.
-    recordDiskStop(ctx.env, session, reason);
-    appendAudit(ctx.env, { session, action: 'stop', args: ['disk-limit'], outcome: 'ok', error: reason });
-    await engine.stopContainer(id, 2).catch(() => {});
-    return;
+  } finally {
+    rmSync(guardPidFile(ctx.env, id), { force: true });
   }
+}
+
+/** One check: 'continue' while the session runs within its limit. */
+async function checkOnce(ctx: Context, engine: Engine, id: string): Promise<'continue' | 'done'> {
+  let info: GuardedSession;
+  try {
+    info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
+  } catch {
+    return 'done'; // removed
+  }
+  const limit = Number(info.Config.Labels?.[LABEL.disk]);
+  if (!info.State.Running || !(limit > 0)) return 'done';
+  const session = sessionName(info);
+  const measurement = await measure(engine, info).catch((error: Error) => ({ unmeasurable: error.message }) as Measurement);
+  if ('cannotCheck' in measurement) {
+    appendAudit(ctx.env, { session, action: 'stop', args: [], outcome: 'failed', error: `disk limit not checked: ${measurement.cannotCheck}` });
+    return 'done';
+  }
+  const reason = verdict(session, measurement, limit);
+  if (!reason) return 'continue';
+  // Said before it is done, so whoever sees the session stop finds the reason already there.
+  recordDiskStop(ctx.env, session, reason);
+  appendAudit(ctx.env, { session, action: 'stop', args: ['disk-limit'], outcome: 'ok', error: reason });
+  await engine.stopContainer(id, 2).catch(() => {});
+  return 'done';
 }
 
 /** The global flags that reach the same engine, for the guard process. */
@@ -208,7 +230,8 @@ export function needsDiskGuard(labels: Record<string, string>, volumes: boolean,
 /** Start the guard of a running session: a detached aca process that outlives this one. */
 export function spawnDiskGuard(ctx: Context, id: string): void {
   const entry = process.argv[1];
-  if (!entry) return;
+  // One guard per session: a stop and start within one interval finds the old one still there.
+  if (!entry || guardAlive(ctx.env, id)) return;
   const child = spawn(process.execPath, [entry, ...engineArgs(ctx), '__disk-guard', id], {
     detached: true,
     stdio: 'ignore',
@@ -232,4 +255,21 @@ export async function restartDiskGuard(ctx: Context, engine: Engine, id: string,
     ctx.out.warn(`${previousStop}; started again, it is stopped again within ${DISK_CHECK_MS / 1000} s unless it frees space (aca exec ${sessionName(info)} -- rm ...)`);
   }
   spawnDiskGuard(ctx, id);
+}
+
+/**
+ * For `aca doctor`: how the disk limit is enforced on this engine. Always
+ * aca's periodic check; on overlay over XFS the engine might enforce sizes itself
+ * (with the pquota mount option), which aca does not use yet.
+ */
+export function diskLimitMechanism(info: { Driver?: string | undefined; DriverStatus?: Array<[string, string]> | null | undefined }): { detail: string; backingFs: string | null } {
+  const backingFs = (info.DriverStatus ?? []).find(([key]) => key === 'Backing Filesystem')?.[1] ?? null;
+  const storage = `${info.Driver ?? 'unknown driver'}${backingFs ? ` on ${backingFs}` : ''}`;
+  const quota = backingFs === 'xfs'
+    ? 'the engine could enforce sizes only with XFS project quotas (pquota), which aca does not rely on'
+    : 'the engine cannot enforce sizes on it (no --storage-opt size, no volume size)';
+  return {
+    detail: `periodic check by aca: every ${DISK_CHECK_MS / 1000} s it measures each session's home, copy-mode workspace and writable layer and stops a session above its --disk limit (default ${DEFAULT_DISK}); storage ${storage}: ${quota}`,
+    backingFs,
+  };
 }

@@ -95,3 +95,42 @@ describe('tmpfs sizes', () => {
     expect(scratchTmpfs({ ...DEFAULT_SECURITY, writableRoot: true }, GiB, undefined)).toEqual({});
   });
 });
+
+describe('the disk limit', async () => {
+  const { measuredPaths, parseDuKib, resolveDisk, verdict, needsDiskGuard } = await import('../../src/sessions/disk-limit.js');
+  it('is 10g by default; --disk sets it; a project file may only lower it', () => {
+    expect(resolveDisk(undefined, undefined, false)).toBe(10 * GiB);
+    expect(resolveDisk('100g', '1g', true)).toBe(100 * GiB);
+    expect(resolveDisk(undefined, '1g', true)).toBe(GiB);
+    expect(resolveDisk(undefined, '100g', false)).toBe(100 * GiB);
+    expect(() => resolveDisk(undefined, '100g', true)).toThrow(/^disk: a project configuration may only lower the disk limit \(10 GiB\)/);
+    expect(() => resolveDisk('0', undefined, false)).toThrow(/--disk: size must be positive/);
+    expect(() => resolveDisk('100k', undefined, false)).toThrow(/--disk: "100k" is below the 1m minimum/);
+  });
+  it('measures only the session\'s own volumes: caches and bind mounts are not its writes', () => {
+    expect(measuredPaths('s', [
+      { Type: 'volume', Name: 'aca-s-home', Destination: '/home/aca' },
+      { Type: 'volume', Name: 'aca-s-workspace', Destination: '/workspace' },
+      { Type: 'volume', Name: 'aca-cache-npm', Destination: '/home/aca/.npm' },
+      { Type: 'bind', Destination: '/workspace/.git/hooks' },
+      { Type: 'volume', Name: 'aca-other-home', Destination: '/home/aca' },
+    ])).toEqual(['/home/aca', '/workspace']);
+  });
+  it('reads du -sk output and refuses anything else', () => {
+    expect(parseDuKib('1024\t/home/aca\n8\t/workspace\n', 2)).toBe(1032 * 1024);
+    expect(parseDuKib('du: cannot read directory', 1)).toBeUndefined();
+    expect(parseDuKib('12\t/home/aca\n', 2)).toBeUndefined();
+  });
+  it('stops above the limit, and when the session hides its files from the check', () => {
+    expect(verdict('s', { bytes: 32 * MiB }, 32 * MiB)).toBeUndefined();
+    expect(verdict('s', { bytes: 80 * MiB }, 32 * MiB)).toBe('session s was stopped: it wrote 80 MiB, above its disk limit of 32 MiB (--disk)');
+    expect(verdict('s', { unmeasurable: "du: can't open 'x': Permission denied" }, GiB)).toMatch(/cannot be measured \(du: can't open/);
+    expect(verdict('s', { cannotCheck: 'the image has no du' }, GiB)).toBeUndefined();
+  });
+  it('guards only sessions that write to the engine\'s disk', () => {
+    expect(needsDiskGuard({ 'aca.disk': '1024' }, true, false)).toBe(true);
+    expect(needsDiskGuard({ 'aca.disk': '1024' }, false, true)).toBe(true);
+    expect(needsDiskGuard({ 'aca.disk': '1024' }, false, false)).toBe(false);
+    expect(needsDiskGuard({}, true, true)).toBe(false);
+  });
+});
