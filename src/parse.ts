@@ -44,18 +44,6 @@ export function parseBytes(value: string, flag = 'size'): number {
   return bytes;
 }
 
-/** "1.5 GiB", "512 MiB": sizes in messages. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${Number(value.toFixed(1))} ${units[unit]}`;
-}
-
 /** Docker refuses a memory limit below 6 MiB. */
 export const MIN_MEMORY = 6 * 1024 * 1024;
 
@@ -64,7 +52,8 @@ export const MIN_MEMORY = 6 * 1024 * 1024;
  * machine) at most its physical memory, so the engine never answers with a raw error.
  */
 export function parseMemory(value: string, flag = '--memory', hostMemory?: number): number {
-  const range = () => `allowed: 6m${hostMemory ? ` to ${formatBytes(hostMemory)}, this host's memory` : ''}`;
+  // The upper bound in the flag's own unit, rounded down, so the number shown is one that is accepted.
+  const range = () => `allowed: 6m${hostMemory ? ` to ${Math.floor(hostMemory / 1024 ** 2)}m, this host's memory` : ''}`;
   let bytes: number;
   try {
     bytes = parseBytes(value, flag);

@@ -28,7 +28,8 @@ import { execWithInput } from '../engine/networks.js';
 import { writableLayerSize } from '../engine/storage.js';
 import { appendAudit } from '../audit.js';
 import { UsageError } from '../errors.js';
-import { formatBytes, parseBytes } from '../parse.js';
+import { humanBytes } from '../output.js';
+import { parseBytes } from '../parse.js';
 import { SESSION_HOME } from '../security.js';
 import { ensureStateDir, stateDir } from '../state-dir.js';
 import { LABEL } from './labels.js';
@@ -57,7 +58,7 @@ export function resolveDisk(flag: string | undefined, file: string | undefined, 
   if (file === undefined) return ceiling;
   const bytes = parseDisk(file, 'disk');
   if (fromProject && bytes > ceiling) {
-    throw new UsageError(`disk: a project configuration may only lower the disk limit (${formatBytes(ceiling)}); use --disk or your own configuration to raise it`);
+    throw new UsageError(`disk: a project configuration may only lower the disk limit (${humanBytes(ceiling)}); use --disk or your own configuration to raise it`);
   }
   return bytes;
 }
@@ -123,10 +124,10 @@ export async function measure(engine: Engine, info: GuardedSession): Promise<Mea
 export function verdict(session: string, measurement: Measurement, limit: number): string | undefined {
   if ('cannotCheck' in measurement) return undefined;
   if ('unmeasurable' in measurement) {
-    return `session ${session} was stopped: its disk use cannot be measured (${measurement.unmeasurable}), so its ${formatBytes(limit)} disk limit cannot be checked`;
+    return `session ${session} was stopped: its disk use cannot be measured (${measurement.unmeasurable}), so its ${humanBytes(limit)} disk limit cannot be checked`;
   }
   if (measurement.bytes <= limit) return undefined;
-  return `session ${session} was stopped: it wrote ${formatBytes(measurement.bytes)}, above its disk limit of ${formatBytes(limit)} (--disk)`;
+  return `session ${session} was stopped: it wrote ${humanBytes(measurement.bytes)}, above its disk limit of ${humanBytes(limit)} (--disk)`;
 }
 
 const stopsDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'disk-stops');

@@ -11,8 +11,8 @@ const MiB = 1024 ** 2;
 describe('limits the engine would refuse are usage errors naming the flag and the range', () => {
   it('memory: at least 6m, at most the host', () => {
     expect(parseMemory('512m', '--memory', 8 * GiB)).toBe(512 * MiB);
-    expect(() => parseMemory('99999999999999999999g', '--memory', 8 * GiB)).toThrow(/^--memory: "99999999999999999999g" is too large \(allowed: 6m to 8 GiB/);
-    expect(() => parseMemory('9g', '--memory', 8 * GiB)).toThrow(/--memory: "9g" is more than this host's memory \(allowed: 6m to 8 GiB/);
+    expect(() => parseMemory('99999999999999999999g', '--memory', 8 * GiB)).toThrow(/^--memory: "99999999999999999999g" is too large \(allowed: 6m to 8192m, this host's memory\)$/);
+    expect(() => parseMemory('9g', '--memory', 8 * GiB)).toThrow(/--memory: "9g" is more than this host's memory \(allowed: 6m to 8192m/);
     expect(() => parseMemory('5m', '--memory', 8 * GiB)).toThrow(/below the 6m minimum/);
     expect(() => parseMemory('5m', '--memory', 8 * GiB)).toThrow(UsageError);
     // A remote engine: no host bound known here, but never an inexact 64-bit number.
