@@ -103,19 +103,32 @@ interface GuardedSession {
 
 const sessionName = (info: GuardedSession) => info.Config.Labels?.[LABEL.session] ?? info.Name.replace(/^\/(aca-)?/, '');
 
+/** Where images keep du: busybox and merged-/usr Debian at /bin, Alpine at /usr/bin. */
+const DU_PATHS = ['/bin/du', '/usr/bin/du'];
+
+const notFound = (result: { exitCode: number; output: string }) =>
+  result.exitCode === 126 || result.exitCode === 127 || (result.exitCode > 1 && /no such file or directory|executable file not found/i.test(result.output));
+
 /** What the session has written to the engine's disk now. */
 export async function measure(engine: Engine, info: GuardedSession): Promise<Measurement> {
   const paths = measuredPaths(sessionName(info), info.Mounts);
   let bytes = info.HostConfig.ReadonlyRootfs ? 0 : await writableLayerSize(engine, info.Id);
   if (paths.length === 0) return { bytes };
-  // As the session user, who owns these volumes; -x leaves out cache volumes mounted below them.
-  const du = await execWithInput(engine, info.Id, { cmd: ['du', '-skx', ...paths], user: info.Config.User });
-  if (du.exitCode === 126 || du.exitCode === 127 || /executable file not found|not found in \$PATH/.test(du.output)) {
-    return { cannotCheck: `the image has no du` };
+  // As the session user, who owns these volumes; -x leaves out cache volumes mounted below them. By absolute
+  // path from the image, never through PATH, which could lead to a du the session wrote itself.
+  let du: { exitCode: number; output: string } | undefined;
+  for (const binary of DU_PATHS) {
+    du = await execWithInput(engine, info.Id, { cmd: [binary, '-skx', ...paths], user: info.Config.User });
+    if (!notFound(du)) break;
   }
+  if (!du || notFound(du)) return { cannotCheck: `the image has no ${DU_PATHS.join(' or ')}` };
   const kib = du.exitCode === 0 ? parseDuKib(du.output, paths.length) : undefined;
   // Files the check cannot read (or a du killed from inside) might hide anything: that is a stop too.
-  if (kib === undefined) return { unmeasurable: du.output.trim().split('\n')[0] || `du exited ${du.exitCode}` };
+  if (kib === undefined) {
+    // du's complaint, not the sizes it did manage to count.
+    const complaint = du.output.split('\n').find((line) => line.trim() !== '' && !/^\d+\s/.test(line));
+    return { unmeasurable: complaint?.trim() ?? `du exited ${du.exitCode}` };
+  }
   bytes += kib;
   return { bytes };
 }

@@ -81,6 +81,15 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
     expect(await waitStopped(name)).toBe(true);
   }, 60_000);
 
+  it('stops a session that hides its files from the check', async () => {
+    const name = `hide-${runId}`;
+    expectOk(await run(['run', '-d', '--no-workspace', '--name', name, '--image', TEST_IMAGE]));
+    expectOk(await run(['exec', name, '--', 'sh', '-c', 'mkdir $HOME/hidden && echo x > $HOME/hidden/f && chmod 000 $HOME/hidden']));
+    expect(await waitStopped(name)).toBe(true);
+    const started = await run(['start', name]);
+    expect(started.stderr).toMatch(/was stopped: its disk use cannot be measured \(du: .*Permission denied\)/);
+  }, 60_000);
+
   it('gives every session a disk limit by default, and leaves one within it alone', async () => {
     const name = `quiet-${runId}`;
     expectOk(await run(['run', '-d', '--no-workspace', '--name', name, '--image', TEST_IMAGE]));
