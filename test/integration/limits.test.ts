@@ -81,6 +81,20 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
     expect(await waitStopped(name)).toBe(true);
   }, 60_000);
 
+  it('counts a copy-mode workspace, and a foreground run says why it was stopped', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'aca-limits-copy-'));
+    try {
+      writeFileSync(join(workspace, 'README'), 'project\n');
+      const result = await aca(['run', '-w', workspace, '--workspace-mode', 'copy', '--disk', '32m', '--image', TEST_IMAGE, '--', 'sh', '-c',
+        'dd if=/dev/zero of=/workspace/big bs=1M count=64 2>/dev/null; sleep 30; echo not-stopped'], { cwd: workspace, env });
+      expect(result.stdout).toBe('');
+      expect(result.exitCode).not.toBe(0);
+      expect(result.stderr).toMatch(/was stopped: it wrote 6\d MiB, above its disk limit of 32 MiB \(--disk\)/);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('stops a session that hides its files from the check', async () => {
     const name = `hide-${runId}`;
     expectOk(await run(['run', '-d', '--no-workspace', '--name', name, '--image', TEST_IMAGE]));
