@@ -68,7 +68,10 @@ export interface ImageInspect {
   RepoTags: string[] | null;
   Created: string;
   Size: number;
-  Config: { User?: string; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null } | null;
+  Config: {
+    User?: string; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null;
+    Cmd?: string[] | null; Entrypoint?: string[] | string | null;
+  } | null;
 }
 
 export interface VersionInfo {

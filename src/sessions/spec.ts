@@ -23,6 +23,8 @@ export interface SessionSpec {
   name: string;
   image: string;
   command: string[];
+  /** Replaces the image's entrypoint (a devcontainer's lifecycle wrapper). */
+  entrypoint?: string[] | undefined;
   workspace?: { hostPath: string; readOnly: boolean } | undefined;
   env: Array<[string, string]>;
   volumes: VolumeSpec[];
@@ -105,6 +107,7 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
 
   return {
     Image: spec.image,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
     ...(command.length > 0 ? { Cmd: command } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
     Labels: { ...spec.labels, ...spec.ownership, ...securityLabels(security) },
