@@ -18,7 +18,7 @@ export interface ConfigReport {
 }
 
 export async function describeConfig(ctx: Context): Promise<ConfigReport> {
-  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
   const defaults: Partial<Record<ConfigKey, [unknown, string]>> = {
     image: [DEFAULT_IMAGE, 'default'],
     memory: [DEFAULT_LIMITS.memory, 'default'],

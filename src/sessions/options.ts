@@ -91,7 +91,7 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
 
 export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
   const workspace = workspaceDir(ctx, flags.workspace);
-  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
+  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
   const file = config.values;
 
   const env: Array<[string, string]> = [];
