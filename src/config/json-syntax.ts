@@ -41,45 +41,33 @@ function scan(text: string): void {
     if (i >= text.length) throw new Stop(i, 'a string that is never closed');
     i++;
   };
+  /** The members of an object or array: items separated by commas up to `close`. */
+  const sequence = (close: string, item: () => void): void => {
+    i++; // the opening bracket
+    space();
+    if (text[i] === close) return void i++;
+    for (;;) {
+      item();
+      space();
+      if (text[i] === ',') i++;
+      else if (text[i] === close) return void i++;
+      else fail(`"," or "${close}"`);
+    }
+  };
+  const member = () => {
+    space();
+    if (text[i] !== '"') fail('a property name in double quotes');
+    string();
+    space();
+    if (text[i] !== ':') fail('":" after a property name');
+    i++;
+    value();
+  };
   const value = (): void => {
     space();
     const c = text[i];
-    if (c === '{') {
-      i++;
-      space();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        space();
-        if (text[i] !== '"') fail('a property name in double quotes');
-        string();
-        space();
-        if (text[i] !== ':') fail('":" after a property name');
-        i++;
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') return void i++;
-        fail('"," or "}"');
-      }
-    }
-    if (c === '[') {
-      i++;
-      space();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        value();
-        space();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') return void i++;
-        fail('"," or "]"');
-      }
-    }
+    if (c === '{') return sequence('}', member);
+    if (c === '[') return sequence(']', value);
     if (c === '"') return string();
     const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
     if (!literal) fail('a value');
