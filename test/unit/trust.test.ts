@@ -217,3 +217,34 @@ describe('the trust store', () => {
     await expect(trustPath(w.workspace, w.env, undefined, () => {})).rejects.toThrow(/no project configuration applies/);
   });
 });
+
+describe('relaxations and their sources', () => {
+  it('attributes each relaxation to the flag, the user config or the trusted project file', async () => {
+    const { resolveSecurity } = await import('../../src/security/resolve.js');
+    const { configOrigin, hostRelaxations, readRelaxations, relaxationLabels } = await import('../../src/security/relaxations.js');
+    const config = {
+      values: { env: ['FROM_HOST', 'LITERAL=1'], volumes: ['/data:/data'], user: '0:0', capAdd: ['CHOWN'], secrets: ['S=file:/etc/hostname'] },
+      sources: { env: '/u/config.json', volumes: '/p/.acarc.json', user: '/p/.acarc.json', capAdd: '/u/config.json', secrets: '/p/.acarc.json' },
+      origins: { env: 'user', volumes: 'project', user: 'project', capAdd: 'user', secrets: 'project' },
+    } as const;
+    const plan = await resolveSecurity({
+      flags: { capAdd: ['NET_BIND_SERVICE'], writableRoot: true }, file: config.values as never, cwd: '/', env: {}, volumes: [], origin: (key) => configOrigin(config as never, key),
+    });
+    const host = hostRelaxations({ config: config as never, flags: { env: ['TERM_FROM_HOST', 'X=1'], volume: ['/flag:/flag'] } });
+    const all = [...plan.relaxations, ...host];
+    expect(all).toEqual(expect.arrayContaining([
+      { what: 'cap-add=CHOWN', from: 'user config /u/config.json' },
+      { what: 'cap-add=NET_BIND_SERVICE', from: 'flag' },
+      { what: 'writable-root', from: 'flag' },
+      { what: 'secret=S', from: 'trusted project file /p/.acarc.json' },
+      { what: 'env=FROM_HOST', from: 'user config /u/config.json' },
+      { what: 'env=TERM_FROM_HOST', from: 'flag' },
+      { what: 'volume=/data:/data', from: 'trusted project file /p/.acarc.json' },
+      { what: 'volume=/flag:/flag', from: 'flag' },
+      { what: 'user=0:0', from: 'trusted project file /p/.acarc.json' },
+    ]));
+    expect(all.map((r) => r.what)).not.toContain('env=LITERAL=1');
+    expect(readRelaxations(relaxationLabels(all))).toEqual(all);
+    expect(readRelaxations({ 'aca.security.relaxed': 'writable-root' })).toEqual([{ what: 'writable-root', from: 'unknown' }]);
+  });
+});
