@@ -12,6 +12,9 @@ import { mergeKey, narrowingDefaults, wideningKeys, type Widening } from './clas
 import { parseConfigBytes, readBytes, sha256 } from './read-file.js';
 import { validateConfig, type AcaConfig, type ConfigKey } from './schema.js';
 import { trustState, type TrustState } from './trust.js';
+import { userConfigDir } from './user-dir.js';
+
+export { userConfigDir };
 
 export interface ProjectFile {
   file: string;
@@ -43,10 +46,6 @@ export class UntrustedConfigError extends UsageError {}
 
 const USER_FILES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.cjs', 'config.mjs', 'config.ts'];
 
-export function userConfigDir(env: NodeJS.ProcessEnv): string | undefined {
-  const base = env.XDG_CONFIG_HOME || (env.HOME ? join(env.HOME, '.config') : undefined);
-  return base ? join(base, 'aca') : undefined;
-}
 
 /** The user's own file: data formats parsed like a project's, code formats run through cosmiconfig (the user wrote them). */
 async function loadUserFile(file: string): Promise<unknown> {

@@ -4,10 +4,13 @@
  * parsed. Everything here runs before anything is created, so a refusal
  * leaves nothing behind.
  */
+import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { VolumeSpec } from '../parse.js';
 import { UsageError } from '../errors.js';
+import { userConfigDir } from '../config/user-dir.js';
 import type { ConfigKey } from '../config/schema.js';
+import { stateDir } from '../state-dir.js';
 import { checkCapabilities, normaliseCapability } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
@@ -62,7 +65,14 @@ export interface SecurityInput {
 
 export function mountFacts(env: NodeJS.ProcessEnv): MountFacts {
   const homes = [...new Set([homedir(), env.HOME].filter((h): h is string => Boolean(h) && h !== '/'))];
-  return { homes, engineSockets: knownEngineSockets(env) };
+  const acaDirs = [stateDir(env), userConfigDir(env)].filter((d): d is string => Boolean(d)).map((d) => {
+    try {
+      return realpathSync(d); // mount sources are compared after their symlinks are resolved
+    } catch {
+      return d;
+    }
+  });
+  return { homes, engineSockets: knownEngineSockets(env), acaDirs };
 }
 
 export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSecurity> {

@@ -138,6 +138,20 @@ describe.skipIf(!hasEngine)('rows 2 to 4: a project .acarc.json that widens the 
   }, 180_000);
 });
 
+describe.skipIf(!hasEngine)("aca's own state and configuration", () => {
+  it('cannot be mounted into a session, so no session writes the trust store or the user config', async () => {
+    const dir = workspace();
+    mkdirSync(join(env.XDG_STATE_HOME, 'aca'), { recursive: true });
+    for (const source of [join(env.XDG_STATE_HOME, 'aca'), env.XDG_CONFIG_HOME]) {
+      const name = `own-${runId}`;
+      const result = await aca(['run', '--image', TEST_IMAGE, '--name', name, '-v', `${source}:/x`, '--', 'true'], { cwd: dir, env });
+      expect(result.exitCode).toBe(2);
+      expect(stderrLines(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^aca: -v ${source}: refused: .*no aca state or configuration`))]);
+      expect(await sessionExists(name)).toBe(false);
+    }
+  }, 60_000);
+});
+
 describe.skipIf(!hasEngine)('a trusted project file', () => {
   it('is honoured, recorded with its source, and refused again once a session changes it', async () => {
     const dir = workspace();

@@ -248,3 +248,16 @@ describe('relaxations and their sources', () => {
     expect(readRelaxations({ 'aca.security.relaxed': 'writable-root' })).toEqual([{ what: 'writable-root', from: 'unknown' }]);
   });
 });
+
+describe("aca's own directories", () => {
+  it('are never mounted, nor a directory that holds them: a session that wrote the trust store would trust itself', async () => {
+    const { refusalFor } = await import('../../src/security/mounts.js');
+    const { mountFacts } = await import('../../src/security/resolve.js');
+    const root = temp();
+    const facts = mountFacts({ XDG_STATE_HOME: join(root, 'state'), XDG_CONFIG_HOME: join(root, 'config'), HOME: root });
+    expect(refusalFor(join(root, 'state', 'aca'), facts)?.rule).toMatch(/^no aca state or configuration/);
+    expect(refusalFor(join(root, 'state', 'aca', 'trusted.json'), facts)?.rule).toMatch(/^no aca state/);
+    expect(refusalFor(join(root, 'config'), facts)?.rule).toMatch(/contains it$/);
+    expect(refusalFor(join(root, 'state', 'other'), facts)).toBeUndefined();
+  });
+});
