@@ -4,7 +4,7 @@
  * colour comes in as a chalk instance (level 0 when colour is off).
  */
 import type { ChalkInstance } from 'chalk';
-import { humanBytes, humanDuration } from '../output.js';
+import { alignColumns, humanBytes, humanDuration } from '../output.js';
 import { HISTORY_METRICS, type HistoryMetric, type HistorySummary } from './history.js';
 import type { Health, Sample, SessionEnd } from './sampler.js';
 
@@ -23,19 +23,6 @@ export interface TableRow {
   cpuTrend: number[];
   memoryTrend: number[];
   startedAt: number | undefined;
-}
-
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const visible = (text: string) => text.replace(ANSI, '').length;
-
-/** Columns aligned on what is visible, so coloured cells do not shift the rest. */
-export function alignColumns(rows: string[][], gap = '  '): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(cell)); });
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell)))).join(gap).trimEnd())
-    .join('\n');
 }
 
 const percent = (n: number | null) => (n === null ? '-' : `${n.toFixed(1)}%`);
@@ -70,7 +57,7 @@ export function renderTable(rows: TableRow[], color: ChalkInstance, now: number)
       sample.alerts.map((a) => (a.severity === 'critical' ? color.red(a.message) : color.yellow(a.message))).join('; '),
     ];
   });
-  return alignColumns([TABLE_HEADERS.map((h) => color.bold(h)), ...lines]);
+  return alignColumns([TABLE_HEADERS.map((h) => color.bold(h)), ...lines], '  ');
 }
 
 export function describeEnd(end: SessionEnd): string {
