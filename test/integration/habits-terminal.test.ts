@@ -1,0 +1,67 @@
+/** The everyday points that need a person at a terminal (node-pty): attach without a session terminal, shell's offer, the prompt. */
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
+import { Terminal } from '../helpers/pty.js';
+import { engineSuite, expectOk, hasEngine } from './setup.js';
+
+const PROFILE = fileURLToPath(new URL('../../container/aca-profile.sh', import.meta.url));
+const DEBIAN = 'aca-test/debian:bookworm';
+
+describe.skipIf(!hasEngine)('everyday use at a terminal', () => {
+  const { aca, runId, workspace } = engineSuite();
+  const label = ['--label', `acatest=${runId}`];
+
+  it('attach to a session without a terminal shows its last lines, says how to leave, and Ctrl-P Ctrl-Q detaches', async () => {
+    const name = `att-${runId}`;
+    expectOk(await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE, '--', 'sh', '-c', 'echo early-1; echo early-2; while sleep 1; do echo tick; done']));
+    // Wait until the early lines are in the log: attach must show them although they came before it.
+    for (let i = 0; i < 50 && !(await aca(['logs', name])).stdout.includes('early-2'); i++) await new Promise((r) => setTimeout(r, 100));
+    const term = Terminal.aca(['attach', name], { cwd: workspace });
+    await term.waitFor(`aca: attached to ${name}, which has no terminal`);
+    await term.waitFor('Detach with Ctrl-P Ctrl-Q or Ctrl-C; it keeps running.');
+    await term.waitFor('early-2');
+    await term.waitFor('tick'); // and what comes now
+    term.type('\x10');
+    term.type('\x11');
+    expect((await term.exited).exitCode).toBe(0);
+    expect(term.output).toContain(`detached from ${name}; it keeps running`);
+    expect(term.output).not.toContain('^P');
+    expect((await inspectSession(name)).State.Running).toBe(true);
+  });
+
+  it('shell offers the running session of this workspace, and --new starts another', async () => {
+    const name = `offer-${runId}`;
+    expectOk(await aca(['run', '-d', '--name', name, '--image', TEST_IMAGE]));
+    const term = Terminal.aca(['shell', ...label, '--image', TEST_IMAGE], { cwd: workspace });
+    await term.waitFor(new RegExp(`Session ${name} runs on this workspace.*Open the shell in it\\? \\[Y/n\\]`));
+    term.type('\r');
+    expect(await term.run('hostname')).toBe(`${name}\n`);
+    term.type('exit\r');
+    expect((await term.exited).exitCode).toBe(0);
+    expect((await inspectSession(name)).State.Running).toBe(true); // the shell left, the session stays
+
+    const other = `other-${runId}`;
+    const fresh = Terminal.aca(['shell', '--new', '--name', other, ...label, '--image', TEST_IMAGE], { cwd: workspace });
+    expect(await fresh.run('hostname')).toBe(`${other}\n`);
+    expect(fresh.output).not.toContain('runs on this workspace');
+    fresh.type('exit\r');
+    expect((await fresh.exited).exitCode).toBe(0);
+    expect(await sessionExists(other)).toBe(false);
+  });
+
+  it('the prompt names the session: Debian\'s own, and aca-profile.sh\'s for aca\'s images', async () => {
+    const plain = `prompt-${runId}`;
+    const term = Terminal.aca(['shell', '--new', '--name', plain, ...label, '--image', DEBIAN], { cwd: workspace });
+    await term.waitFor(new RegExp(`@${plain}:/workspace[#$] `));
+    term.type('exit\r');
+    expect((await term.exited).exitCode).toBe(0);
+
+    const profiled = `profile-${runId}`;
+    const withProfile = Terminal.aca(['shell', '--new', '--name', profiled, ...label, '--image', DEBIAN, '-v', `${PROFILE}:/etc/profile.d/aca.sh:ro`], { cwd: workspace });
+    // No user@ before it: the uid may have no passwd entry.
+    await withProfile.waitFor(new RegExp(`(?<!@)${profiled}:/workspace[#$] `));
+    withProfile.type('exit\r');
+    expect((await withProfile.exited).exitCode).toBe(0);
+  });
+});
