@@ -1,12 +1,13 @@
 /** Docker habits and everyday use: --format, ps -q, ls, --rm, completion, hostname, shell offers, config, audit, run's notices. */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
 import { ACA_BIN } from '../helpers/aca.js';
 import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 
+const onPath = (program: string) => spawnSync('sh', ['-c', `command -v ${program}`]).status === 0;
 const strip = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe.skipIf(!hasEngine)('everyday habits', () => {
@@ -88,6 +89,25 @@ describe.skipIf(!hasEngine)('everyday habits', () => {
     const bad = await aca(['completion', 'tcsh']);
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr.trim()).toBe('aca: completion: unknown shell "tcsh" (use bash, zsh, fish)');
+  });
+
+  // zsh and fish are not on every machine: these run where they are installed (apt-get install zsh fish).
+  it.skipIf(!onPath('fish'))('completion for fish completes commands, flags and session names (needs fish)', async () => {
+    const script = join(workspace, 'aca.fish');
+    writeFileSync(script, (await aca(['completion', 'fish'])).stdout);
+    const complete = (line: string) =>
+      execFileSync('fish', ['-c', `source ${script}; complete -C '${line}'`], { encoding: 'utf8', env: { ...process.env, PATH: `${dirname(ACA_BIN)}:${process.env.PATH}` } })
+        .trim().split('\n').map((l) => l.split('\t')[0]);
+    expect(complete('aca l')).toEqual(expect.arrayContaining(['ls', 'logs']));
+    expect(complete('aca ps --fo')).toEqual(['--format']);
+    expect(complete('aca checkpoint ')).toEqual(expect.arrayContaining(['ls', 'rm', name]));
+  });
+
+  it.skipIf(!onPath('zsh'))('completion for zsh is a valid zsh script that registers _aca (needs zsh)', async () => {
+    const script = join(workspace, 'aca.zsh');
+    writeFileSync(script, (await aca(['completion', 'zsh'])).stdout);
+    execFileSync('zsh', ['-n', script]);
+    expect(execFileSync('zsh', ['-c', `autoload -U compinit && compinit -u -D; source ${script}; print -r -- \${_comps[aca]}`], { encoding: 'utf8' }).trim()).toBe('_aca');
   });
 
   it('a session\'s hostname is its name', async () => {
