@@ -15,7 +15,7 @@ export function register(program: Command, host: CommandHost): void {
     .description(
       'Open a login shell (bash when the image has it, else sh). Without SESSION, start a fresh session on the workspace ' +
         'and remove it when the shell exits (unless --keep or detached). Where a session of the same workspace runs already, ' +
-        'offer it first (--new: start another without asking). Without a terminal, the shell reads commands from stdin.',
+        'offer it first (--new or --name: start another without asking). Without a terminal, the shell reads commands from stdin.',
     )
     .argument('[session]', 'an existing session to open the shell in')
     .option('--keep', 'keep a new session after the shell exits')
@@ -26,7 +26,9 @@ export function register(program: Command, host: CommandHost): void {
       const { LOGIN_SHELL, offerRunningSession, shellMode } = await import('../src/sessions/shell.js');
       const mode = shellMode(ctx.stdin, ctx.out.stdout);
       const { resolve } = await import('node:path');
-      const session = named ?? (flags.new || flags.workspace === false ? undefined : await offerRunningSession(ctx, resolve(ctx.cwd, flags.workspace ?? '.'), mode.tty));
+      // A named new session (--name) or --new asks for a new one; no workspace, no project to match.
+      const offer = !named && !flags.new && !flags.name && flags.workspace !== false;
+      const session = named ?? (offer ? await offerRunningSession(ctx, resolve(ctx.cwd, flags.workspace || '.'), mode.tty) : undefined);
       if (session) {
         const [{ execInSession }, { resolveDetachKeys }] = await Promise.all([
           import('../src/sessions/exec.js'),
