@@ -217,6 +217,18 @@ export class Engine {
     return stats;
   }
 
+  /**
+   * One stats answer whose precpu_stats are a reading about a second older, so CPU % needs no earlier sample
+   * (what `docker stats --no-stream` shows). Docker fills them itself without one-shot; Podman's compat API
+   * leaves them empty, so there two one-shot readings a second apart make the pair.
+   */
+  async containerStatsOverSpan(id: string, timeoutMs?: number): Promise<RawStats> {
+    const first = await this.containerStats(id, { oneShot: false, timeoutMs });
+    if (first.precpu_stats?.system_cpu_usage) return first;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return { ...(await this.containerStats(id, { oneShot: true, timeoutMs })), precpu_stats: first.cpu_stats };
+  }
+
   restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
     return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds } });
   }

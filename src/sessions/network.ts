@@ -71,6 +71,13 @@ export function defaultNetworkFor(session: string, allow: string[] | undefined):
   return allow && allow.length > 0 ? sessionNetworkName(session) : ISOLATED_NETWORK;
 }
 
+/** What a session asking for no network joins on this engine, as `aca config` shows it (undefined: not known). */
+export function defaultNetworkSummary(kind: Engine['kind'] | undefined): string {
+  if (kind === 'podman') return 'aca-<session> (a network of its own: Podman ignores icc)';
+  if (kind === 'docker') return `${ISOLATED_NETWORK} (shared bridge, inter-container traffic off)`;
+  return `${ISOLATED_NETWORK} on Docker, aca-<session> on Podman (engine not reached)`;
+}
+
 /** Create the shared isolated network on first use; another aca creating it at the same time is fine. */
 async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
   const existing = await inspectNetwork(engine, ISOLATED_NETWORK);

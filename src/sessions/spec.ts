@@ -105,6 +105,8 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
 
   return {
     Image: spec.image,
+    // The prompt and `hostname` inside name the session, not a container id.
+    Hostname: spec.name,
     ...(command.length > 0 ? { Cmd: command } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
     Labels: { ...spec.labels, ...spec.ownership, ...securityLabels(security) },

@@ -65,7 +65,7 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const exec = await aca(['--host', tlsHost(), 'exec', name, '--', 'sh', '-c', 'echo in-exec; exit 7'], { env });
     expect(exec).toMatchObject({ exitCode: 7, stdout: 'in-exec\n' });
     // The local engine knows nothing of it.
-    expect((await aca(['ps', '-a', '-q'])).stdout).not.toContain(name);
+    expect((await aca(['ps', '-a', '--format', '{{.Name}}'])).stdout).not.toContain(name);
     expect((await aca(['--host', tlsHost(), 'rm', '-f', name], { env })).exitCode).toBe(0);
     expect(onTlsEngine()).toBe('');
   });
@@ -105,11 +105,11 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const started = await aca(['--context', 'aca-tls', 'run', '-d', '--name', name, '--no-workspace', '--image', TEST_IMAGE], { env });
     expect(started.exitCode, started.stderr).toBe(0);
     expect(onTlsEngine()).not.toBe('');
-    expect((await aca(['ps', '-q'], { env: { ...env, DOCKER_CONTEXT: 'aca-tls' } })).stdout).toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env: { ...env, DOCKER_CONTEXT: 'aca-tls' } })).stdout).toContain(name);
     execFileSync('docker', ['context', 'use', 'aca-tls'], { env: { ...process.env, DOCKER_CONFIG: config }, stdio: 'pipe' });
-    expect((await aca(['ps', '-q'], { env })).stdout).toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env })).stdout).toContain(name);
     // --engine podman looks for Podman, not at docker's current context; DOCKER_HOST beats the current context.
-    expect((await aca(['ps', '-q'], { env: { ...env, DOCKER_HOST: 'unix:///var/run/docker.sock' } })).stdout).not.toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env: { ...env, DOCKER_HOST: 'unix:///var/run/docker.sock' } })).stdout).not.toContain(name);
     const missing = await aca(['--context', 'no-such-context', 'ps'], { env });
     expect(missing.exitCode).toBe(2);
     expect(errorLines(missing.stderr)[0]).toMatch(/^aca: --context: no Docker context named "no-such-context"/);
