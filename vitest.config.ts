@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Only engine tests get the global set-up (it finds the engine, builds the test
+// Every project gets a temporary directory for the run, removed at its end.
+// Only engine tests get the engine set-up (it finds the engine, builds the test
 // image and removes labelled test objects afterwards): unit tests need no engine
 // and change nothing on it.
-const engineSetup = ['test/helpers/global-setup.ts'];
+const tempRoot = 'test/helpers/temp-root.ts';
+const engineSetup = [tempRoot, 'test/helpers/global-setup.ts'];
 
 export default defineConfig({
   test: {
@@ -13,7 +15,7 @@ export default defineConfig({
     maxWorkers: 2,
     reporters: ['default'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], globalSetup: [tempRoot] } },
       {
         extends: true,
         test: { name: 'integration', include: ['test/integration/**/*.test.ts'], exclude: ['test/integration/gc.test.ts'], globalSetup: engineSetup },
