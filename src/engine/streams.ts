@@ -40,13 +40,16 @@ export function pumpOutput(
   return new Promise((resolve, reject) => {
     let firstFrame = true;
     let held: Buffer | undefined;
-    let pendingDrains = 0;
+    // One 'drain' listener per full sink: a chunk holds many frames, and every
+    // write to a sink that is already full would otherwise add another.
+    const draining = new Set<Writable>();
     const waitFor = (sink: Writable) => {
-      pendingDrains += 1;
       socket.pause();
+      if (draining.has(sink)) return;
+      draining.add(sink);
       sink.once('drain', () => {
-        pendingDrains -= 1;
-        if (pendingDrains === 0) socket.resume();
+        draining.delete(sink);
+        if (draining.size === 0) socket.resume();
       });
     };
     const write = (sink: Writable, payload: Buffer): boolean => {
