@@ -21,7 +21,7 @@ describe.skipIf(!hasEngine)('large output', () => {
       stdin: 'ignore',
       buffer: { stdout: false, stderr: true },
       reject: false,
-      timeout: 240_000,
+      timeout: 420_000,
     });
     // Count the bytes as they arrive, never holding them; pause now and then so aca's sinks fill and must drain.
     let count = 0;
@@ -39,5 +39,5 @@ describe.skipIf(!hasEngine)('large output', () => {
     expect(String(result.stderr)).toBe('');
     expect(count).toBe(BYTES);
     expect(nonZero).toBe(false);
-  }, 300_000);
+  }, 450_000);
 });
