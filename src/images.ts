@@ -11,6 +11,8 @@ import type { Engine } from './engine/client.js';
 import type { BuildResult } from './engine/build.js';
 import { AcaError, BuildError, UsageError } from './errors.js';
 import { LABEL } from './sessions/labels.js';
+import { showBuild, withProgress } from './build-progress.js';
+import { announceBuild, ensureBuildBase } from './build-base.js';
 
 export const VARIANTS = ['full', 'alpine'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -55,6 +57,9 @@ export interface BaseBuildOptions {
 export async function buildBaseImage(ctx: Context, engine: Engine, options: BaseBuildOptions): Promise<BuildResult> {
   const dockerfile = `Dockerfile.${options.variant}`;
   if (!existsSync(join(CONTAINER_DIR, dockerfile))) throw new AcaError(`aca's ${dockerfile} is missing from ${CONTAINER_DIR}`);
+  const target = baseImageTag(options.variant);
+  const base = await ensureBuildBase(ctx, engine, target, options.base, options.variant);
+  announceBuild(ctx, target, base, options.variant);
   const context = mkdtempSync(join(tmpdir(), 'aca-build-'));
   try {
     for (const file of readdirSync(CONTAINER_DIR, { withFileTypes: true })) {
@@ -84,27 +89,14 @@ export interface CustomBuildOptions {
 }
 
 export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {
-  return withProgress(ctx, `Building ${request.tags[0] ?? 'image'}`, async (update) => {
+  return showBuild(ctx, `Building ${request.tags[0] ?? 'image'}`, async (events) => {
     const { buildImage } = await import('./engine/build.js');
     return buildImage(engine, {
       ...request,
       labels: request.labels ?? { [LABEL.managed]: 'true', [LABEL.image]: 'custom' },
-      onStep: (step) => update(step),
-      onOutput: (line) => ctx.out.debug(line),
+      ...events,
     });
   });
-}
-
-async function withProgress<T>(ctx: Context, title: string, work: (update: (text: string) => void) => Promise<T>): Promise<T> {
-  const spinner = await ctx.out.spinner(title);
-  try {
-    const result = await work((text) => { spinner.text = `${title}: ${text}`; });
-    spinner.succeed(`${title}: done`);
-    return result;
-  } catch (error) {
-    spinner.fail(`${title}: failed`);
-    throw error;
-  }
 }
 
 /**
@@ -123,7 +115,7 @@ export async function ensureImage(
     if (options.noBuild) {
       throw new AcaError(`image ${ref} does not exist and --no-build forbids building it`, { hint: `Build it with: aca build --variant ${variant}` });
     }
-    ctx.out.info(`aca: ${ref} is missing; building it from ${CONTAINER_DIR} (once)`);
+    ctx.out.info(`aca: ${ref} is missing; building it once, from ${CONTAINER_DIR}`);
     await buildBaseImage(ctx, engine, { variant, base: options.base, caCerts: options.caCerts });
     return;
   }

@@ -56,6 +56,11 @@ export class Output {
     this.interactiveStderr = Boolean(options.stderr.isTTY) && !(options.env.CI === 'true') && options.env.TERM !== 'dumb';
   }
 
+  /** Whether progress is drawn live on a terminal (a spinner) rather than written as lines. */
+  get progressOnTerminal(): boolean {
+    return this.interactiveStderr && !this.quiet;
+  }
+
   /** Colours for stdout (tables) and stderr (diagnostics), each decided by its own stream. */
   get color(): ChalkInstance {
     return (this.chalkOut ??= makeChalk(this.colorOut));

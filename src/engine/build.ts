@@ -21,7 +21,7 @@ export interface BuildRequest {
   noCache: boolean;
   /** Called with "Step 3/9 : RUN ..." as each step starts. */
   onStep?: (step: string) => void;
-  /** Every line of build output. */
+  /** Every line a step writes (not the step lines, nor the builder's own bookkeeping). */
   onOutput?: (line: string) => void;
 }
 
@@ -102,7 +102,6 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
     for (const raw of (message.stream ?? '').split('\n')) {
       if (!raw.trim()) continue;
       const line = dockerStepLine(raw);
-      request.onOutput?.(line);
       if (STEP.test(line)) {
         step = line.trim();
         tail = [];
@@ -110,7 +109,8 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
         continue;
       }
       // The legacy builder's own bookkeeping lines are not the step's output.
-      if (/^ ---> |^Removing intermediate container /.test(line)) continue;
+      if (/^\s*---> |^Removing intermediate container /.test(line)) continue;
+      request.onOutput?.(line);
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       const built = /^Successfully built ([0-9a-f]+)/.exec(line);

@@ -10,9 +10,11 @@ import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
 } from './types.js';
 import type { RawStats } from './stats.js';
-import { BuildError } from '../errors.js';
+import { BuildError, EngineError } from '../errors.js';
+import { isRemoteEndpoint } from './endpoint.js';
+import { existsSync } from 'node:fs';
 import {
-  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, securityOptionsForDocker, summaryForDocker,
+  adaptCreateBodyForPodman, catatonitExecFailure, missingInitFix, missingPodmanInit, STATIC_INITS, inspectForDocker, isNameConflict, securityOptionsForDocker, summaryForDocker,
   type LibpodSecurity,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
@@ -108,6 +110,11 @@ export class Engine {
     } catch (error) {
       if (error instanceof EngineApiError && isNameConflict(error.statusCode ?? 0, error.message)) {
         throw new EngineApiError(error.message, { statusCode: 409, cause: error });
+      }
+      const init = error instanceof EngineApiError ? missingPodmanInit(error.message) : undefined;
+      if (init) {
+        const present = isRemoteEndpoint(this.http.endpoint) ? [] : STATIC_INITS.filter((path) => existsSync(path));
+        throw new EngineError(`Podman cannot start any container: its init ${init} (containers.conf init_path) is not installed`, { hint: missingInitFix(present), cause: error });
       }
       throw error;
     }
@@ -275,6 +282,14 @@ export class Engine {
   }
 
   // --- images ---------------------------------------------------------------
+
+  /** The images on the engine that have a name (untagged layers left by builds are not). */
+  async listImages(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>> {
+    const images = await this.http.json<Array<{ Id: string; RepoTags?: string[] | null; Size: number }>>('GET', '/images/json');
+    return images
+      .map((image) => ({ Id: image.Id, Size: image.Size, RepoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>') }))
+      .filter((image) => image.RepoTags.length > 0);
+  }
 
   async inspectImage(ref: string): Promise<ImageInspect | undefined> {
     try {

@@ -25,6 +25,7 @@ import type { ContainerCreateBody } from '../engine/types.js';
 import { DETACHED_STDIO } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
+import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { HARDENING } from '../security.js';
 import { ULIMITS } from '../security/profile.js';
 import { VERSION } from '../version.js';
@@ -185,12 +186,14 @@ export async function prepareSessionNetwork(
 async function ensureEgressImage(ctx: Context, engine: Engine, image: string, build: { base?: string | undefined; noBuild: boolean }): Promise<void> {
   if (await engine.inspectImage(image)) return;
   if (build.noBuild) throw new AcaError(`image ${image} does not exist and --no-build forbids building it`);
-  ctx.out.info(`aca: building the egress proxy image ${image} from ${EGRESS_DIR} (once)`);
+  // Its base is aca's build base; checked (and pulled) first, so a machine without a registry hears what to do.
+  const base = await ensureBuildBase(ctx, engine, image, build.base, 'egress');
+  announceBuild(ctx, image, base, 'egress');
   await runBuild(ctx, engine, {
     context: EGRESS_DIR,
     dockerfile: 'Dockerfile',
     tags: [image],
-    buildArgs: build.base ? { BASE: build.base } : {},
+    buildArgs: { BASE: base },
     noCache: false,
     labels: { [LABEL.managed]: 'true', [LABEL.image]: 'egress' },
   });

@@ -5,11 +5,12 @@
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import { EngineApiError } from '../engine/http.js';
+import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
-import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
 import { LABEL } from './labels.js';
@@ -84,11 +85,16 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   }
 }
 
-async function start(engine: Engine, id: string): Promise<void> {
+/** The command a session runs, as the user knows it: the one given, else the image's. */
+function commandName(spec: SessionSpec): string {
+  return spec.command[0] ?? "the image's command";
+}
+
+async function start(engine: Engine, id: string, spec: SessionSpec): Promise<void> {
   try {
     await engine.startContainer(id);
   } catch (error) {
-    const exit = error instanceof EngineApiError ? startFailureExit(error.message) : undefined;
+    const exit = error instanceof EngineApiError ? commandDidNotStart(commandName(spec), spec.name, error.message) : undefined;
     if (exit) throw exit;
     throw error;
   }
@@ -127,7 +133,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
 
   if (spec.detach) {
     try {
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
     } catch (error) {
       await discard(ctx, engine, spec, id).catch(() => {});
@@ -155,6 +161,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let stopInput: (() => void) | undefined;
   let detached = false;
   let stderrHead: ReturnType<typeof recordingHead> | undefined;
+  let held: Buffer | undefined;
   let recorder: Recorder | undefined;
 
   const untrap = trapSignals(
@@ -173,7 +180,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     let output: Promise<unknown>;
     if (spec.tty) {
       if (signalled) return signalExitCode(signalled);
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
       output = runTerminal({
         stdin: ctx.stdin,
@@ -186,9 +193,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       }).then((how) => { detached = how === 'detached'; });
     } else {
       stderrHead = recordingHead(ctx.out.stderr as never);
-      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true);
+      // An init or the entrypoint that cannot exec the command says so first: hold that back, aca says it once.
+      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true, {
+        holdFirst: (payload) => startFailureVerdict(payload),
+      }).then((result) => { held = result.held; });
       if (signalled) return signalExitCode(signalled);
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
     }
@@ -218,11 +228,20 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
       return 137;
     }
+    if (held) {
+      const failure = statusCode !== 0 ? commandDidNotStart(commandName(spec), spec.name, held.toString('utf8')) : undefined;
+      if (failure) {
+        ctx.out.error(failure.reason!);
+        return failure.exitCode;
+      }
+      ctx.out.stderr.write(held);
+    }
     // An engine may report a command that could not start only after the fact (Podman's init).
     const startFailure = await engine.commandStartFailure(id, statusCode, stderrHead?.head());
-    if (startFailure) {
-      ctx.out.error(`cannot run ${spec.command[0] ?? "the image's command"}: ${startFailure}`);
-      return startFailureExit(startFailure)?.exitCode ?? statusCode;
+    const failure = startFailure ? commandDidNotStart(commandName(spec), spec.name, startFailure) : undefined;
+    if (failure) {
+      ctx.out.error(failure.reason!);
+      return failure.exitCode;
     }
     return statusCode;
   } catch (error) {

@@ -3,7 +3,7 @@ import { createBody, ownershipLabels, KEEP_ALIVE, type SessionSpec } from '../..
 import { defaultSessionUser, numericIds } from '../../src/security.js';
 import { matchSession } from '../../src/sessions/resolve.js';
 import { healthFromStatus } from '../../src/sessions/manage.js';
-import { isLocalContainerProcess, startFailureExit, signalExitCode } from '../../src/sessions/foreground.js';
+import { commandDidNotStart, isLocalContainerProcess, signalExitCode } from '../../src/sessions/foreground.js';
 import { generateSessionName } from '../../src/sessions/names.js';
 import type { ContainerSummary } from '../../src/engine/types.js';
 
@@ -86,9 +86,9 @@ describe('small rules', () => {
     expect(healthFromStatus('Exited (0) 2 minutes ago')).toBe('none');
   });
   it('maps start failures to shell exit codes', () => {
-    expect(startFailureExit('exec: "x": executable file not found in $PATH')?.exitCode).toBe(127);
-    expect(startFailureExit('exec: "/etc/passwd": permission denied')?.exitCode).toBe(126);
-    expect(startFailureExit('something else')).toBeUndefined();
+    expect(commandDidNotStart('x', 's', 'exec: "x": executable file not found in $PATH')?.exitCode).toBe(127);
+    expect(commandDidNotStart('/etc/passwd', 's', 'exec: "/etc/passwd": permission denied')?.exitCode).toBe(126);
+    expect(commandDidNotStart('x', 's', 'something else')).toBeUndefined();
     expect(signalExitCode('SIGINT')).toBe(130);
     expect(signalExitCode('SIGTERM')).toBe(143);
   });
