@@ -3,8 +3,10 @@
  * differences (Docker vs Podman, API versions) are handled here and nowhere else.
  */
 import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { IncomingMessage } from 'node:http';
-import { EngineApiError, EngineHttp, isNotFound } from './http.js';
+import { EngineHttp, TIMEOUT } from './http.js';
+import { EngineApiError, isConflict, isNotFound } from './errors.js';
 import type { EngineKind } from './endpoint.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
@@ -12,7 +14,7 @@ import type {
 import type { RawStats } from './stats.js';
 import { BuildError } from '../errors.js';
 import {
-  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, securityOptionsForDocker, summaryForDocker,
+  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, securityOptionsForDocker, summaryForDocker,
   type LibpodSecurity,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
@@ -20,6 +22,11 @@ import type { EngineSystemInfo } from './info.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 export const PODMAN_LIBPOD_API = '4.0.0';
+
+/** A stop or restart answers after its grace period (the engine's default: 10 s), plus the time of a call. */
+function graceAndCall(seconds: number | undefined): number {
+  return (seconds ?? 10) * 1000 + TIMEOUT.call;
+}
 
 export interface EngineInfo {
   kind: EngineKind;
@@ -102,15 +109,9 @@ export class Engine {
       const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
       return created.Id;
     }
-    try {
-      const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: adaptCreateBodyForPodman(body) });
-      return created.Id;
-    } catch (error) {
-      if (error instanceof EngineApiError && isNameConflict(error.statusCode ?? 0, error.message)) {
-        throw new EngineApiError(error.message, { statusCode: 409, cause: error });
-      }
-      throw error;
-    }
+    // A taken name (Podman's 500) is a ConflictError, as Docker's 409 is: see errors.ts.
+    const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: adaptCreateBodyForPodman(body) });
+    return created.Id;
   }
 
   startContainer(id: string): Promise<void> {
@@ -118,15 +119,15 @@ export class Engine {
   }
 
   stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds } });
+    return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
   }
 
   async killContainer(id: string, signal: string): Promise<void> {
     try {
       await this.http.json('POST', `/containers/${id}/kill`, { query: { signal } });
     } catch (error) {
-      // 409: not running any more; nothing to signal.
-      if (!(error instanceof EngineApiError && (error.statusCode === 409 || error.statusCode === 404))) throw error;
+      // Not running any more (a conflict), or gone: nothing to signal.
+      if (!isConflict(error) && !isNotFound(error)) throw error;
     }
   }
 
@@ -140,8 +141,9 @@ export class Engine {
         for (let i = 0; i < 100; i++) {
           try {
             await this.inspectContainer(id);
-          } catch {
-            return;
+          } catch (gone) {
+            if (isNotFound(gone)) return;
+            throw gone;
           }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -156,7 +158,8 @@ export class Engine {
    * fast command cannot exit before the wait is registered.
    */
   async waitContainer(id: string, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<number> {
-    const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition } });
+    // No limit: the command may run for hours. A lost engine still ends the wait (EngineDownError).
+    const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition }, timeoutMs: TIMEOUT.none });
     return result.StatusCode;
   }
 
@@ -218,7 +221,7 @@ export class Engine {
   }
 
   restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds } });
+    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
   }
 
   /**
@@ -268,7 +271,7 @@ export class Engine {
     try {
       return await this.http.json<ImageInspect>('GET', `/images/${encodeURIComponent(ref)}/json`);
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -284,7 +287,7 @@ export class Engine {
       const error = message.errorDetail?.message ?? message.error;
       if (error) throw new BuildError(`pull ${ref}: ${error}`);
       if (message.status && onProgress) onProgress(message.id ? `${message.id}: ${message.status}` : message.status);
-    });
+    }).catch((error: unknown) => { throw this.http.lost(error); });
   }
 }
 
@@ -312,8 +315,10 @@ export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (m
     }
     onMessage(message);
   };
+  // Stream mode: a character split across two chunks is decoded once both have come.
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of stream) {
-    buffered += chunk.toString();
+    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     let newline = buffered.indexOf('\n');
     while (newline !== -1) {
       handle(buffered.slice(0, newline));
@@ -321,7 +326,7 @@ export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (m
       newline = buffered.indexOf('\n');
     }
   }
-  handle(buffered);
+  handle(buffered + decoder.end());
 }
 
 /** "repo/name:tag" → ["repo/name", "tag"], minding registry ports and digests. */

@@ -44,6 +44,15 @@ export function isNameConflict(statusCode: number, message: string): boolean {
 }
 
 /**
+ * Podman answers a request for an object removed under it (by a concurrent rm or gc) with HTTP 500 and one of
+ * these texts where Docker answers 404.
+ */
+export function isGoneAnswer(statusCode: number, message: string): boolean {
+  return statusCode === 500
+    && /no such (container|volume|network|image|exec session|object)|does not exist in database|no container with (name or )?id|no volume with name|unable to find network with name/i.test(message);
+}
+
+/**
  * A compat list entry as Docker writes it: the image name (see
  * dockerImageName), and the health in Status ("Up 5 minutes (healthy)"),
  * which Podman's compat list leaves out; `libpodStatus` is libpod's list

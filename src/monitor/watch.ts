@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http';
 import type { UnhealthyPolicy } from '../config/sections.js';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { isNotFound } from '../engine/errors.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { AcaError, EXIT } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
@@ -101,7 +101,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     try {
       state = (await engine.inspectContainer(session.sampler.id)).State;
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
+      if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
       throw error;
     }
     const oomKilled = state.OOMKilled;

@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError, isConflict, isNotFound } from '../engine/errors.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
@@ -66,7 +66,7 @@ async function refuseTakenName(engine: Engine, name: string): Promise<void> {
   try {
     await engine.inspectContainer(containerName(name));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    if (isNotFound(error)) return;
     throw error;
   }
   throw new TakenNameError(name);
@@ -76,7 +76,7 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   try {
     return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 409) {
+    if (isConflict(error)) {
       throw new TakenNameError(spec.name);
     }
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
@@ -207,7 +207,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.info(`\naca: detached from ${spec.name}; it keeps running. Come back with: aca attach ${spec.name}`);
       return 0;
     }
-    const statusCode = await engine.waitContainer(id, 'not-running');
+    const exitCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
     if (timedOut) {
       ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
@@ -219,12 +219,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       return 137;
     }
     // An engine may report a command that could not start only after the fact (Podman's init).
-    const startFailure = await engine.commandStartFailure(id, statusCode, stderrHead?.head());
+    const startFailure = await engine.commandStartFailure(id, exitCode, stderrHead?.head());
     if (startFailure) {
       ctx.out.error(`cannot run ${spec.command[0] ?? "the image's command"}: ${startFailure}`);
-      return startFailureExit(startFailure)?.exitCode ?? statusCode;
+      return startFailureExit(startFailure)?.exitCode ?? exitCode;
     }
-    return statusCode;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
     throw error;
