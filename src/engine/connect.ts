@@ -52,7 +52,8 @@ export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Pro
   } catch (error) {
     http.close();
     // Strip the address prefix: the caller names the candidate.
-    throw new EngineDownError((error as Error).message.replace(`${endpoint.url}: `, ''), { cause: error });
+    // The reason alone: the caller names the candidate.
+    throw new EngineDownError(error instanceof EngineDownError ? error.reason : (error as Error).message, { cause: error });
   }
   if (res.statusCode === 400 && endpoint.protocol === 'http') {
     http.close();

@@ -19,7 +19,14 @@ export class ConflictError extends EngineApiError {}
  * The engine cannot be reached, or stopped answering: refused, reset, closed mid-stream, timed out, ssh failed.
  * The CLI maps it to exit 125 whatever the command.
  */
-export class EngineDownError extends EngineError {}
+export class EngineDownError extends EngineError {
+  /** Why, without the address: "connection refused", "no answer within 5 s" (connect.ts names the address itself). */
+  readonly reason: string;
+  constructor(message: string, options: { hint?: string; cause?: unknown; reason?: string } = {}) {
+    super(message, options);
+    this.reason = options.reason ?? message;
+  }
+}
 
 /** A request's own body failed (an unreadable file in a tar being sent); the engine is not at fault. */
 export class RequestBodyError extends AcaError {}

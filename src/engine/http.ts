@@ -170,7 +170,9 @@ export class EngineHttp {
       case 'ETIMEDOUT': return 'timed out';
       case 'ENOTFOUND': return 'host not found';
       case 'EHOSTUNREACH': return 'host unreachable';
-      case 'ECONNRESET': return 'connection reset';
+      case 'ECONNRESET':
+      case 'EPIPE':
+        return 'the engine closed the connection';
       case 'ENETUNREACH': return 'network unreachable';
       case 'EAI_AGAIN': return 'host name lookup failed';
       case 'DEPTH_ZERO_SELF_SIGNED_CERT':
@@ -198,7 +200,12 @@ export class EngineHttp {
   /** A connection failure, in the engine's and the user's terms. */
   private unreachable(error: NodeJS.ErrnoException): EngineDownError {
     if (error instanceof EngineDownError) return error;
-    return new EngineDownError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error });
+    return this.down(this.describeFailure(error), error);
+  }
+
+  /** The one wording of an engine that cannot be reached: the address, then why. */
+  private down(reason: string, cause?: unknown, hint?: string): EngineDownError {
+    return new EngineDownError(`the engine at ${this.endpoint.url} cannot be reached: ${reason}`, { reason, cause, ...(hint ? { hint } : {}) });
   }
 
   /** The answer stopped before its end: the engine went away, or the clock ran out. */
@@ -206,14 +213,11 @@ export class EngineHttp {
     if (deadline?.expired) return this.timedOut(timeoutMs ?? 0);
     if (error instanceof AcaError) return error;
     const code = (error as NodeJS.ErrnoException)?.code;
-    const reason = code && code !== 'ECONNRESET' ? this.describeFailure(error as NodeJS.ErrnoException) : 'the engine closed the connection';
-    return new EngineDownError(`${this.endpoint.url}: ${reason}`, { cause: error });
+    return this.down(code ? this.describeFailure(error as NodeJS.ErrnoException) : 'the engine closed the connection', error);
   }
 
   private timedOut(ms: number): EngineDownError {
-    return new EngineDownError(`${this.endpoint.url}: no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`}`, {
-      hint: 'The engine may be overloaded or unreachable; check it with: aca doctor',
-    });
+    return this.down(`timed out (no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`})`, undefined, 'The engine may be overloaded or unreachable; check it with: aca doctor');
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError, isConflict, isNotFound } from '../engine/errors.js';
+import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
@@ -156,6 +156,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let detached = false;
   let stderrHead: ReturnType<typeof recordingHead> | undefined;
   let recorder: Recorder | undefined;
+  let engineLost = false;
 
   const untrap = trapSignals(
     (signal) => {
@@ -227,6 +228,11 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     return exitCode;
   } catch (error) {
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
+    if (error instanceof EngineDownError) {
+      // Nothing can be removed now; the session is an orphan once aca exits, and gc removes orphans.
+      engineLost = true;
+      throw new EngineDownError(error.message, { cause: error, reason: error.reason, hint: `Once the engine is back, \`aca gc\` removes what is left of ${spec.name}.` });
+    }
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
@@ -234,7 +240,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     stopInput?.();
     untrap();
     await recorder?.stop();
-    if (detached) { /* the session stays, on purpose */ }
+    if (detached || engineLost) { /* the session stays: on purpose, or until gc */ }
     else if (!request.keep) {
       await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }

@@ -186,8 +186,8 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const { port } = silent.address() as { port: number };
     try {
       const result = await aca(['--host', `tcp://127.0.0.1:${port}`, 'ps']);
-      expect(result.exitCode).toBe(1);
-      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out`);
+      expect(result.exitCode).toBe(125);
+      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out (no answer within 15 s)`);
     } finally {
       silent.close();
     }

@@ -184,7 +184,7 @@ describe('an engine that goes away', () => {
     for (const path of ['/silent', '/cut']) {
       const { error } = await timed(client().json('GET', path));
       expect(error, path).toBeInstanceOf(EngineDownError);
-      expect((error as Error).message, path).toMatch(new RegExp(`^unix://${fake.socket}: `));
+      expect((error as Error).message, path).toMatch(new RegExp(`^the engine at unix://${fake.socket} cannot be reached: `));
     }
   });
 
@@ -205,7 +205,7 @@ describe('an engine that goes away', () => {
   it('names a socket that is not there', async () => {
     const { error } = await timed(client(`unix://${join(scratch, 'nothing.sock')}`).json('GET', '/version'));
     expect(error).toBeInstanceOf(EngineDownError);
-    expect((error as Error).message).toBe(`unix://${join(scratch, 'nothing.sock')}: socket not found`);
+    expect((error as Error).message).toBe(`the engine at unix://${join(scratch, 'nothing.sock')} cannot be reached: socket not found`);
   });
 });
 
@@ -230,7 +230,7 @@ describe('timeouts', () => {
   const expectTimeout = async (promise: Promise<unknown>, ms: number) => {
     const { ms: took, error } = await timed(promise);
     expect(error).toBeInstanceOf(EngineDownError);
-    expect((error as Error).message).toMatch(new RegExp(`no answer within ${ms} ms`));
+    expect((error as Error).message).toMatch(new RegExp(`timed out \\(no answer within ${ms} ms\\)`));
     expect(took).toBeGreaterThanOrEqual(ms - 20);
     expect(took).toBeLessThan(ms + 1500);
   };
