@@ -46,7 +46,50 @@ export function isConflict(error: unknown): error is ConflictError {
   return error instanceof ConflictError;
 }
 
-/** The engine refused the request as forbidden (403: e.g. a network that cannot be removed). */
-export function isForbidden(error: unknown): boolean {
-  return error instanceof EngineApiError && error.statusCode === 403;
+/** Why a connection to the engine failed, in the user's terms (TLS failures with what to check). */
+export function describeConnectionFailure(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT': return 'socket not found';
+    case 'ECONNREFUSED': return 'connection refused';
+    case 'EACCES': return 'permission denied';
+    case 'ETIMEDOUT': return 'timed out';
+    case 'ENOTFOUND': return 'host not found';
+    case 'EHOSTUNREACH': return 'host unreachable';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'the engine closed the connection';
+    case 'ENETUNREACH': return 'network unreachable';
+    case 'EAI_AGAIN': return 'host name lookup failed';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_SIGNATURE_FAILURE':
+      return `the engine's TLS certificate is not signed by the trusted CA (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `the engine's TLS certificate is for another host name (${error.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')})`;
+    case 'CERT_HAS_EXPIRED':
+    case 'CERT_NOT_YET_VALID':
+      return `the engine's TLS certificate is not valid now (${error.code})`;
+    case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+      return `the engine refused aca's TLS client certificate (${error.code}); check --tlscert/--tlskey or DOCKER_CERT_PATH`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `TLS handshake failed (${error.code}); is this a TLS port? (tcp:// without DOCKER_TLS_VERIFY speaks plain HTTP)`;
+    default: return error.message;
+  }
+}
+
+/** A body stream's failure, naming the file when it was one (tar-fs and fs errors carry the path). */
+export function requestBodyFailure(error: NodeJS.ErrnoException): RequestBodyError {
+  if (error instanceof RequestBodyError) return error;
+  const reason = error.code === 'EACCES' ? 'permission denied'
+    : error.code === 'ENOENT' ? 'no such file'
+    : error.code === 'EISDIR' ? 'is a directory'
+    : error.code ? error.code : error.message;
+  return error.path
+    ? new RequestBodyError(`cannot read ${error.path}: ${reason}`, { cause: error })
+    : new RequestBodyError(`cannot send the request body: ${error.message}`, { cause: error });
 }

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Duplex, Transform, pipeline, type Readable } from 'node:stream';
 import { AcaError, EngineError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
-import { EngineDownError, RequestBodyError, apiErrorFor, type EngineApiError } from './errors.js';
+import { EngineDownError, RequestBodyError, apiErrorFor, describeConnectionFailure, requestBodyFailure, type EngineApiError } from './errors.js';
 import { sshAgent } from './ssh.js';
 
 // Callers from before the typed errors import these from here.
@@ -162,45 +162,10 @@ export class EngineHttp {
     return { ...base, host: ep.hostname!, port: ep.port! };
   }
 
-  private describeFailure(error: NodeJS.ErrnoException): string {
-    switch (error.code) {
-      case 'ENOENT': return 'socket not found';
-      case 'ECONNREFUSED': return 'connection refused';
-      case 'EACCES': return 'permission denied';
-      case 'ETIMEDOUT': return 'timed out';
-      case 'ENOTFOUND': return 'host not found';
-      case 'EHOSTUNREACH': return 'host unreachable';
-      case 'ECONNRESET':
-      case 'EPIPE':
-        return 'the engine closed the connection';
-      case 'ENETUNREACH': return 'network unreachable';
-      case 'EAI_AGAIN': return 'host name lookup failed';
-      case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-      case 'SELF_SIGNED_CERT_IN_CHAIN':
-      case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-      case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      case 'CERT_SIGNATURE_FAILURE':
-        return `the engine's TLS certificate is not signed by the trusted CA (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
-      case 'ERR_TLS_CERT_ALTNAME_INVALID':
-        return `the engine's TLS certificate is for another host name (${error.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')})`;
-      case 'CERT_HAS_EXPIRED':
-      case 'CERT_NOT_YET_VALID':
-        return `the engine's TLS certificate is not valid now (${error.code})`;
-      case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-      case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-        return `the engine refused aca's TLS client certificate (${error.code}); check --tlscert/--tlskey or DOCKER_CERT_PATH`;
-      case 'EPROTO':
-      case 'ERR_SSL_WRONG_VERSION_NUMBER':
-        return `TLS handshake failed (${error.code}); is this a TLS port? (tcp:// without DOCKER_TLS_VERIFY speaks plain HTTP)`;
-      default: return error.message;
-    }
-  }
-
   /** A connection failure, in the engine's and the user's terms. */
   private unreachable(error: NodeJS.ErrnoException): EngineDownError {
     if (error instanceof EngineDownError) return error;
-    return this.down(this.describeFailure(error), error);
+    return this.down(describeConnectionFailure(error), error);
   }
 
   /** The one wording of an engine that cannot be reached: the address, then why. */
@@ -213,7 +178,7 @@ export class EngineHttp {
     if (deadline?.expired) return this.timedOut(timeoutMs ?? 0);
     if (error instanceof AcaError) return error;
     const code = (error as NodeJS.ErrnoException)?.code;
-    return this.down(code ? this.describeFailure(error as NodeJS.ErrnoException) : 'the engine closed the connection', error);
+    return this.down(code ? describeConnectionFailure(error as NodeJS.ErrnoException) : 'the engine closed the connection', error);
   }
 
   private timedOut(ms: number): EngineDownError {
@@ -248,7 +213,7 @@ export class EngineHttp {
         return;
       }
       // Listening before pipeline() does makes the body's own error the one the caller sees.
-      raw.once('error', (error: NodeJS.ErrnoException) => { if (!answered) bodyError ??= bodyFailure(error); });
+      raw.once('error', (error: NodeJS.ErrnoException) => { if (!answered) bodyError ??= requestBodyFailure(error); });
       const tick = new Transform({ transform(chunk, _encoding, callback) { deadline.restart(); callback(null, chunk); } });
       pipeline(raw, tick, req, (error) => {
         if (!error || answered) return;
@@ -382,18 +347,6 @@ export async function readBody(res: http.IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of res) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A body stream's failure, naming the file when it was one (tar-fs and fs errors carry the path). */
-function bodyFailure(error: NodeJS.ErrnoException): RequestBodyError {
-  if (error instanceof RequestBodyError) return error;
-  const reason = error.code === 'EACCES' ? 'permission denied'
-    : error.code === 'ENOENT' ? 'no such file'
-    : error.code === 'EISDIR' ? 'is a directory'
-    : error.code ? error.code : error.message;
-  return error.path
-    ? new RequestBodyError(`cannot read ${error.path}: ${reason}`, { cause: error })
-    : new RequestBodyError(`cannot send the request body: ${error.message}`, { cause: error });
 }
 
 /**

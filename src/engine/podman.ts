@@ -37,10 +37,11 @@ export function dockerImageName(name: string): string {
 
 /**
  * Podman answers a taken container name with HTTP 500 and "that name is
- * already in use" where Docker answers 409 Conflict.
+ * already in use" (a network name: "network already exists") where Docker
+ * answers 409 Conflict.
  */
 export function isNameConflict(statusCode: number, message: string): boolean {
-  return statusCode === 500 && /name .* is already in use|that name is already in use/.test(message);
+  return statusCode === 500 && /name .* is already in use|that name is already in use|network already exists/.test(message);
 }
 
 /**

@@ -152,7 +152,10 @@ describe.skipIf(!dockerPass)('engine restarts (a dockerd of this file\'s own, ki
 });
 
 describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)', () => {
-  const { aca, runId, workspace } = engineSuite();
+  const suite = engineSuite();
+  const { runId, workspace } = suite;
+  // Twenty sessions at once on two cores: a command may wait long for its turn (Podman most), never fail for it.
+  const aca = (args: string[]) => suite.aca(args, { timeout: 240_000 });
   const mounts: string[] = [];
   afterAll(() => {
     for (const dir of mounts) {
@@ -192,7 +195,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
       for (let i = 0; Date.now() < until; i++) {
         const name = `loop${n}-${i}-${runId}`;
         const started = await aca(['run', '-d', '--name', name, '--no-workspace', '--image', TEST_IMAGE]);
-        if (started.exitCode !== 0) { failures.push(`run ${name}: ${started.stderr}`); continue; }
+        if (started.exitCode !== 0) { failures.push(`run ${name}: exit ${started.exitCode} ${started.stderr}`); continue; }
         const exec = await aca(['exec', name, '--', 'sh', '-c', `echo ${n}-${i}`]);
         if (exec.exitCode !== 0 || exec.stdout !== `${n}-${i}\n`) failures.push(`exec ${name}: ${exec.exitCode} ${exec.stdout} ${exec.stderr}`);
         // Provoked: an exec of a command that does not exist is 127, with the command named.
@@ -201,7 +204,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
           if (missing.exitCode !== 127) failures.push(`missing command in ${name}: ${missing.exitCode} ${missing.stderr}`);
         }
         const removed = await aca(['rm', '-f', name]);
-        if (removed.exitCode !== 0) failures.push(`rm ${name}: ${removed.stderr}`);
+        if (removed.exitCode !== 0) failures.push(`rm ${name}: exit ${removed.exitCode} ${removed.stderr}`);
         rounds += 1;
       }
     };
@@ -209,7 +212,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
     expect(failures).toEqual([]);
     expect(rounds).toBeGreaterThanOrEqual(20);
     expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });
-  }, 240_000);
+  }, 600_000);
 
   it('a full disk: the command sees ENOSPC; aca, writing to it, says so in one line and leaks nothing', async () => {
     const small = mkdtempSync(join(tmpdir(), 'aca-small-'));
