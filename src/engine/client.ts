@@ -195,6 +195,8 @@ export class Engine {
   logs(id: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<IncomingMessage> {
     return this.http.stream('GET', `/containers/${id}/logs`, {
       query: { stdout: true, stderr: true, follow: options.follow, tail: options.tail ?? 'all', timestamps: options.timestamps ?? false },
+      // A followed log may say nothing for hours, and an engine may send its answer's head only with the first line.
+      ...(options.follow ? { timeoutMs: TIMEOUT.none } : {}),
     });
   }
 
@@ -231,6 +233,8 @@ export class Engine {
   events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
     return this.http.stream('GET', '/events', {
       query: { filters: JSON.stringify(filters), since: window.since?.toFixed(3), until: window.until?.toFixed(3) },
+      // Without an end, the stream waits for events that may never come (see logs()).
+      ...(window.until === undefined ? { timeoutMs: TIMEOUT.none } : {}),
     });
   }
 
