@@ -8,6 +8,7 @@ import type { Command as CommandType } from 'commander';
 import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
 import { parseEngineChoice } from './engine/endpoint.js';
 import { AcaError, CommandExit, EXIT, UsageError } from './errors.js';
+import { EngineDownError } from './engine/errors.js';
 import { VERSION } from './version.js';
 import { COMMANDS } from '../commands/index.js';
 
@@ -145,7 +146,9 @@ export function exitCodeFor(error: unknown, commandName: string | undefined, ctx
   if (error instanceof AcaError) {
     write(error.message, error.hint);
     if (debug && error.stack) stderr.write(`${error.stack}\n`);
-    return error instanceof UsageError ? EXIT.usage : failure;
+    if (error instanceof UsageError) return EXIT.usage;
+    // The engine unreachable or lost is the engine's failure whatever the command (a monitor, a gc): 125.
+    return error instanceof EngineDownError ? EXIT.engineFailure : failure;
   }
   const err = error as Error;
   write(`unexpected error: ${err?.message ?? String(error)}`, debug ? undefined : 'Run again with --debug for details.');

@@ -37,10 +37,20 @@ export function dockerImageName(name: string): string {
 
 /**
  * Podman answers a taken container name with HTTP 500 and "that name is
- * already in use" where Docker answers 409 Conflict.
+ * already in use" (a network name: "network already exists") where Docker
+ * answers 409 Conflict.
  */
 export function isNameConflict(statusCode: number, message: string): boolean {
-  return statusCode === 500 && /name .* is already in use|that name is already in use/.test(message);
+  return statusCode === 500 && /name .* is already in use|that name is already in use|network already exists/.test(message);
+}
+
+/**
+ * Podman answers a request for an object removed under it (by a concurrent rm or gc) with HTTP 500 and one of
+ * these texts where Docker answers 404.
+ */
+export function isGoneAnswer(statusCode: number, message: string): boolean {
+  return statusCode === 500
+    && /no such (container|volume|network|image|exec session|object)|does not exist in database|no container with (name or )?id|no volume with name|unable to find network with name/i.test(message);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { Writable, type Duplex, type Readable } from 'node:stream';
 
+import { AcaError } from '../errors.js';
 import { FrameDemuxer } from './demux.js';
 
 export interface PumpOptions {
@@ -85,12 +86,29 @@ export function pumpOutput(
     });
     const onChunk = (chunk: Buffer) => (multiplexed ? demux.push(chunk) : write(sinks.stdout, chunk));
     let finished = false;
+    // A sink that cannot take the output (stdout redirected to a full disk, a closed pipe) ends the pump with one
+    // clear error, and the caller's clean-up runs: never an uncaught 'error' event.
+    const sinkFailed = (name: keyof Sinks) => (error: NodeJS.ErrnoException) => {
+      if (finished) return;
+      finished = true;
+      detach();
+      socket.destroy();
+      reject(new AcaError(`cannot write the command's output to ${name}: ${describeWriteError(error)}`, { cause: error }));
+    };
+    const onStdoutError = sinkFailed('stdout');
+    const onStderrError = sinkFailed('stderr');
+    sinks.stdout.on('error', onStdoutError);
+    sinks.stderr.on('error', onStderrError);
+    const detach = () => {
+      sinks.stdout.off('error', onStdoutError);
+      sinks.stderr.off('error', onStderrError);
+    };
     const finish = () => {
       if (finished) return;
       finished = true;
       // Output too short to decide about is output.
       for (const u of undecided) write(u.stream === 2 ? sinks.stderr : sinks.stdout, u.payload);
-      Promise.all([flush(sinks.stdout), flush(sinks.stderr)]).then(() => resolve(held ? { held } : {}), reject);
+      Promise.all([flush(sinks.stdout), flush(sinks.stderr)]).then(() => { detach(); resolve(held ? { held } : {}); }, reject);
     };
     if (head.length > 0) onChunk(head);
     socket.on('data', onChunk);
@@ -102,6 +120,16 @@ export function pumpOutput(
       else reject(error);
     });
   });
+}
+
+function describeWriteError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOSPC': return 'no space left on device (ENOSPC)';
+    case 'EDQUOT': return 'disk quota exceeded (EDQUOT)';
+    case 'EPIPE': return 'the reader closed the pipe (EPIPE)';
+    case 'EFBIG': return 'file too large (EFBIG)';
+    default: return error.code ? `${error.message}` : error.message;
+  }
 }
 
 /** Resolve once everything written so far has left the stream's buffer. */

@@ -13,7 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { UnhealthyPolicy } from '../config/sections.js';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineDownError, isNotFound } from '../engine/errors.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { AcaError, EXIT } from '../errors.js';
 import { truncateVisible } from '../output.js';
@@ -60,6 +60,8 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
   const statsTimeoutMs = Math.max(settings.intervalMs, 5_000);
   let alerted = false;
   let stopping = false;
+  /** The engine stopped answering; a supervisor keeps trying until it is back. */
+  let engineLost = false;
   let wake: (() => void) | undefined;
 
   const warnOnce = (line: string) => {
@@ -80,12 +82,13 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const oomEvents = settings.once ? undefined : await watchOomEvents(engine, (id) => {
+  const openOomEvents = () => (settings.once ? Promise.resolve(undefined) : watchOomEvents(engine, (id) => {
     const session = watched.get(id);
     if (!session || session.sampler.oomReported) return;
     session.sampler.pending.push(oomAlert(session.sampler.limitBytes));
     session.sampler.oomReported = true;
-  }).catch((error: Error) => { ctx.out.debug(`no OOM events: ${error.message}`); return undefined; });
+  }).catch((error: Error) => { ctx.out.debug(`no OOM events: ${error.message}`); return undefined; }));
+  let oomEvents = await openOomEvents();
 
   const emitEnd = async (session: Watched, end: SessionEnd) => {
     watched.delete(session.sampler.id);
@@ -106,7 +109,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     try {
       state = (await engine.inspectContainer(session.sampler.id)).State;
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
+      if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
       throw error;
     }
     const oomKilled = state.OOMKilled;
@@ -149,8 +152,21 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     try {
       list = await listSessions(engine, true);
     } catch (error) {
-      warnOnce(`cannot list sessions: ${(error as Error).message}`);
+      if (!(error instanceof EngineDownError)) {
+        warnOnce(`cannot list sessions: ${(error as Error).message}`);
+        return [];
+      }
+      // Watching needs the engine: a plain monitor ends (exit 125); a supervisor waits for it to come back.
+      if (mode !== 'supervise') throw error;
+      if (!engineLost) ctx.out.warn(`${error.message}; reconnecting`);
+      engineLost = true;
       return [];
+    }
+    if (engineLost) {
+      engineLost = false;
+      ctx.out.warn('the engine is back; supervising again');
+      oomEvents?.destroy();
+      oomEvents = await openOomEvents();
     }
     const byId = new Map(list.map((c) => [c.Id, c]));
     for (const session of [...watched.values()]) {

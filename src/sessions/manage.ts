@@ -1,7 +1,7 @@
 /** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
 import type { Context } from '../context.js';
 import type { ContainerSummary } from '../engine/types.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError } from '../engine/errors.js';
 import { pumpOutput } from '../engine/streams.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError, isConflict, isNotFound } from '../engine/errors.js';
 import {
   connectNetwork, createNetwork, deleteNetwork, disconnectNetwork, execWithInput, inspectNetwork,
 } from '../engine/networks.js';
@@ -98,7 +98,7 @@ async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
       options: { 'com.docker.network.bridge.enable_icc': 'false' },
     });
   } catch (error) {
-    if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+    if (!isConflict(error)) throw error;
   }
 }
 
@@ -152,7 +152,7 @@ export async function prepareSessionNetwork(
       options: egress ? {} : { 'com.docker.network.bridge.enable_icc': 'false' },
     });
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 409) {
+    if (isConflict(error)) {
       throw new UsageError(`session name "${session}" is taken (a network named ${name} exists)`, { hint: `Remove it with: aca rm ${session}` });
     }
     if (error instanceof EngineApiError && /address pool/i.test(error.message)) {
@@ -256,7 +256,7 @@ async function attachProxy(
         try {
           await engine.createContainer(name, proxyBody(image, egressNetwork));
         } catch (error) {
-          if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+          if (!isConflict(error)) throw error;
         }
         info = (await engine.inspectContainer(name)) as unknown as ContainerNetworks & { Id: string };
       }
@@ -267,7 +267,7 @@ async function attachProxy(
       if (!address) throw new AcaError(`the egress proxy has no address on ${network}`);
       return { id: info.Id, address };
     } catch (error) {
-      if (attempt < 3 && error instanceof EngineApiError && (error.statusCode === 404 || error.statusCode === 409)) continue;
+      if (attempt < 3 && (isNotFound(error) || isConflict(error))) continue;
       throw error;
     }
   }

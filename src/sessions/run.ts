@@ -4,7 +4,7 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
 import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
@@ -67,7 +67,7 @@ async function refuseTakenName(engine: Engine, name: string): Promise<void> {
   try {
     await engine.inspectContainer(containerName(name));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    if (isNotFound(error)) return;
     throw error;
   }
   throw new TakenNameError(name);
@@ -77,7 +77,7 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   try {
     return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 409) {
+    if (isConflict(error)) {
       throw new TakenNameError(spec.name);
     }
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
@@ -163,6 +163,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let stderrHead: ReturnType<typeof recordingHead> | undefined;
   let held: Buffer | undefined;
   let recorder: Recorder | undefined;
+  let engineLost = false;
 
   const untrap = trapSignals(
     (signal) => {
@@ -217,7 +218,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.info(`\naca: detached from ${spec.name}; it keeps running. Come back with: aca attach ${spec.name}`);
       return 0;
     }
-    const statusCode = await engine.waitContainer(id, 'not-running');
+    const exitCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
     if (timedOut) {
       ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
@@ -229,7 +230,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       return 137;
     }
     if (held) {
-      const failure = statusCode !== 0 ? commandDidNotStart(commandName(spec), spec.name, held.toString('utf8')) : undefined;
+      const failure = exitCode !== 0 ? commandDidNotStart(commandName(spec), spec.name, held.toString('utf8')) : undefined;
       if (failure) {
         ctx.out.error(failure.reason!);
         return failure.exitCode;
@@ -237,15 +238,20 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.stderr.write(held);
     }
     // An engine may report a command that could not start only after the fact (Podman's init).
-    const startFailure = await engine.commandStartFailure(id, statusCode, stderrHead?.head());
+    const startFailure = await engine.commandStartFailure(id, exitCode, stderrHead?.head());
     const failure = startFailure ? commandDidNotStart(commandName(spec), spec.name, startFailure) : undefined;
     if (failure) {
       ctx.out.error(failure.reason!);
       return failure.exitCode;
     }
-    return statusCode;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
+    if (error instanceof EngineDownError) {
+      // Nothing can be removed now; the session is an orphan once aca exits, and gc removes orphans.
+      engineLost = true;
+      throw new EngineDownError(error.message, { cause: error, reason: error.reason, hint: `Once the engine is back, \`aca gc\` removes what is left of ${spec.name}.` });
+    }
     throw error;
   } finally {
     if (timer) clearTimeout(timer);
@@ -253,7 +259,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     stopInput?.();
     untrap();
     await recorder?.stop();
-    if (detached) { /* the session stays, on purpose */ }
+    if (detached || engineLost) { /* the session stays: on purpose, or until gc */ }
     else if (!request.keep) {
       await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }

@@ -102,6 +102,10 @@ export interface TlsEngine {
   certs: string;
   /** The same engine's unix socket, for loading images and inspecting. */
   socket: string;
+  /** Kill the dockerd and its containerd with SIGKILL (the containers' shims stay, as after a crash), for fault injection. */
+  kill(): Promise<void>;
+  /** Start the dockerd again on the same data root and addresses, after kill(). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -128,18 +132,40 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
     try { execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' }); } catch { /* none */ }
     rmSync(dir, { recursive: true, force: true });
   };
+  let port = 0;
   try {
-    const dockerd = tool('dockerd');
     const ip = tool('ip');
     makeCertificates(certs, { ca: 'aca-test-ca', san: 'IP:127.0.0.1,DNS:localhost' });
-    const port = await freePort();
+    port = await freePort();
     execFileSync(ip, ['link', 'add', bridge, 'type', 'bridge']);
     bridgeMade = true;
     execFileSync(ip, ['addr', 'add', '10.213.77.1/24', 'dev', bridge]);
     execFileSync(ip, ['link', 'set', bridge, 'up']);
+    await launch();
+    for (const image of images) {
+      execFileSync('sh', ['-c', `docker save "$1" | docker -H "unix://$2" load -q`, 'load', image, socket], { stdio: 'pipe' });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const kill = async () => {
+    if (!daemon || daemon.exitCode !== null) return;
+    const exited = new Promise((r) => daemon!.once('exit', r));
+    daemon.kill('SIGKILL');
+    await exited;
+    // Its containerd dies with it (the containers' shims live on). A stale pid file would make the next dockerd wait
+    // for a containerd that is not there (or for whatever process now has that pid).
+    const containerdPid = join(dir, 'exec', 'containerd', 'containerd.pid');
+    try { process.kill(Number(readFileSync(containerdPid, 'utf8').trim()), 'SIGKILL'); } catch { /* gone */ }
+    rmSync(containerdPid, { force: true });
+  };
+  return { dir, port, certs, socket, kill, restart: launch, stop };
+
+  async function launch(): Promise<void> {
     const log = join(dir, 'dockerd.log');
-    const logFd = openSync(log, 'w');
-    daemon = spawn(dockerd, [
+    const logFd = openSync(log, 'a');
+    daemon = spawn(tool('dockerd'), [
       '--tlsverify', '--tlscacert', join(certs, 'ca.pem'), '--tlscert', join(certs, 'server-cert.pem'), '--tlskey', join(certs, 'server-key.pem'),
       '-H', `tcp://127.0.0.1:${port}`, '-H', `tcp://127.0.0.2:${port}`, '-H', `unix://${socket}`,
       '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'd.pid'),
@@ -148,13 +174,6 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
     closeSync(logFd);
     const spawned = daemon;
     await waitFor('the TLS dockerd', () => spawned.exitCode === null && pingSocket(socket), () => (existsSync(log) ? readFileSync(log, 'utf8') : ''));
-    for (const image of images) {
-      execFileSync('sh', ['-c', `docker save "$1" | docker -H "unix://$2" load -q`, 'load', image, socket], { stdio: 'pipe' });
-    }
-    return { dir, port, certs, socket, stop };
-  } catch (error) {
-    await stop();
-    throw error;
   }
 }
 

@@ -203,7 +203,7 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     cases.push({ args: ['--host', tlsHost(), '--tlscacert', join(other, 'ca.pem'), '--tlscert', join(tls.certs, 'cert.pem'), '--tlskey', join(tls.certs, 'key.pem')], error: /\(--host\): the engine's TLS certificate is not signed by the trusted CA/ });
     for (const { args, env, error } of cases) {
       const result = await aca([...args, 'ps'], { ...(env ? { env } : {}) });
-      expect(result.exitCode, result.stderr).toBe(1);
+      expect(result.exitCode, result.stderr).toBe(125);
       expect(errorLines(result.stderr)[0]).toMatch(/^aca: no container engine answered; /);
       expect(errorLines(result.stderr)[0]).toMatch(error);
     }
@@ -218,8 +218,8 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const { port } = silent.address() as { port: number };
     try {
       const result = await aca(['--host', `tcp://127.0.0.1:${port}`, 'ps']);
-      expect(result.exitCode).toBe(1);
-      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out`);
+      expect(result.exitCode).toBe(125);
+      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out (no answer within 15 s)`);
     } finally {
       silent.close();
     }
