@@ -139,14 +139,13 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
-  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env, flags.caCerts ? '--ca-certs' : 'caCerts');
   const remote = planForRemote({
     location: await engineLocation(ctx),
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
     volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
-    caCerts: caCerts ? { path: caCerts, explicit: Boolean(flags.caCerts ?? file.caCerts) } : undefined,
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
@@ -184,7 +183,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
-    caCerts: remote.keepCaCerts ? caCerts : undefined,
+    caCerts,
     consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,

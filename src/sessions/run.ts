@@ -11,7 +11,7 @@ import { ensureImage } from '../images.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
-import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
+import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
 import type { MonitorConfig } from '../config/sections.js';
@@ -146,7 +146,7 @@ async function discard(ctx: Context, engine: Engine, spec: SessionSpec, id?: str
   await releaseSecurity(ctx, engine, spec);
 }
 
-async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: SecretValues = new Map()): Promise<number> {
+async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: Deliveries = { secrets: new Map() }): Promise<number> {
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;

@@ -11,7 +11,14 @@ import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
 
 export const WORKSPACE_PATH = '/workspace';
-export const CA_BUNDLE_PATH = '/etc/aca/ca-certificates.crt';
+/**
+ * The CA bundle lives on a small root-owned tmpfs of its own: aca writes a
+ * copy of the host bundle's certificates there (secure-run.ts), never a bind
+ * of the host file. The launcher holds the command back until it is written.
+ */
+export const CA_BUNDLE_DIR = '/etc/aca';
+export const CA_BUNDLE_PATH = `${CA_BUNDLE_DIR}/ca-certificates.crt`;
+const CA_TMPFS = `rw,nosuid,nodev,noexec,size=${8 * 1024 * 1024},mode=0755`;
 
 /** Variables that point TLS clients (Node, OpenSSL, curl, git, Python) at the bundle. */
 const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'REQUESTS_CA_BUNDLE', 'PIP_CERT'];
@@ -37,6 +44,7 @@ export interface SessionSpec {
   interactive: boolean;
   tty: boolean;
   detach: boolean;
+  /** A host CA bundle (checked, see security/ca-certs.ts); its certificates are copied in after start. */
   caCerts?: string | undefined;
   /** The local terminal's size, for -t: [rows, columns]. */
   consoleSize?: [number, number] | undefined;
@@ -86,10 +94,7 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
   for (const mount of spec.protectedMounts ?? []) binds.push(`${mount.source}:${mount.target}:ro`);
   const security = spec.security ?? DEFAULT_SECURITY;
   const env = new Map<string, string>([['HOME', SESSION_HOME]]);
-  if (spec.caCerts) {
-    binds.push(`${spec.caCerts}:${CA_BUNDLE_PATH}:ro`);
-    for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
-  }
+  if (spec.caCerts) for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
   for (const [key, value] of spec.env) env.set(key, value);
 
   const ids = numericIds(spec.user);
@@ -123,8 +128,10 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
       // A writable home for whichever user the session runs as; charged to the memory limit.
       Tmpfs: {
         ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${spec.memory},${homeOwner}` }),
-        // A read-only root needs scratch space; secrets get their own private tmpfs.
-        ...scratchTmpfs(security, spec.memory, ids),
+        // A read-only root needs scratch space; secrets get their own private tmpfs,
+        // where the launcher's gate also waits for the CA bundle.
+        ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),
+        ...(spec.caCerts ? { [CA_BUNDLE_DIR]: CA_TMPFS } : {}),
       },
       PortBindings: bindings,
       NetworkMode: spec.network,

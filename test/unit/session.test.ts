@@ -33,10 +33,13 @@ describe('createBody', () => {
     expect(createBody({ ...base, command: [], detach: true }).Cmd).toEqual(KEEP_ALIVE);
     expect(createBody({ ...base, command: [] }).Cmd).toBeUndefined();
   });
-  it('opens stdin only with -i, and mounts the CA bundle read-only', () => {
+  it('opens stdin only with -i, and never bind-mounts the CA bundle: it gets a tmpfs the copy is written to', () => {
     const body = createBody({ ...base, interactive: true, caCerts: '/etc/ssl/ca.crt' });
     expect([body.OpenStdin, body.StdinOnce, body.AttachStdin]).toEqual([true, true, true]);
-    expect(body.HostConfig.Binds).toContain('/etc/ssl/ca.crt:/etc/aca/ca-certificates.crt:ro');
+    expect(body.HostConfig.Binds.join(' ')).not.toContain('/etc/ssl/ca.crt');
+    expect(body.HostConfig.Tmpfs?.['/etc/aca']).toMatch(/^rw,nosuid,nodev,noexec,size=\d+,mode=0755$/);
+    // The launcher's gate lives on the private /run/secrets tmpfs.
+    expect(body.HostConfig.Tmpfs?.['/run/secrets']).toBeDefined();
     expect(body.Env).toContain('NODE_EXTRA_CA_CERTS=/etc/aca/ca-certificates.crt');
   });
   it('maps ports', () => {
