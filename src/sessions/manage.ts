@@ -10,6 +10,7 @@ import { removeSessionVolumes } from './storage.js';
 import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
 import { needsRedelivery, redeliverSecrets } from './secure-run.js';
+import { GIT_PLACEHOLDERS_LABEL, removeGitPlaceholders } from '../security/git.js';
 
 export interface SessionRow {
   name: string;
@@ -89,6 +90,8 @@ export async function applyToSessions(
           throw new AcaError(`session ${session.name} is running; stop it first or use rm -f`);
         }
         await engine.removeContainer(session.id, { force: options.force ?? false });
+        const labels = session.summary.Labels ?? {};
+        removeGitPlaceholders((labels[GIT_PLACEHOLDERS_LABEL] ?? '').split('\n').filter(Boolean), labels[LABEL.workspace]);
         await removeSessionVolumes(engine, session.name);
         await releaseSessionNetwork(engine, session.name);
       }

@@ -18,6 +18,7 @@ import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
+import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -144,6 +145,7 @@ async function discard(ctx: Context, engine: Engine, spec: SessionSpec, id?: str
   if (id) await engine.removeContainer(id, { force: true });
   if (hasSessionVolumes(spec.storage)) await removeSessionVolumes(engine, spec.name);
   await releaseSecurity(ctx, engine, spec);
+  if (id) removeGitPlaceholders(placeholdersOf(spec.protectedMounts), spec.workspace?.hostPath);
 }
 
 async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: Deliveries = { secrets: new Map() }): Promise<number> {

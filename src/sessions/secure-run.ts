@@ -60,6 +60,7 @@ export async function prepareSecurity(
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
     if (engine.kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless'))) plan.security.keepId = true;
   }
+  for (const note of plan.notes) ctx.out.info(`aca: ${note}`);
   if (plan.overrides.length > 0) {
     ctx.out.warn(`--unsafe: allowing ${plan.overrides.join(', ')} for ${spec.name}; this session can reach past its sandbox (recorded in the audit trail)`);
   }

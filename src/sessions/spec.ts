@@ -7,6 +7,7 @@ import type { PortSpec, VolumeSpec } from '../parse.js';
 import { HARDENING, SESSION_HOME, numericIds } from '../security.js';
 import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
+import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
 import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
 
@@ -19,6 +20,7 @@ export const WORKSPACE_PATH = '/workspace';
 export const CA_BUNDLE_DIR = '/etc/aca';
 export const CA_BUNDLE_PATH = `${CA_BUNDLE_DIR}/ca-certificates.crt`;
 const CA_TMPFS = `rw,nosuid,nodev,noexec,size=${8 * 1024 * 1024},mode=0755`;
+const PLACEHOLDER_TMPFS = 'ro,nosuid,nodev,noexec,size=4096,mode=0755';
 
 /** Variables that point TLS clients (Node, OpenSSL, curl, git, Python) at the bundle. */
 const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'REQUESTS_CA_BUNDLE', 'PIP_CERT'];
@@ -54,8 +56,8 @@ export interface SessionSpec {
   storage?: StoragePlan | undefined;
   /** The hardened profile and its explicit relaxations (default: DEFAULT_SECURITY). */
   security?: SessionSecurity | undefined;
-  /** Read-only binds over a writable workspace (.git/hooks, .git/config). */
-  protectedMounts?: Array<{ source: string; target: string }> | undefined;
+  /** Read-only mounts of the workspace's git metadata over a writable workspace (security/git.ts). */
+  protectedMounts?: ProtectedMount[] | undefined;
   /** What acts outside the create body: secrets, the session's network, audit facts (security/resolve.ts). */
   securityPlan?: ResolvedSecurity | undefined;
   /** A health check, run by the engine inside the session (--health-cmd). */
@@ -91,7 +93,8 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
   if (storage.homeVolume) binds.push(`${storage.homeVolume}:${SESSION_HOME}`);
   for (const cache of storage.caches) binds.push(`${cache.volume}:${cache.target}`);
   for (const volume of spec.volumes) binds.push(`${volume.source}:${volume.target}${volume.readOnly ? ':ro' : ''}`);
-  for (const mount of spec.protectedMounts ?? []) binds.push(`${mount.source}:${mount.target}:ro`);
+  for (const mount of spec.protectedMounts ?? []) if ('source' in mount) binds.push(`${mount.source}:${mount.target}:ro`);
+  const placeholders = placeholdersOf(spec.protectedMounts);
   const security = spec.security ?? DEFAULT_SECURITY;
   const env = new Map<string, string>([['HOME', SESSION_HOME]]);
   if (spec.caCerts) for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
@@ -112,7 +115,13 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
     Image: spec.image,
     ...(command.length > 0 ? { Cmd: command } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
-    Labels: { ...spec.labels, ...spec.ownership, ...securityLabels(security) },
+    Labels: {
+      // Only aca records placeholders: `aca rm` removes those directories.
+      ...Object.fromEntries(Object.entries(spec.labels).filter(([key]) => key !== GIT_PLACEHOLDERS_LABEL)),
+      ...spec.ownership,
+      ...securityLabels(security),
+      ...(placeholders.length > 0 ? { [GIT_PLACEHOLDERS_LABEL]: placeholders.join('\n') } : {}),
+    },
     User: spec.user,
     WorkingDir: spec.workdir ?? (spec.workspace ? WORKSPACE_PATH : ''),
     Tty: spec.tty,
@@ -132,6 +141,8 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
         // where the launcher's gate also waits for the CA bundle.
         ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),
         ...(spec.caCerts ? { [CA_BUNDLE_DIR]: CA_TMPFS } : {}),
+        // Where git metadata does not exist yet: empty and read-only, so nothing can be created there.
+        ...Object.fromEntries((spec.protectedMounts ?? []).flatMap((m) => ('placeholder' in m ? [[m.target, PLACEHOLDER_TMPFS]] : []))),
       },
       PortBindings: bindings,
       NetworkMode: spec.network,

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCapabilities, normaliseCapability } from '../../src/security/capabilities.js';
 import { checkMountSource, refusalFor, type MountFacts } from '../../src/security/mounts.js';
-import { gitProtection } from '../../src/security/git.js';
 import { parseSecret, withLauncher, launcherScript, execLauncher } from '../../src/security/secrets.js';
 import { maskArgs } from '../../src/audit.js';
 import { parseAllowHost } from '../../src/security/egress.js';
@@ -62,22 +61,6 @@ describe('capabilities', () => {
   );
   it('allows harmless capabilities without --unsafe', () => {
     expect(checkCapabilities(['net_bind_service', 'CHOWN'], false)).toEqual({ caps: ['NET_BIND_SERVICE', 'CHOWN'], overridden: [] });
-  });
-});
-
-describe('git protection', () => {
-  it('protects hooks and config of a repository, creating an absent hooks directory', () => {
-    const ws = mkdtempSync(join(tmpdir(), 'aca-git-'));
-    mkdirSync(join(ws, '.git'));
-    writeFileSync(join(ws, '.git', 'config'), '[core]\n');
-    expect(gitProtection(ws).map((p) => p.relative)).toEqual(['.git/hooks', '.git/config']);
-    expect(existsSync(join(ws, '.git', 'hooks'))).toBe(true);
-  });
-  it("protects a worktree's .git file, and nothing without a repository", () => {
-    const ws = mkdtempSync(join(tmpdir(), 'aca-git-'));
-    expect(gitProtection(ws)).toEqual([]);
-    writeFileSync(join(ws, '.git'), 'gitdir: /elsewhere\n');
-    expect(gitProtection(ws).map((p) => p.relative)).toEqual(['.git']);
   });
 });
 
