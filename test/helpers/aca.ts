@@ -2,7 +2,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdtempSync } from 'node:fs';
+import { chownSync, lchownSync, lstatSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suiteId, TEST_LABEL } from './engine.js';
@@ -43,6 +43,14 @@ export function bindableDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   if (process.getuid?.() === 0) chownSync(dir, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
   return dir;
+}
+
+/** Hand a tree prepared by the (root) test to WORKSPACE_OWNER, as if that user had made it. */
+export function chownTree(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  lchownSync(path, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) chownTree(join(path, entry));
 }
 
 let scratch: string | undefined;
