@@ -26,7 +26,7 @@
  * read-only metadata: agents commit on their own branch (--branch) or work on
  * a copy (--workspace-mode copy).
  */
-import { closeSync, fstatSync, lstatSync, openSync, readSync, realpathSync, rmdirSync, constants } from 'node:fs';
+import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realpathSync, rmdirSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -274,7 +274,9 @@ export function gitProtection(workspacePath: string, env: NodeJS.ProcessEnv = pr
       plan.placeholder(dotGit);
       break;
     case 'dir':
-      plan.mount(dotGit);
+      // An empty root-owned .git is a mount point an earlier session left (e.g. removed by gc): a placeholder again.
+      if (isLeftoverPlaceholder(dotGit)) plan.placeholder(dotGit);
+      else plan.mount(dotGit);
       repoConfig = join(dotGit, 'config');
       break;
     case 'file':
@@ -290,6 +292,14 @@ export function gitProtection(workspacePath: string, env: NodeJS.ProcessEnv = pr
   for (const config of hostConfigs(env)) protectConfig(plan, config, workspace);
   if (repoConfig) protectConfig(plan, repoConfig, workspace);
   return { mounts: plan.mounts, notes: plan.notes };
+}
+
+function isLeftoverPlaceholder(path: string): boolean {
+  try {
+    return lstatSync(path).uid === 0 && readdirSync(path).length === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The label that records placeholder mount points, so whoever removes the session removes them too. */

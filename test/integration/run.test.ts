@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { acaBytes, labelled } from '../helpers/aca.js';
+import { acaBytes, bindableDir, labelled } from '../helpers/aca.js';
 import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
 import { engineSuite, hasEngine } from './setup.js';
 
@@ -108,7 +108,7 @@ describe.skipIf(!hasEngine)('aca run', () => {
   });
 
   it('mounts -v paths, read-only when asked, and refuses a missing source instead of creating it', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'aca-vol-'));
+    const data = bindableDir('aca-vol-');
     writeFileSync(join(data, 'f'), 'data');
     const ok = await run(['sh', '-c', 'cat /data/f; echo x > /data/g 2>/dev/null && echo wrote || echo readonly'], ['-v', `${data}:/data:ro`]);
     expect(ok.stdout).toBe('datareadonly\n');

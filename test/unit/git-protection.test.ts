@@ -32,6 +32,12 @@ describe('git protection', () => {
     removeGitPlaceholders([join(ws, '.git'), '/etc/ssl'], ws);
     expect(existsSync(join(ws, '.git', 'kept'))).toBe(true);
   });
+  it('takes an empty root-owned .git (a mount point left behind) for a placeholder again', () => {
+    const ws = dir();
+    mkdirSync(join(ws, '.git'));
+    const expected = process.getuid?.() === 0 ? { placeholder: join(ws, '.git'), target: '/workspace/.git' } : { source: join(ws, '.git'), target: '/workspace/.git' };
+    expect(gitProtection(ws, env()).mounts).toEqual([expected]);
+  });
   it('refuses a .git that is a symbolic link, naming it', () => {
     const ws = dir();
     symlinkSync(dir(), join(ws, '.git'));

@@ -79,6 +79,9 @@ describe('secrets', () => {
     expect(body.Cmd).toEqual(['bash', '-l']);
     expect(launcherScript(['K'])).toContain('K=$(cat /run/secrets/K) && export K');
     expect(execLauncher([], ['ls'])).toEqual(['ls']);
+    // A checkpoint image's entrypoint is the launcher already: wrapped once, not twice (the second gate would never open).
+    const again = withLauncher({ Cmd: [] as string[] }, { Entrypoint: body.Entrypoint!, Cmd: ['bash', '-l'] }, ['K']);
+    expect(again.Entrypoint).toEqual(body.Entrypoint);
   });
 });
 
