@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
 import type { Engine } from './engine/client.js';
 import type { BuildResult } from './engine/build.js';
-import { AcaError, BuildError, UsageError } from './errors.js';
+import { AcaError, BuildError } from './errors.js';
+import { readCaBundle } from './security/ca-certs.js';
 import { LABEL } from './sessions/labels.js';
 import { showBuild, withProgress } from './build-progress.js';
 import { announceBuild, ensureBuildBase } from './build-base.js';
@@ -32,13 +33,18 @@ export function variantOfTag(ref: string): Variant | undefined {
 /**
  * The CA bundle builds and sessions should trust: the flag or config, else
  * the host's bundle when NODE_EXTRA_CA_CERTS or SSL_CERT_FILE names one.
+ * Whichever it is must be a PEM bundle of certificates (readCaBundle): only
+ * a copy of those certificates ever leaves this machine.
  */
-export function resolveCaCerts(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export function resolveCaCerts(explicit: string | undefined, env: NodeJS.ProcessEnv, what = '--ca-certs'): string | undefined {
   if (explicit) {
-    if (!existsSync(explicit)) throw new UsageError(`--ca-certs: no such file: ${explicit}`);
+    readCaBundle(explicit, what);
     return explicit;
   }
-  return [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE].find((f): f is string => Boolean(f) && existsSync(f!));
+  const variable = (['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'] as const).find((name) => Boolean(env[name]) && existsSync(env[name]!));
+  if (!variable) return undefined;
+  readCaBundle(env[variable]!, `env ${variable}`);
+  return env[variable];
 }
 
 export interface BaseBuildOptions {
@@ -65,8 +71,8 @@ export async function buildBaseImage(ctx: Context, engine: Engine, options: Base
     for (const file of readdirSync(CONTAINER_DIR, { withFileTypes: true })) {
       if (file.isFile()) copyFileSync(join(CONTAINER_DIR, file.name), join(context, file.name));
     }
-    if (options.caCerts) copyFileSync(options.caCerts, join(context, 'aca-ca.crt'));
-    else writeFileSync(join(context, 'aca-ca.crt'), '');
+    // The certificates only, never the file itself: it was checked, and is read again here.
+    writeFileSync(join(context, 'aca-ca.crt'), options.caCerts ? readCaBundle(options.caCerts, '--ca-certs') : '');
     return await runBuild(ctx, engine, {
       context,
       dockerfile,

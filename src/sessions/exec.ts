@@ -13,6 +13,8 @@ import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
 import { execLauncher } from '../security/secrets.js';
+import { checkSessionUser } from '../security.js';
+import { LABEL } from './labels.js';
 
 export interface ExecRequest {
   session: string;
@@ -34,6 +36,8 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   if (session.summary.State !== 'running') {
     throw new AcaError(`session ${session.name} is not running (${session.summary.State})`, { hint: `Start it with: aca start ${session.name}` });
   }
+  // The same rule as aca run: never root on a writable host workspace.
+  if (request.user) checkSessionUser(request.user, '-u', (session.summary.Labels?.[LABEL.workspaceMode] ?? 'bind') as 'bind');
   appendAudit(ctx.env, { session: session.name, action: 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
   // --secret-env secrets reach exec'd commands the same way: read from /run/secrets by a launcher, never via the config.
   const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);

@@ -12,13 +12,14 @@ import { ensureImage } from '../images.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
-import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
+import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
 import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
+import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -150,9 +151,10 @@ async function discard(ctx: Context, engine: Engine, spec: SessionSpec, id?: str
   if (id) await engine.removeContainer(id, { force: true });
   if (hasSessionVolumes(spec.storage)) await removeSessionVolumes(engine, spec.name);
   await releaseSecurity(ctx, engine, spec);
+  if (id) removeGitPlaceholders(placeholdersOf(spec.protectedMounts), spec.workspace?.hostPath);
 }
 
-async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: SecretValues = new Map()): Promise<number> {
+async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: Deliveries = { secrets: new Map() }): Promise<number> {
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
