@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { ensureStateDir, stateDir } from './state-dir.js';
 import type { Relaxation } from './security/relaxations.js';
 import { maskValues } from './security/secrets.js';
+import { UsageError } from './errors.js';
+import { parseDuration } from './parse.js';
 
 export type AuditAction = 'create' | 'exec' | 'shell' | 'start' | 'stop' | 'rm' | 'gc' | 'attach';
 
@@ -128,4 +130,20 @@ export function readAudit(env: NodeJS.ProcessEnv, query: AuditQuery = {}): Audit
     }
   }
   return entries;
+}
+
+/**
+ * `aca audit --since`: a duration ago (30m, 2h, 7d, 1h30m) or an ISO date, with or without a time and zone
+ * (2025-01-31, 2025-01-31T12:00, 2025-01-31T12:00:00Z). Anything else is a usage error naming both forms.
+ */
+export function parseSince(value: string, now: Date): Date {
+  const text = value.trim();
+  const expected = `--since: expected a duration ago (30m, 2h, 7d) or an ISO date (2025-01-31, 2025-01-31T12:00Z), got "${value}"`;
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) {
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime())) throw new UsageError(expected);
+    return date;
+  }
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/i.test(text)) throw new UsageError(expected);
+  return new Date(now.getTime() - parseDuration(text.toLowerCase(), '--since'));
 }

@@ -4,6 +4,7 @@ import type { Context } from '../context.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import { DEFAULT_LIMITS } from '../security.js';
 import { loadConfig, userConfigDir } from './load.js';
+import { defaultNetworkSummary } from '../sessions/network.js';
 import { CONFIG_KEYS, type ConfigKey } from './schema.js';
 
 export interface ConfigEntry {
@@ -26,7 +27,7 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     memory: [DEFAULT_LIMITS.memory, 'default'],
     cpus: [DEFAULT_LIMITS.cpus(availableParallelism()), 'default'],
     pids: [DEFAULT_LIMITS.pids, 'default'],
-    network: ['aca-<session> (own network, icc off)', 'default'],
+    network: [defaultNetworkSummary(await ctx.engine().then((e) => e.kind, () => undefined)), 'default'],
     user: ['owner of the workspace', 'default'],
     engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
     host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],

@@ -14,7 +14,7 @@ import { stateDir } from '../state-dir.js';
 import { checkCapabilities, normaliseCapability } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
-import { gitProtection } from './git.js';
+import { gitProtection, type ProtectedMount } from './git.js';
 import { checkMountSource, knownEngineSockets, probeSockets, type MountFacts } from './mounts.js';
 import type { SessionSecurity } from './profile.js';
 import { attribute, FLAG, type Relaxation } from './relaxations.js';
@@ -35,8 +35,10 @@ export interface SecurityFlags {
 
 export interface ResolvedSecurity {
   security: SessionSecurity;
-  /** Read-only binds over the workspace (.git/hooks, .git/config). */
-  protectedMounts: Array<{ source: string; target: string }>;
+  /** Read-only mounts of the workspace's git metadata (security/git.ts). */
+  protectedMounts: ProtectedMount[];
+  /** Said once on stderr before the session starts. */
+  notes: string[];
   secrets: SecretSpec[];
   /** Names of secrets also exported to the command's environment. */
   secretEnv: string[];
@@ -97,12 +99,16 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
   }
   const protectedMounts: ResolvedSecurity['protectedMounts'] = [];
   const protectGit = flags.protectGit === false ? false : (file.protectGit ?? true);
+  const notes: string[] = [];
   if (input.workspace?.bound && !input.workspace.readOnly) {
     if (protectGit) {
-      for (const path of gitProtection(input.workspace.hostPath)) {
-        checkMountSource(path.source, `workspace ${path.relative}`, facts);
-        protectedMounts.push({ source: path.source, target: `/workspace/${path.relative}` });
+      // The repository's metadata as a whole, read-only (security/git.ts).
+      const git = gitProtection(input.workspace.hostPath, input.env);
+      for (const mount of git.mounts) {
+        if ('source' in mount) checkMountSource(mount.source, `workspace git metadata ${mount.source}`, facts);
+        protectedMounts.push(mount);
       }
+      notes.push(...git.notes);
     } else relax('no-protect-git', flags.protectGit === false, 'protectGit');
   }
   await probeSockets(toProbe);
@@ -172,6 +178,7 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       secrets: secrets.length > 0,
     },
     protectedMounts,
+    notes,
     secrets,
     secretEnv,
     network,

@@ -13,7 +13,7 @@ import {
   parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePort, parsePositiveInt, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
-import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
 import { configOrigin, hostRelaxations } from '../security/relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
@@ -146,18 +146,23 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
-  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env, flags.caCerts ? '--ca-certs' : 'caCerts');
   const remote = planForRemote({
     location: await engineLocation(ctx),
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
     volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
-    caCerts: caCerts ? { path: caCerts, explicit: Boolean(flags.caCerts ?? file.caCerts) } : undefined,
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
-  const lifecycle = resolveLifecycle(name, remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
+  // A root-owned workspace is copied in unless a mode was chosen: no session writes a host tree as root.
+  const modeChosen = Boolean(flags.workspaceMode || flags.workspaceRo || file.workspaceMode || remote.workspaceMode);
+  const rootOwned = workspaceModeFor(workspaceOwner, modeChosen);
+  if (rootOwned) ctx.out.info(`aca: ${rootOwned.note}`);
+  const defaultMode = remote.workspaceMode ?? rootOwned?.mode;
+  const lifecycle = resolveLifecycle(name, defaultMode ? { ...flags, workspaceMode: defaultMode } : flags, file, workspace !== undefined, new Date());
+  if (workspace) checkSessionUser(user, flags.user ? '--user' : 'user', lifecycle.mode);
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
     flags,
@@ -192,7 +197,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
-    caCerts: remote.keepCaCerts ? caCerts : undefined,
+    caCerts,
     consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,
