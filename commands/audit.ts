@@ -23,7 +23,7 @@ export function register(program: Command, host: CommandHost): void {
             ['TIME', 'USER', 'SESSION', 'ACTION', 'OUTCOME', 'DETAIL'],
             entries.map((e) => [
               e.time, e.user, e.session, e.action, e.outcome,
-              [e.error, e.unsafe?.length ? `unsafe: ${e.unsafe.join(',')}` : '', e.relaxed?.length ? `relaxed: ${e.relaxed.join(',')}` : '', e.args.join(' ')]
+              [e.error, e.unsafe?.length ? `unsafe: ${e.unsafe.join(',')}` : '', e.relaxations?.length ? `relaxed: ${e.relaxations.map((r) => `${r.what} (${r.from})`).join(', ')}` : e.relaxed?.length ? `relaxed: ${e.relaxed.join(',')}` : '', e.args.join(' ')]
                 .filter(Boolean).join('; '),
             ]),
           ),

@@ -32,6 +32,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'checkpoint', load: async () => (await import('./checkpoint.js')).register },
   { name: 'gc', load: async () => (await import('./gc.js')).register },
   { name: 'audit', load: async () => (await import('./audit.js')).register },
+  { name: 'trust', load: async () => (await import('./trust.js')).register },
   { name: 'config', load: async () => (await import('./config.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
   { name: 'completion', load: async () => (await import('./completion.js')).register },

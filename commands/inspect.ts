@@ -56,7 +56,8 @@ export function register(program: Command, host: CommandHost): void {
           ['network', `${report.network.name}${report.network.internal ? ' (internal)' : ''}${report.network.interContainer === false ? ', icc off' : ''}${report.network.allow.length ? `, allow ${report.network.allow.join(' ')}` : ''}`],
           ['restart', report.restartPolicy],
           ['secrets', report.secrets.join(' ') || 'none'],
-          ['relaxed', report.relaxed.join(' ') || 'none'],
+          ['relaxed', report.relaxedFrom.length ? '' : 'none'],
+          ...report.relaxedFrom.map((r): [string, string] => ['', `${r.what} (from ${r.from})`]),
           ['unsafe', String(report.unsafe)],
         ];
         for (const [k, v] of rows) ctx.out.data(`${k.padEnd(18)} ${v}`);

@@ -45,7 +45,7 @@ export function register(program: Command, host: CommandHost): void {
           import('../src/config/load.js'),
           import('../src/monitor/watch.js'),
         ]);
-        const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+        const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
         const settings = resolveMonitorSettings(flags, config.values.monitor);
         return monitor(ctx, names, settings);
       }),

@@ -8,6 +8,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureStateDir, stateDir } from './state-dir.js';
+import type { Relaxation } from './security/relaxations.js';
 import { maskValues } from './security/secrets.js';
 import { UsageError } from './errors.js';
 import { parseDuration } from './parse.js';
@@ -27,8 +28,10 @@ export interface AuditEntry {
   error?: string;
   /** What --unsafe allowed that would have been refused. */
   unsafe?: string[];
-  /** The relaxations asked for (writable-root, cap-add=X, ...). */
+  /** The relaxations asked for (writable-root, cap-add=X, volume=..., env=NAME, ...). */
   relaxed?: string[];
+  /** The same, each with where it came from: flag, user config FILE, trusted project file FILE. */
+  relaxations?: Relaxation[];
 }
 
 export function auditFile(env: NodeJS.ProcessEnv): string {
@@ -72,6 +75,7 @@ export interface AuditRecord {
   error?: string;
   unsafe?: string[];
   relaxed?: string[];
+  relaxations?: Relaxation[] | undefined;
   secretValues?: string[];
 }
 
@@ -90,6 +94,7 @@ export function appendAudit(env: NodeJS.ProcessEnv, record: AuditRecord, warn: (
     ...(record.error ? { error: maskArgs([record.error], record.secretValues)[0]! } : {}),
     ...(record.unsafe?.length ? { unsafe: record.unsafe } : {}),
     ...(record.relaxed?.length ? { relaxed: record.relaxed } : {}),
+    ...(record.relaxations?.length ? { relaxations: record.relaxations.map((r) => ({ what: maskArgs([r.what], record.secretValues)[0]!, from: r.from })) } : {}),
   };
   try {
     const dir = ensureStateDir(env);

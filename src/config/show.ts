@@ -15,11 +15,13 @@ export interface ConfigEntry {
 
 export interface ConfigReport {
   files: { user?: string; project?: string; userDir?: string };
+  /** The project file's trust: trusted (aca trust), or untrusted (it may only narrow). */
+  projectTrust?: 'trusted' | 'untrusted';
   entries: ConfigEntry[];
 }
 
 export async function describeConfig(ctx: Context): Promise<ConfigReport> {
-  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
   const defaults: Partial<Record<ConfigKey, [unknown, string]>> = {
     image: [DEFAULT_IMAGE, 'default'],
     memory: [DEFAULT_LIMITS.memory, 'default'],
@@ -38,5 +40,6 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     else if (defaults[key] && defaults[key]![0] !== undefined) entries.push({ key, value: defaults[key]![0], source: defaults[key]![1] });
   }
   const userDir = userConfigDir(ctx.env);
-  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, entries };
+  const projectTrust = loaded.project ? (loaded.project.trust === 'trusted' ? 'trusted' : 'untrusted') : undefined;
+  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, ...(projectTrust ? { projectTrust } : {}), entries };
 }

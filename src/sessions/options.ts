@@ -6,7 +6,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
@@ -14,6 +14,7 @@ import {
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
+import { configOrigin, hostRelaxations } from '../security/relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
@@ -91,7 +92,13 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
 
 export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
   const workspace = workspaceDir(ctx, flags.workspace);
-  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
+  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
+    // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.
+    if (error instanceof UntrustedConfigError) {
+      appendAudit(ctx.env, { session: flags.name ?? '-', action: 'create', args: process.argv.slice(2), outcome: 'refused', error: error.message }, (m) => ctx.out.warn(m));
+    }
+    throw error;
+  });
   const file = config.values;
 
   const env: Array<[string, string]> = [];
@@ -165,6 +172,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro', bound: lifecycle.mode !== 'copy' } : undefined,
     volumes,
     networkFlag: flags.network,
+    origin: (key) => configOrigin(config, key),
   }).catch((error: unknown) => {
     // A refusal is part of the audit trail too.
     appendAudit(ctx.env, { session: name, action: 'create', args: process.argv.slice(2), outcome: 'refused', error: (error as Error).message }, (m) => ctx.out.warn(m));
@@ -207,6 +215,10 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
   spec.storage = lifecycle.storage;
+  // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
+  security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }));
+  security.relaxed = security.relaxations.map((r) => r.what);
+  security.security.relaxations = security.relaxations;
   spec.security = security.security;
   spec.protectedMounts = security.protectedMounts;
   spec.securityPlan = security;

@@ -115,6 +115,7 @@ export function auditCreate(ctx: Context, spec: SessionSpec, values: Deliveries)
     args: process.argv.slice(2),
     unsafe: plan?.overrides,
     relaxed: plan?.relaxed,
+    relaxations: plan?.relaxations,
     secretValues: [...values.secrets.values()].map((v) => v.toString('utf8')),
   }, (m) => ctx.out.warn(m));
 }

@@ -93,13 +93,14 @@ describe('configuration', () => {
     mkdirSync(join(home, '.config', 'aca'), { recursive: true });
     writeFileSync(join(home, '.config', 'aca', 'config.yaml'), 'memory: 1g\npids: 99\n');
     const project = mkdtempSync(join(tmpdir(), 'aca-proj-'));
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', aca: { memory: '2g', image: 'my/image:1' } }));
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'p', aca: { memory: '512m', image: 'my/image:1' } }));
     mkdirSync(join(project, 'deep', 'er'), { recursive: true });
     const result = await aca(['config', '--json'], { cwd: join(project, 'deep', 'er'), env: { HOME: home, XDG_CONFIG_HOME: '' } });
     expect(result.exitCode, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout) as { entries: Array<{ key: string; value: unknown; source: string }> };
     const entry = (key: string) => report.entries.find((e) => e.key === key);
-    expect(entry('memory')).toEqual({ key: 'memory', value: '2g', source: join(project, 'package.json') });
+    // A project may lower the user's limit (raising it is refused: test/integration/trust.test.ts).
+    expect(entry('memory')).toEqual({ key: 'memory', value: '512m', source: join(project, 'package.json') });
     expect(entry('image')).toEqual({ key: 'image', value: 'my/image:1', source: join(project, 'package.json') });
     expect(entry('pids')).toEqual({ key: 'pids', value: 99, source: join(home, '.config', 'aca', 'config.yaml') });
     expect(entry('network')).toEqual({ key: 'network', value: 'aca-<session> (own network, icc off)', source: 'default' });
