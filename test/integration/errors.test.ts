@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { execa } from 'execa';
 import { ACA_BIN, aca } from '../helpers/aca.js';
 import { TEST_IMAGE } from '../helpers/engine.js';
-import { engineSuite, hasEngine } from './setup.js';
+import { engineKind, engineSuite, hasEngine } from './setup.js';
 
 /** One line on stderr, no stack trace. */
 function oneLine(stderr: string) {
@@ -103,7 +103,10 @@ describe('configuration', () => {
     expect(entry('memory')).toEqual({ key: 'memory', value: '512m', source: join(project, 'package.json') });
     expect(entry('image')).toEqual({ key: 'image', value: 'my/image:1', source: join(project, 'package.json') });
     expect(entry('pids')).toEqual({ key: 'pids', value: 99, source: join(home, '.config', 'aca', 'config.yaml') });
-    expect(entry('network')).toEqual({ key: 'network', value: 'aca-<session> (own network, icc off)', source: 'default' });
+    // The default really used: the shared isolated bridge on Docker, a network of its own on Podman.
+    const network = engineKind === 'podman' ? 'aca-<session> (a network of its own: Podman ignores icc)'
+      : engineKind === 'docker' ? 'aca-isolated (shared bridge, inter-container traffic off)' : 'aca-isolated on Docker, aca-<session> on Podman (engine not reached)';
+    expect(entry('network')).toEqual({ key: 'network', value: network, source: 'default' });
   });
 });
 
