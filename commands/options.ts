@@ -1,6 +1,10 @@
 /** Helpers shared by command modules for declaring flags. */
+import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { addSecurityOptions } from './security-options.js';
+
+// commander is CommonJS: required, not imported (see src/cli.ts).
+const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 /** For repeatable flags: -e A -e B → ['A', 'B']. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -10,6 +14,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** The flags that shape a new session, shared by `run` (and later `shell`). */
 export function addSessionOptions(command: Command): Command {
   return addSecurityOptions(command)
+    // Docker users type --rm out of habit; it is what aca does anyway.
+    .addOption(new Option('--rm', 'remove the session when it exits (the default; --keep keeps it)').conflicts('keep'))
     .option('--image <image>', 'image to run (default: config, else aca/base:full)')
     .option('--name <name>', 'session name (default: generated)')
     .option('-w, --workspace <dir>', 'directory mounted at /workspace (default: current directory)')

@@ -6,14 +6,15 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
   parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePort, parsePositiveInt, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
-import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
+import { configOrigin, hostRelaxations } from '../security/relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
@@ -91,7 +92,13 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
 
 export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
   const workspace = workspaceDir(ctx, flags.workspace);
-  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
+  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
+    // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.
+    if (error instanceof UntrustedConfigError) {
+      appendAudit(ctx.env, { session: flags.name ?? '-', action: 'create', args: process.argv.slice(2), outcome: 'refused', error: error.message }, (m) => ctx.out.warn(m));
+    }
+    throw error;
+  });
   const file = config.values;
 
   const env: Array<[string, string]> = [];
@@ -139,18 +146,23 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
-  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env, flags.caCerts ? '--ca-certs' : 'caCerts');
   const remote = planForRemote({
     location: await engineLocation(ctx),
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
     volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
-    caCerts: caCerts ? { path: caCerts, explicit: Boolean(flags.caCerts ?? file.caCerts) } : undefined,
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
-  const lifecycle = resolveLifecycle(name, remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
+  // A root-owned workspace is copied in unless a mode was chosen: no session writes a host tree as root.
+  const modeChosen = Boolean(flags.workspaceMode || flags.workspaceRo || file.workspaceMode || remote.workspaceMode);
+  const rootOwned = workspaceModeFor(workspaceOwner, modeChosen);
+  if (rootOwned) ctx.out.info(`aca: ${rootOwned.note}`);
+  const defaultMode = remote.workspaceMode ?? rootOwned?.mode;
+  const lifecycle = resolveLifecycle(name, defaultMode ? { ...flags, workspaceMode: defaultMode } : flags, file, workspace !== undefined, new Date());
+  if (workspace) checkSessionUser(user, flags.user ? '--user' : 'user', lifecycle.mode);
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
     flags,
@@ -160,6 +172,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro', bound: lifecycle.mode !== 'copy' } : undefined,
     volumes,
     networkFlag: flags.network,
+    origin: (key) => configOrigin(config, key),
   }).catch((error: unknown) => {
     // A refusal is part of the audit trail too.
     appendAudit(ctx.env, { session: name, action: 'create', args: process.argv.slice(2), outcome: 'refused', error: (error as Error).message }, (m) => ctx.out.warn(m));
@@ -184,7 +197,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
-    caCerts: remote.keepCaCerts ? caCerts : undefined,
+    caCerts,
     consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,
@@ -202,6 +215,10 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
   spec.storage = lifecycle.storage;
+  // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
+  security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }));
+  security.relaxed = security.relaxations.map((r) => r.what);
+  security.security.relaxations = security.relaxations;
   spec.security = security.security;
   spec.protectedMounts = security.protectedMounts;
   spec.securityPlan = security;
