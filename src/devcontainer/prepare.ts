@@ -5,37 +5,14 @@
  * session's command.
  */
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import { AcaError } from '../errors.js';
-import { runBuild } from '../images.js';
+import { ensureImage, runBuild } from '../images.js';
 import { KEEP_ALIVE, type SessionSpec } from '../sessions/spec.js';
 import { LABEL } from '../sessions/labels.js';
 import { shellQuote, wrapperScript, type LifecycleCommand } from './lifecycle.js';
-import type { DevcontainerPlan } from './map.js';
-import { devcontainerId } from './variables.js';
-
-export interface ResolvedDevcontainer {
-  file: string;
-  sha256: string;
-  workspace: string;
-  plan: DevcontainerPlan;
-}
-
-/** The tag of a devcontainer build: the workspace's id, and a hash of the file and its Dockerfile. */
-export function devcontainerTag(dc: ResolvedDevcontainer): string {
-  const build = dc.plan.build!;
-  const hash = createHash('sha256').update(dc.sha256);
-  try {
-    hash.update(readFileSync(join(build.context, build.dockerfile)));
-  } catch {
-    /* the build reports a missing Dockerfile */
-  }
-  return `aca-devcontainer/${devcontainerId(dc.workspace)}:${hash.digest('hex').slice(0, 12)}`;
-}
+import type { ResolvedDevcontainer } from './resolve.js';
 
 function runOnHost(command: LifecycleCommand, cwd: string, ctx: Context): Promise<void> {
   const runs = typeof command === 'string' ? [['sh', '-c', command]] : Array.isArray(command) ? [command] : Object.values(command).map((c) => (typeof c === 'string' ? ['sh', '-c', c] : c));
@@ -52,11 +29,12 @@ function asList(value: string[] | string | null | undefined): string[] {
   return typeof value === 'string' ? ['sh', '-c', value] : value;
 }
 
+/** Before the session is made: the host command (trusted files only), the image, the lifecycle wrapper. */
 export async function prepareDevcontainer(ctx: Context, engine: Engine, spec: SessionSpec, dc: ResolvedDevcontainer, noBuild: boolean): Promise<void> {
   const { plan } = dc;
   if (plan.initializeCommand) await runOnHost(plan.initializeCommand, dc.workspace, ctx);
   if (plan.build) {
-    const tag = devcontainerTag(dc);
+    const tag = dc.image!;
     spec.image = tag;
     if (!(await engine.inspectImage(tag))) {
       if (noBuild) throw new AcaError(`image ${tag} (from ${dc.file}) does not exist and --no-build forbids building it`);
@@ -68,9 +46,11 @@ export async function prepareDevcontainer(ctx: Context, engine: Engine, spec: Se
     }
   }
   if (Object.keys(plan.lifecycle).length === 0 && plan.remoteEnv.length === 0) return;
-  // The wrapper runs after the image's own entrypoint (which may prepare the session), then execs the command.
+  // The wrapper runs after the image's own entrypoint (which may prepare the session), then execs the command:
+  // it needs the image's own entrypoint and command, so the image is pulled first.
+  await ensureImage(ctx, engine, spec.image, { noBuild, caCerts: spec.caCerts });
   const image = await engine.inspectImage(spec.image);
-  if (!image) return; // pulled later by the run; without its config the wrapper would lose the image's command
+  if (!image) return;
   const script = wrapperScript({ commands: plan.lifecycle, remoteEnv: plan.remoteEnv, marker: `devcontainer-created-${dc.sha256.slice(0, 12)}`, attached: spec.tty });
   spec.entrypoint = [...asList(image.Config?.Entrypoint), 'sh', '-c', script, 'aca-devcontainer'];
   if (spec.command.length === 0) spec.command = spec.detach ? KEEP_ALIVE : asList(image.Config?.Cmd);

@@ -3,12 +3,34 @@
  * or widen the sandbox is refused, one line naming the property, unless the user trusts the file's exact contents
  * (`aca trust PATH`); what aca does not support is said on stderr, or refused with --strict.
  */
-import { relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { UsageError } from '../errors.js';
 import { chooseDevcontainer } from './discover.js';
-import { mapDevcontainer } from './map.js';
-import type { ResolvedDevcontainer } from './prepare.js';
+import { mapDevcontainer, type DevcontainerPlan } from './map.js';
 import { readDevcontainer } from './read.js';
+import { devcontainerId } from './variables.js';
+
+export interface ResolvedDevcontainer {
+  file: string;
+  sha256: string;
+  workspace: string;
+  plan: DevcontainerPlan;
+  /** The session's image: the file's, or the tag its build gets. */
+  image: string | undefined;
+}
+
+/** The tag of a devcontainer build: the workspace's id, and a hash of the file and its Dockerfile. */
+export function devcontainerTag(workspace: string, sha256: string, build: NonNullable<DevcontainerPlan['build']>): string {
+  const hash = createHash('sha256').update(sha256);
+  try {
+    hash.update(readFileSync(join(build.context, build.dockerfile)));
+  } catch {
+    /* the build reports a missing Dockerfile */
+  }
+  return `aca-devcontainer/${devcontainerId(workspace)}:${hash.digest('hex').slice(0, 12)}`;
+}
 
 export interface DevcontainerInput {
   workspace: string;
@@ -42,5 +64,6 @@ export function resolveDevcontainer(input: DevcontainerInput): ResolvedDevcontai
     }
   }
   for (const note of plan.notes) input.say(`aca: ${shown}: ${note}`);
-  return { file: path, sha256: file.sha256, workspace: input.workspace, plan };
+  const image = plan.build ? devcontainerTag(input.workspace, file.sha256, plan.build) : plan.image;
+  return { file: path, sha256: file.sha256, workspace: input.workspace, plan, image };
 }
