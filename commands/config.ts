@@ -14,6 +14,11 @@ export function register(program: Command, host: CommandHost): void {
         ctx.out.info(`user file:    ${report.files.user ?? `(none in ${report.files.userDir ?? '$XDG_CONFIG_HOME/aca'})`}`);
         const trust = report.projectTrust === 'trusted' ? ' (trusted)' : report.projectTrust ? ' (not trusted: it may only narrow the sandbox)' : '';
         ctx.out.info(`project file: ${report.files.project ?? '(none)'}${trust}`);
+        const dc = report.devcontainer;
+        if (dc) {
+          const state = dc.error ? `unusable: ${dc.error}` : dc.used ? `used (${dc.trust}), image ${dc.image ?? '?'}` : `not used: ${dc.why ?? ''}`;
+          ctx.out.info(`devcontainer: ${dc.file}: ${state}${Object.keys(dc.sets).length ? `; sets ${Object.keys(dc.sets).join(', ')}` : ''}`);
+        }
         const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
         ctx.out.data(table(['KEY', 'VALUE', 'SOURCE'], report.entries.map((e) => [e.key, show(e.value), e.source])));
       }),

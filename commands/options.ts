@@ -45,6 +45,9 @@ export function addSessionOptions(command: Command): Command {
     .option('--health-start-period <duration>', 'failures in this first period do not count (default 10s)')
     .option('--health-retries <n>', 'consecutive failures that make the session unhealthy (default 3)')
     .option('--on-unhealthy <restart|stop|none>', 'what aca monitor --supervise does when it turns unhealthy (default none)')
+    .option('--devcontainer <name|path>', 'use this devcontainer.json (a .devcontainer/NAME folder or a path; default: the workspace\'s, when no image is named)')
+    .option('--no-devcontainer', 'ignore the workspace\'s devcontainer.json')
+    .option('--strict', 'refuse a devcontainer.json with properties aca does not support, instead of skipping them')
     .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)');
 }
 

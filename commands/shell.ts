@@ -53,6 +53,7 @@ export function register(program: Command, host: CommandHost): void {
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
         monitor: resolved.config.values.monitor,
+        devcontainer: resolved.devcontainer,
       });
       return typeof result === 'number' ? result : 0;
     }),

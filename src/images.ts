@@ -92,6 +92,8 @@ export interface CustomBuildOptions {
   tags: string[];
   buildArgs: Record<string, string>;
   noCache: boolean;
+  target?: string | undefined;
+  cacheFrom?: string[] | undefined;
 }
 
 export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {

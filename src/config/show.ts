@@ -1,4 +1,5 @@
 /** `aca config`: the resolved configuration and where each value came from. */
+import type { DevcontainerReport } from '../devcontainer/describe.js';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
@@ -18,6 +19,8 @@ export interface ConfigReport {
   /** The project file's trust: trusted (aca trust), or untrusted (it may only narrow). */
   projectTrust?: 'trusted' | 'untrusted';
   entries: ConfigEntry[];
+  /** The workspace's devcontainer.json, when it has one (src/devcontainer/describe.ts). */
+  devcontainer?: DevcontainerReport;
 }
 
 export async function describeConfig(ctx: Context): Promise<ConfigReport> {
@@ -41,5 +44,7 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
   }
   const userDir = userConfigDir(ctx.env);
   const projectTrust = loaded.project ? (loaded.project.trust === 'trusted' ? 'trusted' : 'untrusted') : undefined;
-  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, ...(projectTrust ? { projectTrust } : {}), entries };
+  const { describeDevcontainer } = await import('../devcontainer/describe.js');
+  const devcontainer = await describeDevcontainer(ctx.cwd, ctx.cwd, ctx.env, loaded.values.image);
+  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, ...(projectTrust ? { projectTrust } : {}), entries, ...(devcontainer ? { devcontainer } : {}) };
 }

@@ -35,7 +35,22 @@ async function locate(cwd: string, env: NodeJS.ProcessEnv, path: string | undefi
   return file;
 }
 
+/** A devcontainer.json is a project file too (src/devcontainer/): trusted by the same store, parsed as JSON with comments. */
+const isDevcontainer = (path: string) => /(?:^|[\\/])\.?devcontainer\.json$/.test(path);
+
+async function trustDevcontainer(env: NodeJS.ProcessEnv, file: string): Promise<TrustedFile> {
+  const [{ readDevcontainer }, { mapDevcontainer }] = await Promise.all([import('../devcontainer/read.js'), import('../devcontainer/map.js')]);
+  const read = readDevcontainer(file);
+  // The workspace is the folder that holds .devcontainer/ (or .devcontainer.json).
+  let workspace = dirname(file);
+  for (let dir = workspace; dir !== dirname(dir); dir = dirname(dir)) if (basename(dir) === '.devcontainer') workspace = dirname(dir);
+  const plan = mapDevcontainer({ path: file, config: read.config, workspace, env });
+  const record = recordTrust(env, file, read.sha256);
+  return { file: canonicalPath(file), ...record, widening: plan.widenings.map((why) => ({ key: why.replace(/^[^"]*"([^"]+)".*$/, '$1'), why: why.replace(/^[^"]*"[^"]+"\S*:? ?/, '') })) as Widening[] };
+}
+
 export async function trustPath(cwd: string, env: NodeJS.ProcessEnv, path: string | undefined, warn: (m: string) => void): Promise<TrustedFile> {
+  if (path !== undefined && isDevcontainer(path)) return trustDevcontainer(env, resolve(cwd, path));
   const file = await locate(cwd, env, path, warn);
   // The bytes hashed are the bytes validated: no window in which the file can change in between.
   const bytes = readBytes(file);

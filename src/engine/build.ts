@@ -21,6 +21,10 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   noCache: boolean;
+  /** A multi-stage Dockerfile's stage to build. */
+  target?: string | undefined;
+  /** Images the engine may take cached layers from. */
+  cacheFrom?: string[] | undefined;
   /** Called with "Step 3/9 : RUN ..." as each step starts. */
   onStep?: (step: string) => void;
   /** Every line a step writes (not the step lines, nor the builder's own bookkeeping). */
@@ -69,6 +73,8 @@ export function buildQuery(request: BuildRequest): string {
     ['nocache', String(request.noCache)],
     ['rm', 'true'],
     ['forcerm', 'true'],
+    ...(request.target ? [['target', request.target] as [string, string]] : []),
+    ...(request.cacheFrom?.length ? [['cachefrom', JSON.stringify(request.cacheFrom)] as [string, string]] : []),
   ];
   return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }

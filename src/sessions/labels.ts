@@ -28,6 +28,8 @@ export const LABEL = {
   onUnhealthy: 'aca.on-unhealthy',
   /** "true": every sample of the session is appended to its history (aca monitor --history). */
   record: 'aca.record',
+  /** The devcontainer.json a session follows: its path and the first 12 hex digits of its sha256. */
+  devcontainer: 'aca.devcontainer',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -2,6 +2,8 @@
  * Turn `aca run` flags plus the configuration files into a SessionSpec:
  * flags override files, files override defaults, every value is validated.
  */
+import { type DevcontainerFlags, devcontainerFor, devcontainerImage, devcontainerLimit, devcontainerPids, devcontainerRelaxations } from '../devcontainer/apply.js';
+import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
@@ -26,8 +28,9 @@ import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
+import { LABEL } from './labels.js';
 
-export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
+export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, DevcontainerFlags {
   image?: string;
   name?: string;
   workspace?: string | false;
@@ -61,6 +64,8 @@ export interface ResolvedRun {
   base: string | undefined;
   detachKeys: Buffer;
   config: LoadedConfig;
+  /** The devcontainer.json this session follows: built and wrapped by runSession (src/devcontainer/prepare.ts). */
+  devcontainer?: ResolvedDevcontainer | undefined;
 }
 
 function workspaceDir(ctx: Context, flag: string | false | undefined): string | undefined {
@@ -100,8 +105,11 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     throw error;
   });
   const file = config.values;
+  // The workspace's devcontainer.json, where nothing else names an image: the lowest layer (src/devcontainer/).
+  const devcontainer = await devcontainerFor(ctx, flags, file, workspace);
+  const dc = devcontainer?.plan;
 
-  const env: Array<[string, string]> = [];
+  const env: Array<[string, string]> = [...(dc?.containerEnv ?? [])];
   for (const entry of file.env ?? []) {
     const parsed = parseEnvEntry(entry, ctx.env, 'env');
     if (parsed) env.push(parsed);
@@ -124,19 +132,20 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   }
 
   const volumes = [
+    ...(dc?.volumes ?? []).map((v) => checkVolume(parseVolume(v, 'devcontainer mounts'), workspace ?? ctx.cwd, 'devcontainer mounts')),
     ...(file.volumes ?? []).map((v) => checkVolume(parseVolume(v, 'volumes'), ctx.cwd, 'volumes')),
     ...(flags.volume ?? []).map((v) => checkVolume(parseVolume(v), ctx.cwd, '-v')),
   ];
-  const labels: Record<string, string> = { ...(file.labels ?? {}) };
+  const labels: Record<string, string> = { ...(dc?.labels ?? {}), ...(file.labels ?? {}) };
   for (const entry of flags.label ?? []) {
     const [k, v] = parseLabel(entry);
     labels[k] = v;
   }
-  const ports = [...(file.ports ?? []).map((p) => parsePort(p, 'ports')), ...(flags.publish ?? []).map((p) => parsePort(p))];
+  const ports = [...(dc?.ports ?? []).map((p) => parsePort(p, 'devcontainer ports')), ...(file.ports ?? []).map((p) => parsePort(p, 'ports')), ...(flags.publish ?? []).map((p) => parsePort(p))];
 
   const workspaceOwner = workspace ? statSync(workspace) : undefined;
   const invoking = userInfo();
-  const user = flags.user ?? file.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
+  const user = flags.user ?? file.user ?? dc?.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
 
   const detach = Boolean(flags.detach);
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
@@ -152,7 +161,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
-    volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
+    volumes: volumes.map((v, i) => ({ ...v, from: i < (dc?.volumes.length ?? 0) ? 'devcontainer mounts' : i < (dc?.volumes.length ?? 0) + (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
@@ -165,14 +174,15 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   if (workspace) checkSessionUser(user, flags.user ? '--user' : 'user', lifecycle.mode);
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
-    flags,
-    file,
+    // Capabilities and privilege from a trusted devcontainer.json pass the same checks (--privileged still needs --unsafe).
+    flags: dc?.privileged && !flags.privileged ? { ...flags, privileged: true } : flags,
+    file: dc?.capAdd.length && !file.capAdd ? { ...file, capAdd: dc.capAdd } : file,
     cwd: ctx.cwd,
     env: ctx.env,
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro', bound: lifecycle.mode !== 'copy' } : undefined,
     volumes,
     networkFlag: flags.network,
-    origin: (key) => configOrigin(config, key),
+    origin: (key) => (key === 'capAdd' && dc?.capAdd.length && !file.capAdd ? `trusted devcontainer.json ${devcontainer!.file}` : configOrigin(config, key)),
   }).catch((error: unknown) => {
     // A refusal is part of the audit trail too.
     appendAudit(ctx.env, { session: name, action: 'create', args: process.argv.slice(2), outcome: 'refused', error: (error as Error).message }, (m) => ctx.out.warn(m));
@@ -181,7 +191,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
 
   const spec: SessionSpec = {
     name,
-    image: flags.image ?? file.image ?? DEFAULT_IMAGE,
+    image: flags.image ?? file.image ?? devcontainerImage(devcontainer) ?? DEFAULT_IMAGE,
     command,
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro' } : undefined,
     env,
@@ -189,11 +199,11 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     labels,
     ports,
     user,
-    workdir: flags.workdir ?? file.workdir,
+    workdir: flags.workdir ?? file.workdir ?? dc?.workdir,
     network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
-    memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory'),
-    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism())),
-    pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? DEFAULT_LIMITS.pids),
+    memory: parseMemory(flags.memory ?? file.memory ?? devcontainerLimit(ctx, devcontainer, 'memory', DEFAULT_LIMITS.memory), flags.memory ? '--memory' : 'memory'),
+    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? devcontainerLimit(ctx, devcontainer, 'cpus', DEFAULT_LIMITS.cpus(availableParallelism()))),
+    pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? devcontainerPids(devcontainer, DEFAULT_LIMITS.pids)),
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
@@ -216,7 +226,11 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   Object.assign(spec.ownership, lifecycle.labels);
   spec.storage = lifecycle.storage;
   // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
-  security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }));
+  security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }), ...devcontainerRelaxations(devcontainer));
+  if (dc?.privileged && !flags.privileged) {
+    for (const r of security.relaxations) if (r.what === 'privileged') r.from = `trusted devcontainer.json ${devcontainer!.file}`;
+  }
+  if (devcontainer) spec.ownership[LABEL.devcontainer] = `${devcontainer.file}@${devcontainer.sha256.slice(0, 12)}`;
   security.relaxed = security.relaxations.map((r) => r.what);
   security.security.relaxations = security.relaxations;
   spec.security = security.security;
@@ -229,5 +243,6 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     base: flags.base ?? file.base,
     detachKeys: parseDetachKeys(flags.detachKeys ?? file.detachKeys ?? DEFAULT_DETACH_KEYS, flags.detachKeys ? '--detach-keys' : 'detachKeys'),
     config,
+    devcontainer,
   };
 }

@@ -2,6 +2,7 @@
  * `aca run`: create a session, run its command in the foreground (or leave it
  * running detached), and always clean up: on exit, on error, on a signal.
  */
+import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
@@ -36,6 +37,8 @@ export interface RunRequest {
   base?: string | undefined;
   /** The configuration's monitor section: interval and thresholds for --record. */
   monitor?: MonitorConfig | undefined;
+  /** The workspace's devcontainer.json, to build and wrap before the session is made. */
+  devcontainer?: ResolvedDevcontainer | undefined;
 }
 
 export interface Detached {
@@ -109,6 +112,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   const engine = await ctx.engine();
   await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
+  if (request.devcontainer && !restore) await (await import('../devcontainer/prepare.js')).prepareDevcontainer(ctx, engine, spec, request.devcontainer, request.noBuild);
   await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
   // Secrets are read, the engine checked and the session's network made before the container.
   const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild });

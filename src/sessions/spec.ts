@@ -32,6 +32,8 @@ export interface SessionSpec {
   name: string;
   image: string;
   command: string[];
+  /** Replaces the image's entrypoint (a devcontainer's lifecycle wrapper). */
+  entrypoint?: string[] | undefined;
   workspace?: { hostPath: string; readOnly: boolean } | undefined;
   env: Array<[string, string]>;
   volumes: VolumeSpec[];
@@ -113,6 +115,7 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
 
   return {
     Image: spec.image,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
     // The prompt and `hostname` inside name the session, not a container id.
     Hostname: spec.name,
     ...(command.length > 0 ? { Cmd: command } : {}),
