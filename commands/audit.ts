@@ -6,19 +6,12 @@ export function register(program: Command, host: CommandHost): void {
     .command('audit')
     .summary('show the audit trail: session actions, refusals and --unsafe overrides')
     .option('--session <name>', 'only this session')
-    .option('--since <time>', 'only entries since a duration ago (30m, 2h, 7d) or an ISO date')
+    .option('--since <time>', 'only entries since a duration ago (30m, 2h, 7d) or an ISO date (2025-01-31, 2025-01-31T12:00Z)')
     .option('--json', 'print JSON lines, as stored')
     .action(
       host.action<{ session?: string; since?: string; json?: boolean }>(async (ctx, flags) => {
-        const [{ readAudit }, { parseDuration }, { UsageError }] = await Promise.all([
-          import('../src/audit.js'), import('../src/parse.js'), import('../src/errors.js'),
-        ]);
-        let since: Date | undefined;
-        if (flags.since) {
-          const date = /^\d{4}-\d{2}-\d{2}/.test(flags.since) ? new Date(flags.since) : undefined;
-          if (date && Number.isNaN(date.getTime())) throw new UsageError(`--since: invalid date "${flags.since}"`);
-          since = date ?? new Date(Date.now() - parseDuration(flags.since, '--since'));
-        }
+        const { parseSince, readAudit } = await import('../src/audit.js');
+        const since = flags.since === undefined ? undefined : parseSince(flags.since, new Date());
         const entries = readAudit(ctx.env, { session: flags.session, since });
         if (flags.json) {
           for (const entry of entries) ctx.out.data(JSON.stringify(entry));
@@ -30,7 +23,7 @@ export function register(program: Command, host: CommandHost): void {
             ['TIME', 'USER', 'SESSION', 'ACTION', 'OUTCOME', 'DETAIL'],
             entries.map((e) => [
               e.time, e.user, e.session, e.action, e.outcome,
-              [e.error, e.unsafe?.length ? `unsafe: ${e.unsafe.join(',')}` : '', e.relaxed?.length ? `relaxed: ${e.relaxed.join(',')}` : '', e.args.join(' ')]
+              [e.error, e.unsafe?.length ? `unsafe: ${e.unsafe.join(',')}` : '', e.relaxations?.length ? `relaxed: ${e.relaxations.map((r) => `${r.what} (${r.from})`).join(', ')}` : e.relaxed?.length ? `relaxed: ${e.relaxed.join(',')}` : '', e.args.join(' ')]
                 .filter(Boolean).join('; '),
             ]),
           ),

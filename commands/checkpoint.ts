@@ -26,11 +26,19 @@ export function register(program: Command, host: CommandHost): void {
     .command('ls')
     .summary('list checkpoints')
     .option('--json', 'print a JSON array')
+    .option('--format <format>', 'table, json (one object a line) or a template: \'{{.Name}} {{.Session}}\'')
     .action(
-      host.action<{ json?: boolean }>(async (ctx, flags) => {
-        const [{ listCheckpoints }, { table, humanBytes }] = await Promise.all([import('../src/sessions/checkpoint.js'), import('../src/output.js')]);
+      host.action<{ json?: boolean; format?: string }>(async (ctx, flags) => {
+        const [{ listCheckpoints }, { table, humanBytes }, { formatItems, parseFormat }] = await Promise.all([
+          import('../src/sessions/checkpoint.js'),
+          import('../src/output.js'),
+          import('../src/format.js'),
+        ]);
+        const format = parseFormat(flags.format);
         const list = await listCheckpoints(ctx);
         if (flags.json) return ctx.out.data(JSON.stringify(list, null, 2));
+        const formatted = formatItems(format, list);
+        if (formatted !== undefined) return formatted ? ctx.out.data(formatted) : undefined;
         ctx.out.data(table(['NAME', 'SESSION', 'CREATED', 'SIZE', 'VOLUMES'], list.map((c) => [c.name, c.session, c.created, humanBytes(c.sizeBytes), c.volumes.join(',')])));
       }),
     );

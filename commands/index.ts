@@ -9,6 +9,8 @@ export type Register = (program: Command, host: CommandHost) => void;
 
 export interface CommandEntry {
   name: string;
+  /** Other names it answers to (`aca ls` is `aca ps`). */
+  aliases?: string[];
   load(): Promise<Register>;
 }
 
@@ -18,7 +20,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'shell', load: async () => (await import('./shell.js')).register },
   { name: 'attach', load: async () => (await import('./attach.js')).register },
   { name: 'build', load: async () => (await import('./build.js')).register },
-  { name: 'ps', load: async () => (await import('./ps.js')).register },
+  { name: 'ps', aliases: ['ls'], load: async () => (await import('./ps.js')).register },
   { name: 'stop', load: async () => (await import('./lifecycle.js')).registerStop },
   { name: 'start', load: async () => (await import('./lifecycle.js')).registerStart },
   { name: 'rm', load: async () => (await import('./lifecycle.js')).registerRm },
@@ -30,7 +32,9 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'checkpoint', load: async () => (await import('./checkpoint.js')).register },
   { name: 'gc', load: async () => (await import('./gc.js')).register },
   { name: 'audit', load: async () => (await import('./audit.js')).register },
+  { name: 'trust', load: async () => (await import('./trust.js')).register },
   { name: 'config', load: async () => (await import('./config.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
+  { name: 'completion', load: async () => (await import('./completion.js')).register },
   { name: '__disk-guard', load: async () => (await import('./disk-guard.js')).register },
 ];

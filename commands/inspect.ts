@@ -8,12 +8,24 @@ export function register(program: Command, host: CommandHost): void {
     .argument('<session>', 'session name or id prefix')
     .option('--security', 'the effective security profile and the CIS container-runtime checks')
     .option('--json', 'print JSON')
+    .option('--format <format>', 'table, json or a template over the JSON fields: \'{{.State}}\', \'{{json .Mounts}}\'')
     .action(
-      host.action<{ security?: boolean; json?: boolean }>(async (ctx, flags, [session]) => {
-        const { describeSession, securityReport } = await import('../src/sessions/inspect.js');
+      host.action<{ security?: boolean; json?: boolean; format?: string }>(async (ctx, flags, [session]) => {
+        const [{ describeSession, securityReport }, { formatItems, parseFormat }] = await Promise.all([
+          import('../src/sessions/inspect.js'),
+          import('../src/format.js'),
+        ]);
+        const format = parseFormat(flags.format);
+        /** Print `value` as --json or --format ask; false when the default view is wanted. */
+        const print = (value: unknown): boolean => {
+          const formatted = flags.json ? JSON.stringify(value, null, 2) : formatItems(format, [value]);
+          if (formatted === undefined) return false;
+          ctx.out.data(formatted);
+          return true;
+        };
         if (!flags.security) {
           const info = await describeSession(ctx, session!);
-          if (flags.json) return ctx.out.data(JSON.stringify(info, null, 2));
+          if (print(info)) return 0;
           const lines: Array<[string, string]> = [
             ['name', info.name], ['id', info.id.slice(0, 12)], ['image', info.image], ['state', info.state], ['user', info.user],
             ['command', info.command.join(' ')], ['workspace', info.workspace], ['created', info.created], ['networks', info.networks.join(', ')],
@@ -23,7 +35,7 @@ export function register(program: Command, host: CommandHost): void {
           return 0;
         }
         const report = await securityReport(ctx, session!);
-        if (flags.json) return ctx.out.data(JSON.stringify(report, null, 2));
+        if (print(report)) return 0;
         const { table } = await import('../src/output.js');
         const { color } = ctx.out;
         const mib = (n: number) => `${Math.round(n / 1024 / 1024)} MiB`;
@@ -44,7 +56,8 @@ export function register(program: Command, host: CommandHost): void {
           ['network', `${report.network.name}${report.network.internal ? ' (internal)' : ''}${report.network.interContainer === false ? ', icc off' : ''}${report.network.allow.length ? `, allow ${report.network.allow.join(' ')}` : ''}`],
           ['restart', report.restartPolicy],
           ['secrets', report.secrets.join(' ') || 'none'],
-          ['relaxed', report.relaxed.join(' ') || 'none'],
+          ['relaxed', report.relaxedFrom.length ? '' : 'none'],
+          ...report.relaxedFrom.map((r): [string, string] => ['', `${r.what} (from ${r.from})`]),
           ['unsafe', String(report.unsafe)],
         ];
         for (const [k, v] of rows) ctx.out.data(`${k.padEnd(18)} ${v}`);

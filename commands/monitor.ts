@@ -17,7 +17,7 @@ export function register(program: Command, host: CommandHost): void {
     )
     .argument('[sessions...]', 'session names or id prefixes (default: every running session)')
     .option('--interval <duration>', 'time between samples (default 2s, or monitor.interval)')
-    .option('--once', 'print one sample (measured over one interval) and exit')
+    .option('--once', 'print one sample and exit (CPU % over about a second, as docker stats --no-stream)')
     .option('--count <n>', 'exit after N samples')
     .option('--json', 'one JSON object per session per sample (NDJSON)')
     .option('--cpu-alert <pct>', 'alert when CPU % is above this (100 = one full CPU; default 95)')
@@ -45,7 +45,7 @@ export function register(program: Command, host: CommandHost): void {
           import('../src/config/load.js'),
           import('../src/monitor/watch.js'),
         ]);
-        const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+        const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
         const settings = resolveMonitorSettings(flags, config.values.monitor);
         return monitor(ctx, names, settings);
       }),

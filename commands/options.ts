@@ -1,6 +1,10 @@
 /** Helpers shared by command modules for declaring flags. */
+import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { addSecurityOptions } from './security-options.js';
+
+// commander is CommonJS: required, not imported (see src/cli.ts).
+const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 /** For repeatable flags: -e A -e B → ['A', 'B']. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -10,6 +14,8 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** The flags that shape a new session, shared by `run` (and later `shell`). */
 export function addSessionOptions(command: Command): Command {
   return addSecurityOptions(command)
+    // Docker users type --rm out of habit; it is what aca does anyway.
+    .addOption(new Option('--rm', 'remove the session when it exits (the default; --keep keeps it)').conflicts('keep'))
     .option('--image <image>', 'image to run (default: config, else aca/base:full)')
     .option('--name <name>', 'session name (default: generated)')
     .option('-w, --workspace <dir>', 'directory mounted at /workspace (default: current directory)')
@@ -40,6 +46,9 @@ export function addSessionOptions(command: Command): Command {
     .option('--health-start-period <duration>', 'failures in this first period do not count (default 10s)')
     .option('--health-retries <n>', 'consecutive failures that make the session unhealthy (default 3)')
     .option('--on-unhealthy <restart|stop|none>', 'what aca monitor --supervise does when it turns unhealthy (default none)')
+    .option('--devcontainer <name|path>', 'use this devcontainer.json (a .devcontainer/NAME folder or a path; default: the workspace\'s, when no image is named)')
+    .option('--no-devcontainer', 'ignore the workspace\'s devcontainer.json')
+    .option('--strict', 'refuse a devcontainer.json with properties aca does not support, instead of skipping them')
     .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)');
 }
 

@@ -37,7 +37,11 @@ export function register(program: Command, host: CommandHost): void {
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
         monitor: resolved.config.values.monitor,
+        devcontainer: resolved.devcontainer,
       });
+      if (result === 0 && resolved.spec.command.length === 0 && !flags.detach && !flags.tty && !flags.interactive) {
+        await (await import('../src/sessions/shell.js')).explainShellWithoutTerminal(ctx, resolved.spec.image);
+      }
       if (typeof result === 'number') return result;
       if (flags.json) ctx.out.data(JSON.stringify({ name: result.name, id: result.id }));
       else ctx.out.data(result.name);

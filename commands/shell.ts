@@ -5,6 +5,7 @@ import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options
 
 interface Flags extends RunFlags {
   keep?: boolean;
+  new?: boolean;
 }
 
 export function register(program: Command, host: CommandHost): void {
@@ -13,15 +14,21 @@ export function register(program: Command, host: CommandHost): void {
     .summary('open a login shell in a session (a new one unless SESSION is named)')
     .description(
       'Open a login shell (bash when the image has it, else sh). Without SESSION, start a fresh session on the workspace ' +
-        'and remove it when the shell exits (unless --keep or detached). Without a terminal, the shell reads commands from stdin.',
+        'and remove it when the shell exits (unless --keep or detached). Where a session of the same workspace runs already, ' +
+        'offer it first (--new or --name: start another without asking). Without a terminal, the shell reads commands from stdin.',
     )
     .argument('[session]', 'an existing session to open the shell in')
     .option('--keep', 'keep a new session after the shell exits')
+    .option('--new', 'start a new session even where one of this workspace runs')
     .option(DETACH_KEYS_FLAG, DETACH_KEYS_HELP);
   addSessionOptions(shell).action(
-    host.action<Flags>(async (ctx, flags, [session]) => {
-      const { LOGIN_SHELL, shellMode } = await import('../src/sessions/shell.js');
+    host.action<Flags>(async (ctx, flags, [named]) => {
+      const { LOGIN_SHELL, offerRunningSession, shellMode } = await import('../src/sessions/shell.js');
       const mode = shellMode(ctx.stdin, ctx.out.stdout);
+      const { resolve } = await import('node:path');
+      // A named new session (--name) or --new asks for a new one; no workspace, no project to match.
+      const offer = !named && !flags.new && !flags.name && flags.workspace !== false;
+      const session = named ?? (offer ? await offerRunningSession(ctx, resolve(ctx.cwd, flags.workspace || '.'), mode.tty) : undefined);
       if (session) {
         const [{ execInSession }, { resolveDetachKeys }] = await Promise.all([
           import('../src/sessions/exec.js'),
@@ -46,6 +53,7 @@ export function register(program: Command, host: CommandHost): void {
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
         monitor: resolved.config.values.monitor,
+        devcontainer: resolved.devcontainer,
       });
       return typeof result === 'number' ? result : 0;
     }),

@@ -13,3 +13,10 @@ if [ -n "${HOME:-}" ]; then
   esac
 fi
 export PATH
+
+# Interactive bash: the prompt names the session (the container's hostname is the session's name) and the
+# directory. Not \u: a session's uid often has no passwd entry, which bash would show as "I have no name!".
+# Other shells keep their own prompt (Alpine's ash already shows \h:\w).
+if [ -n "${BASH_VERSION:-}" ] && [ -n "${PS1:-}" ]; then
+  PS1='\h:\w\$ '
+fi

@@ -8,7 +8,10 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureStateDir, stateDir } from './state-dir.js';
+import type { Relaxation } from './security/relaxations.js';
 import { maskValues } from './security/secrets.js';
+import { UsageError } from './errors.js';
+import { parseDuration } from './parse.js';
 
 export type AuditAction = 'create' | 'exec' | 'shell' | 'start' | 'stop' | 'rm' | 'gc' | 'attach';
 
@@ -25,8 +28,10 @@ export interface AuditEntry {
   error?: string;
   /** What --unsafe allowed that would have been refused. */
   unsafe?: string[];
-  /** The relaxations asked for (writable-root, cap-add=X, ...). */
+  /** The relaxations asked for (writable-root, cap-add=X, volume=..., env=NAME, ...). */
   relaxed?: string[];
+  /** The same, each with where it came from: flag, user config FILE, trusted project file FILE. */
+  relaxations?: Relaxation[];
 }
 
 export function auditFile(env: NodeJS.ProcessEnv): string {
@@ -70,6 +75,7 @@ export interface AuditRecord {
   error?: string;
   unsafe?: string[];
   relaxed?: string[];
+  relaxations?: Relaxation[] | undefined;
   secretValues?: string[];
 }
 
@@ -88,6 +94,7 @@ export function appendAudit(env: NodeJS.ProcessEnv, record: AuditRecord, warn: (
     ...(record.error ? { error: maskArgs([record.error], record.secretValues)[0]! } : {}),
     ...(record.unsafe?.length ? { unsafe: record.unsafe } : {}),
     ...(record.relaxed?.length ? { relaxed: record.relaxed } : {}),
+    ...(record.relaxations?.length ? { relaxations: record.relaxations.map((r) => ({ what: maskArgs([r.what], record.secretValues)[0]!, from: r.from })) } : {}),
   };
   try {
     const dir = ensureStateDir(env);
@@ -123,4 +130,20 @@ export function readAudit(env: NodeJS.ProcessEnv, query: AuditQuery = {}): Audit
     }
   }
   return entries;
+}
+
+/**
+ * `aca audit --since`: a duration ago (30m, 2h, 7d, 1h30m) or an ISO date, with or without a time and zone
+ * (2025-01-31, 2025-01-31T12:00, 2025-01-31T12:00:00Z). Anything else is a usage error naming both forms.
+ */
+export function parseSince(value: string, now: Date): Date {
+  const text = value.trim();
+  const expected = `--since: expected a duration ago (30m, 2h, 7d) or an ISO date (2025-01-31, 2025-01-31T12:00Z), got "${value}"`;
+  if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.test(text)) {
+    const date = new Date(text);
+    if (Number.isNaN(date.getTime())) throw new UsageError(expected);
+    return date;
+  }
+  if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/i.test(text)) throw new UsageError(expected);
+  return new Date(now.getTime() - parseDuration(text.toLowerCase(), '--since'));
 }

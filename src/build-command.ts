@@ -36,7 +36,7 @@ export async function buildFromFlags(ctx: Context, flags: BuildFlags): Promise<B
       throw new UsageError(`--variant: unknown variant "${flags.variant}" (use ${VARIANTS.join(' or ')})`);
     }
     if (flags.tags.length > 0) throw new UsageError('-t applies to -f builds; base images are tagged aca/base:<variant>');
-    const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+    const config = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
     const caCerts = resolveCaCerts(flags.caCerts ?? config.values.caCerts, ctx.env);
     const engine = await ctx.engine();
     return buildBaseImage(ctx, engine, {

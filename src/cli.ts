@@ -8,12 +8,13 @@ import type { Command as CommandType } from 'commander';
 import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
 import { parseEngineChoice } from './engine/endpoint.js';
 import { AcaError, CommandExit, EXIT, UsageError } from './errors.js';
+import { EngineDownError } from './engine/errors.js';
 import { VERSION } from './version.js';
 import { COMMANDS } from '../commands/index.js';
 
 // commander is CommonJS: required directly it loads in about 10 ms; imported, Node first scans its source for the
 // names it exports (cjs-module-lexer), which costs another 3 to 7 ms on every aca command.
-const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
+const { Command, CommanderError, Help, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 type Command = CommandType;
 
 /** Subcommands whose own failures exit 125, leaving 1..124 to the command inside. */
@@ -94,6 +95,13 @@ export async function buildProgram(init: MainOptions, result: { code: number; ct
     .option('-q, --quiet', 'only data and errors; no progress')
     .enablePositionalOptions()
     .showSuggestionAfterError()
+    .configureHelp({
+      // A repeatable flag starts as []: "(repeatable)" in its text says it, "(default: [])" would say nothing.
+      optionDescription(option) {
+        const shown = Array.isArray(option.defaultValue) && option.defaultValue.length === 0 ? Object.create(option, { defaultValue: { value: undefined } }) : option;
+        return Help.prototype.optionDescription.call(this, shown);
+      },
+    })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => stdout.write(text),
@@ -116,9 +124,9 @@ export async function buildProgram(init: MainOptions, result: { code: number; ct
     },
   };
   // Only the invoked subcommand is declared, so a run pays for its own module alone. Help, unknown names
-  // (which get a "did you mean") and a bare `aca` declare them all.
+  // (which get a "did you mean"), a bare `aca` and `aca completion` (generated from them) declare them all.
   const invoked = invokedCommand(program, argv);
-  const entries = COMMANDS.filter((c) => c.name === invoked);
+  const entries = invoked === 'completion' ? [] : COMMANDS.filter((c) => c.name === invoked || c.aliases?.includes(invoked ?? ''));
   for (const register of await Promise.all((entries.length > 0 ? entries : COMMANDS).map((c) => c.load()))) register(program, host);
   return program;
 }
@@ -138,7 +146,9 @@ export function exitCodeFor(error: unknown, commandName: string | undefined, ctx
   if (error instanceof AcaError) {
     write(error.message, error.hint);
     if (debug && error.stack) stderr.write(`${error.stack}\n`);
-    return error instanceof UsageError ? EXIT.usage : failure;
+    if (error instanceof UsageError) return EXIT.usage;
+    // The engine unreachable or lost is the engine's failure whatever the command (a monitor, a gc): 125.
+    return error instanceof EngineDownError ? EXIT.engineFailure : failure;
   }
   const err = error as Error;
   write(`unexpected error: ${err?.message ?? String(error)}`, debug ? undefined : 'Run again with --debug for details.');

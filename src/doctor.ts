@@ -7,7 +7,13 @@ import { createRequire } from 'node:module';
 import type { Context } from './context.js';
 import type { Engine } from './engine/client.js';
 import { isRemoteEndpoint } from './engine/endpoint.js';
+import { randomBytes } from 'node:crypto';
+import type { ContainerCreateBody } from './engine/types.js';
+import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
+import { HARDENING } from './security.js';
+import { LABEL } from './sessions/labels.js';
+import { VERSION } from './version.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -178,6 +184,35 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   return checks;
 }
 
+/**
+ * Whether the engine really creates a session's container: a create with
+ * aca's hardening and its init (Podman as Debian installs it may lack the
+ * init it is configured with, and then no session can start), removed at once.
+ */
+async function createCheck(engine: Engine): Promise<Check> {
+  const name = 'session create';
+  const images = await engine.listImages();
+  const image = images.find((i) => i.RepoTags.includes(DEFAULT_IMAGE))?.RepoTags[0] ?? images[0]?.RepoTags[0];
+  if (!image) {
+    return { name, status: 'warn', detail: 'not tried: no image on the engine to create a container from', hint: 'Build one (aca build) and run aca doctor again.' };
+  }
+  const body = {
+    Image: image, Cmd: ['true'], Env: [], User: '', WorkingDir: '', Tty: false, OpenStdin: false, StdinOnce: false,
+    AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    Labels: { [LABEL.managed]: 'true', [LABEL.version]: VERSION },
+    HostConfig: { ...HARDENING, Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none' },
+  } as unknown as ContainerCreateBody;
+  let id: string | undefined;
+  try {
+    id = await engine.createContainer(`aca-doctor-${randomBytes(4).toString('hex')}`, body);
+    return { name, status: 'ok', detail: `a hardened container with an init was created from ${image} (and removed)`, data: { image, created: true } };
+  } catch (error) {
+    return { name, status: 'fail', detail: (error as Error).message, ...(error instanceof AcaError && error.hint ? { hint: error.hint } : {}), data: { image, created: false } };
+  } finally {
+    if (id) await engine.removeContainer(id, { force: true }).catch(() => {});
+  }
+}
+
 function ptyCheck(): Check {
   try {
     createRequire(import.meta.url)('node-pty');
@@ -200,6 +235,7 @@ export async function runDoctor(ctx: Context): Promise<DoctorReport> {
   if (probe.engine) {
     try {
       checks.push(...(await engineFacts(ctx, probe.engine)));
+      checks.push(await createCheck(probe.engine));
     } catch (error) {
       checks.push({ name: 'engine facts', status: 'fail', detail: `the engine answered its ping but not /version or /info: ${(error as Error).message}` });
     } finally {

@@ -9,8 +9,11 @@ import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
 import type { Engine } from './engine/client.js';
 import type { BuildResult } from './engine/build.js';
-import { AcaError, BuildError, UsageError } from './errors.js';
+import { AcaError, BuildError } from './errors.js';
+import { readCaBundle } from './security/ca-certs.js';
 import { LABEL } from './sessions/labels.js';
+import { showBuild, withProgress } from './build-progress.js';
+import { announceBuild, ensureBuildBase } from './build-base.js';
 
 export const VARIANTS = ['full', 'alpine'] as const;
 export type Variant = (typeof VARIANTS)[number];
@@ -30,13 +33,18 @@ export function variantOfTag(ref: string): Variant | undefined {
 /**
  * The CA bundle builds and sessions should trust: the flag or config, else
  * the host's bundle when NODE_EXTRA_CA_CERTS or SSL_CERT_FILE names one.
+ * Whichever it is must be a PEM bundle of certificates (readCaBundle): only
+ * a copy of those certificates ever leaves this machine.
  */
-export function resolveCaCerts(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+export function resolveCaCerts(explicit: string | undefined, env: NodeJS.ProcessEnv, what = '--ca-certs'): string | undefined {
   if (explicit) {
-    if (!existsSync(explicit)) throw new UsageError(`--ca-certs: no such file: ${explicit}`);
+    readCaBundle(explicit, what);
     return explicit;
   }
-  return [env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE].find((f): f is string => Boolean(f) && existsSync(f!));
+  const variable = (['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE'] as const).find((name) => Boolean(env[name]) && existsSync(env[name]!));
+  if (!variable) return undefined;
+  readCaBundle(env[variable]!, `env ${variable}`);
+  return env[variable];
 }
 
 export interface BaseBuildOptions {
@@ -55,13 +63,16 @@ export interface BaseBuildOptions {
 export async function buildBaseImage(ctx: Context, engine: Engine, options: BaseBuildOptions): Promise<BuildResult> {
   const dockerfile = `Dockerfile.${options.variant}`;
   if (!existsSync(join(CONTAINER_DIR, dockerfile))) throw new AcaError(`aca's ${dockerfile} is missing from ${CONTAINER_DIR}`);
+  const target = baseImageTag(options.variant);
+  const base = await ensureBuildBase(ctx, engine, target, options.base, options.variant);
+  announceBuild(ctx, target, base, options.variant);
   const context = mkdtempSync(join(tmpdir(), 'aca-build-'));
   try {
     for (const file of readdirSync(CONTAINER_DIR, { withFileTypes: true })) {
       if (file.isFile()) copyFileSync(join(CONTAINER_DIR, file.name), join(context, file.name));
     }
-    if (options.caCerts) copyFileSync(options.caCerts, join(context, 'aca-ca.crt'));
-    else writeFileSync(join(context, 'aca-ca.crt'), '');
+    // The certificates only, never the file itself: it was checked, and is read again here.
+    writeFileSync(join(context, 'aca-ca.crt'), options.caCerts ? readCaBundle(options.caCerts, '--ca-certs') : '');
     return await runBuild(ctx, engine, {
       context,
       dockerfile,
@@ -81,30 +92,19 @@ export interface CustomBuildOptions {
   tags: string[];
   buildArgs: Record<string, string>;
   noCache: boolean;
+  target?: string | undefined;
+  cacheFrom?: string[] | undefined;
 }
 
 export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {
-  return withProgress(ctx, `Building ${request.tags[0] ?? 'image'}`, async (update) => {
+  return showBuild(ctx, `Building ${request.tags[0] ?? 'image'}`, async (events) => {
     const { buildImage } = await import('./engine/build.js');
     return buildImage(engine, {
       ...request,
       labels: request.labels ?? { [LABEL.managed]: 'true', [LABEL.image]: 'custom' },
-      onStep: (step) => update(step),
-      onOutput: (line) => ctx.out.debug(line),
+      ...events,
     });
   });
-}
-
-async function withProgress<T>(ctx: Context, title: string, work: (update: (text: string) => void) => Promise<T>): Promise<T> {
-  const spinner = await ctx.out.spinner(title);
-  try {
-    const result = await work((text) => { spinner.text = `${title}: ${text}`; });
-    spinner.succeed(`${title}: done`);
-    return result;
-  } catch (error) {
-    spinner.fail(`${title}: failed`);
-    throw error;
-  }
 }
 
 /**
@@ -123,7 +123,7 @@ export async function ensureImage(
     if (options.noBuild) {
       throw new AcaError(`image ${ref} does not exist and --no-build forbids building it`, { hint: `Build it with: aca build --variant ${variant}` });
     }
-    ctx.out.info(`aca: ${ref} is missing; building it from ${CONTAINER_DIR} (once)`);
+    ctx.out.info(`aca: ${ref} is missing; building it once, from ${CONTAINER_DIR}`);
     await buildBaseImage(ctx, engine, { variant, base: options.base, caCerts: options.caCerts });
     return;
   }

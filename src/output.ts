@@ -56,6 +56,11 @@ export class Output {
     this.interactiveStderr = Boolean(options.stderr.isTTY) && !(options.env.CI === 'true') && options.env.TERM !== 'dumb';
   }
 
+  /** Whether progress is drawn live on a terminal (a spinner) rather than written as lines. */
+  get progressOnTerminal(): boolean {
+    return this.interactiveStderr && !this.quiet;
+  }
+
   /** Colours for stdout (tables) and stderr (diagnostics), each decided by its own stream. */
   get color(): ChalkInstance {
     return (this.chalkOut ??= makeChalk(this.colorOut));
@@ -121,11 +126,50 @@ export class Output {
   }
 }
 
-/** Render rows as aligned columns, docker-style. */
+/** The columns a string takes on a terminal: colour codes take none, wide characters two. */
+export function visibleWidth(text: string): number {
+  return stringWidth(text);
+}
+
+// Loaded on first use, as chalk is: only tables need it.
+let measure: ((text: string) => number) | undefined;
+const stringWidth = (text: string) => (measure ??= (require('string-width') as typeof import('string-width')).default)(text);
+
+// eslint-disable-next-line no-control-regex
+const ANSI_OR_CHAR = /\x1b\[[0-9;?]*[A-Za-z]|[\s\S]/gu;
+
+/** Cut `text` to at most `width` visible columns, keeping its colour codes (and resetting them when cut). */
+export function truncateVisible(text: string, width: number): string {
+  if (visibleWidth(text) <= width) return text;
+  let used = 0;
+  let out = '';
+  let coloured = false;
+  for (const [token] of text.matchAll(ANSI_OR_CHAR)) {
+    if (token.startsWith('\x1b[')) {
+      out += token;
+      coloured = true;
+      continue;
+    }
+    const w = stringWidth(token);
+    if (used + w > Math.max(0, width - 1)) break;
+    out += token;
+    used += w;
+  }
+  return `${out}${width > 0 ? '…' : ''}${coloured ? '\x1b[0m' : ''}`;
+}
+
+/** Align rows as columns on what is visible (colour codes do not shift the rest); the last column is not padded. */
+export function alignColumns(rows: string[][], gap = '   '): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, visibleWidth(cell)); });
+  return rows
+    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleWidth(cell)))).join(gap).trimEnd())
+    .join('\n');
+}
+
+/** Render rows as aligned columns under headers, docker-style. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ');
-  return [line(headers), ...rows.map(line)].join('\n');
+  return alignColumns([headers, ...rows]);
 }
 
 export function humanDuration(ms: number): string {

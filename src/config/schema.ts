@@ -131,7 +131,8 @@ export function validateConfig(raw: unknown, file: string): AcaConfig {
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${file}: expected an object of settings`);
   const config: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
-    const check = CHECKS[key as ConfigKey];
+    // Own keys only: "__proto__", "constructor" or "toString" are unknown keys, not Object.prototype's members.
+    const check = Object.hasOwn(CHECKS, key) ? CHECKS[key as ConfigKey] : undefined;
     if (!check) {
       throw new ConfigError(`${file}: unknown key "${key}"`, { hint: `Known keys: ${CONFIG_KEYS.join(', ')}` });
     }

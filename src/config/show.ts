@@ -1,9 +1,11 @@
 /** `aca config`: the resolved configuration and where each value came from. */
+import type { DevcontainerReport } from '../devcontainer/describe.js';
 import { availableParallelism } from 'node:os';
 import type { Context } from '../context.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import { DEFAULT_LIMITS } from '../security.js';
 import { loadConfig, userConfigDir } from './load.js';
+import { defaultNetworkSummary } from '../sessions/network.js';
 import { CONFIG_KEYS, type ConfigKey } from './schema.js';
 
 export interface ConfigEntry {
@@ -14,17 +16,21 @@ export interface ConfigEntry {
 
 export interface ConfigReport {
   files: { user?: string; project?: string; userDir?: string };
+  /** The project file's trust: trusted (aca trust), or untrusted (it may only narrow). */
+  projectTrust?: 'trusted' | 'untrusted';
   entries: ConfigEntry[];
+  /** The workspace's devcontainer.json, when it has one (src/devcontainer/describe.ts). */
+  devcontainer?: DevcontainerReport;
 }
 
 export async function describeConfig(ctx: Context): Promise<ConfigReport> {
-  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+  const loaded = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
   const defaults: Partial<Record<ConfigKey, [unknown, string]>> = {
     image: [DEFAULT_IMAGE, 'default'],
     memory: [DEFAULT_LIMITS.memory, 'default'],
     cpus: [DEFAULT_LIMITS.cpus(availableParallelism()), 'default'],
     pids: [DEFAULT_LIMITS.pids, 'default'],
-    network: ['aca-<session> (own network, icc off)', 'default'],
+    network: [defaultNetworkSummary(await ctx.engine().then((e) => e.kind, () => undefined)), 'default'],
     user: ['owner of the workspace', 'default'],
     engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
     host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],
@@ -37,5 +43,8 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     else if (defaults[key] && defaults[key]![0] !== undefined) entries.push({ key, value: defaults[key]![0], source: defaults[key]![1] });
   }
   const userDir = userConfigDir(ctx.env);
-  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, entries };
+  const projectTrust = loaded.project ? (loaded.project.trust === 'trusted' ? 'trusted' : 'untrusted') : undefined;
+  const { describeDevcontainer } = await import('../devcontainer/describe.js');
+  const devcontainer = await describeDevcontainer(ctx.cwd, ctx.cwd, ctx.env, loaded.values.image);
+  return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, ...(projectTrust ? { projectTrust } : {}), entries, ...(devcontainer ? { devcontainer } : {}) };
 }

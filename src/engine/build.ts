@@ -6,10 +6,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
 import { BuildError } from '../errors.js';
 import type { Engine } from './client.js';
 import { readJsonLines } from './client.js';
 import { dockerStepLine } from './podman.js';
+import { EngineDownError, RequestBodyError } from './errors.js';
 
 export interface BuildRequest {
   context: string;
@@ -19,9 +21,13 @@ export interface BuildRequest {
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
   noCache: boolean;
+  /** A multi-stage Dockerfile's stage to build. */
+  target?: string | undefined;
+  /** Images the engine may take cached layers from. */
+  cacheFrom?: string[] | undefined;
   /** Called with "Step 3/9 : RUN ..." as each step starts. */
   onStep?: (step: string) => void;
-  /** Every line of build output. */
+  /** Every line a step writes (not the step lines, nor the builder's own bookkeeping). */
   onOutput?: (line: string) => void;
 }
 
@@ -39,8 +45,8 @@ const TAIL_LINES = 20;
  * pack it: the context's top-level entries, minus what .dockerignore excludes.
  * tar-fs and @balena/dockerignore are CommonJS without types, hence require().
  */
-function packContext(context: string, compress: boolean): NodeJS.ReadableStream {
-  const tar = require('tar-fs') as { pack(dir: string, options: { entries: string[]; ignore?: (path: string) => boolean }): NodeJS.ReadableStream };
+function packContext(context: string, compress: boolean): Readable {
+  const tar = require('tar-fs') as { pack(dir: string, options: { entries: string[]; ignore?: (path: string) => boolean }): Readable };
   let entries = readdirSync(context);
   let ignore: ((path: string) => boolean) | undefined;
   const ignoreFile = join(context, '.dockerignore');
@@ -53,7 +59,8 @@ function packContext(context: string, compress: boolean): NodeJS.ReadableStream 
   const packed = tar.pack(context, { entries, ...(ignore ? { ignore } : {}) });
   if (!compress) return packed;
   const { createGzip } = require('node:zlib') as typeof import('node:zlib');
-  return packed.pipe(createGzip());
+  // pipeline, not pipe: an unreadable file in the context must reach the request as an error.
+  return pipeline(packed, createGzip(), () => { /* the request reports the error */ });
 }
 
 /** POST /build's query; tags repeat `t`, as the API wants. */
@@ -66,6 +73,8 @@ export function buildQuery(request: BuildRequest): string {
     ['nocache', String(request.noCache)],
     ['rm', 'true'],
     ['forcerm', 'true'],
+    ...(request.target ? [['target', request.target] as [string, string]] : []),
+    ...(request.cacheFrom?.length ? [['cachefrom', JSON.stringify(request.cacheFrom)] as [string, string]] : []),
   ];
   return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 }
@@ -86,6 +95,8 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
       headers: { 'Content-Type': 'application/x-tar' },
     });
   } catch (error) {
+    // The engine down, or the context unreadable, is said as such; the rest is the build's failure.
+    if (error instanceof EngineDownError || error instanceof RequestBodyError) throw error;
     throw new BuildError(`build failed: ${(error as Error).message}`, { cause: error });
   }
 
@@ -102,7 +113,6 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
     for (const raw of (message.stream ?? '').split('\n')) {
       if (!raw.trim()) continue;
       const line = dockerStepLine(raw);
-      request.onOutput?.(line);
       if (STEP.test(line)) {
         step = line.trim();
         tail = [];
@@ -110,13 +120,14 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
         continue;
       }
       // The legacy builder's own bookkeeping lines are not the step's output.
-      if (/^ ---> |^Removing intermediate container /.test(line)) continue;
+      if (/^\s*---> |^Removing intermediate container /.test(line)) continue;
+      request.onOutput?.(line);
       tail.push(line);
       if (tail.length > TAIL_LINES) tail.shift();
       const built = /^Successfully built ([0-9a-f]+)/.exec(line);
       if (built && !id) id = built[1]!;
     }
-  });
+  }).catch((error: unknown) => { throw engine.http.lost(error); });
   // Podman reports the id only as text; the tag is authoritative either way.
   const image = request.tags[0] ? await engine.inspectImage(request.tags[0]) : undefined;
   if (image) id = image.Id;

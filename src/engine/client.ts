@@ -3,16 +3,20 @@
  * differences (Docker vs Podman, API versions) are handled here and nowhere else.
  */
 import type { Duplex } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import type { IncomingMessage } from 'node:http';
-import { EngineApiError, EngineHttp, isNotFound } from './http.js';
+import { EngineHttp, TIMEOUT } from './http.js';
+import { EngineApiError, isConflict, isNotFound } from './errors.js';
 import type { EngineKind } from './endpoint.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
 } from './types.js';
 import type { RawStats } from './stats.js';
-import { BuildError } from '../errors.js';
+import { BuildError, EngineError } from '../errors.js';
+import { isRemoteEndpoint } from './endpoint.js';
+import { existsSync } from 'node:fs';
 import {
-  adaptCreateBodyForPodman, catatonitExecFailure, inspectForDocker, isNameConflict, securityOptionsForDocker, summaryForDocker,
+  adaptCreateBodyForPodman, catatonitExecFailure, missingInitFix, missingPodmanInit, STATIC_INITS, inspectForDocker, securityOptionsForDocker, summaryForDocker,
   type LibpodSecurity,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
@@ -20,6 +24,11 @@ import type { EngineSystemInfo } from './info.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 export const PODMAN_LIBPOD_API = '4.0.0';
+
+/** A stop or restart answers after its grace period (the engine's default: 10 s), plus the time of a call. */
+function graceAndCall(seconds: number | undefined): number {
+  return (seconds ?? 10) * 1000 + TIMEOUT.call;
+}
 
 export interface EngineInfo {
   kind: EngineKind;
@@ -102,12 +111,15 @@ export class Engine {
       const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
       return created.Id;
     }
+    // A taken name (Podman's 500) is a ConflictError, as Docker's 409 is: see errors.ts.
     try {
       const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: adaptCreateBodyForPodman(body) });
       return created.Id;
     } catch (error) {
-      if (error instanceof EngineApiError && isNameConflict(error.statusCode ?? 0, error.message)) {
-        throw new EngineApiError(error.message, { statusCode: 409, cause: error });
+      const init = error instanceof EngineApiError ? missingPodmanInit(error.message) : undefined;
+      if (init) {
+        const present = isRemoteEndpoint(this.http.endpoint) ? [] : STATIC_INITS.filter((path) => existsSync(path));
+        throw new EngineError(`Podman cannot start any container: its init ${init} (containers.conf init_path) is not installed`, { hint: missingInitFix(present), cause: error });
       }
       throw error;
     }
@@ -118,15 +130,15 @@ export class Engine {
   }
 
   stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds } });
+    return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
   }
 
   async killContainer(id: string, signal: string): Promise<void> {
     try {
       await this.http.json('POST', `/containers/${id}/kill`, { query: { signal } });
     } catch (error) {
-      // 409: not running any more; nothing to signal.
-      if (!(error instanceof EngineApiError && (error.statusCode === 409 || error.statusCode === 404))) throw error;
+      // Not running any more (a conflict), or gone: nothing to signal.
+      if (!isConflict(error) && !isNotFound(error)) throw error;
     }
   }
 
@@ -140,8 +152,9 @@ export class Engine {
         for (let i = 0; i < 100; i++) {
           try {
             await this.inspectContainer(id);
-          } catch {
-            return;
+          } catch (gone) {
+            if (isNotFound(gone)) return;
+            throw gone;
           }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -156,7 +169,8 @@ export class Engine {
    * fast command cannot exit before the wait is registered.
    */
   async waitContainer(id: string, condition: 'next-exit' | 'not-running' = 'next-exit'): Promise<number> {
-    const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition } });
+    // No limit: the command may run for hours. A lost engine still ends the wait (EngineDownError).
+    const result = await this.http.json<{ StatusCode: number }>('POST', `/containers/${id}/wait`, { query: { condition }, timeoutMs: TIMEOUT.none });
     return result.StatusCode;
   }
 
@@ -192,6 +206,8 @@ export class Engine {
   logs(id: string, options: { follow: boolean; tail?: string; timestamps?: boolean }): Promise<IncomingMessage> {
     return this.http.stream('GET', `/containers/${id}/logs`, {
       query: { stdout: true, stderr: true, follow: options.follow, tail: options.tail ?? 'all', timestamps: options.timestamps ?? false },
+      // A followed log may say nothing for hours, and an engine may send its answer's head only with the first line.
+      ...(options.follow ? { timeoutMs: TIMEOUT.none } : {}),
     });
   }
 
@@ -217,8 +233,20 @@ export class Engine {
     return stats;
   }
 
+  /**
+   * One stats answer whose precpu_stats are a reading about a second older, so CPU % needs no earlier sample
+   * (what `docker stats --no-stream` shows). Docker fills them itself without one-shot; Podman's compat API
+   * leaves them empty, so there two one-shot readings a second apart make the pair.
+   */
+  async containerStatsOverSpan(id: string, timeoutMs?: number): Promise<RawStats> {
+    const first = await this.containerStats(id, { oneShot: false, timeoutMs });
+    if (first.precpu_stats?.system_cpu_usage) return first;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return { ...(await this.containerStats(id, { oneShot: true, timeoutMs })), precpu_stats: first.cpu_stats };
+  }
+
   restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds } });
+    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
   }
 
   /**
@@ -228,6 +256,8 @@ export class Engine {
   events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
     return this.http.stream('GET', '/events', {
       query: { filters: JSON.stringify(filters), since: window.since?.toFixed(3), until: window.until?.toFixed(3) },
+      // Without an end, the stream waits for events that may never come (see logs()).
+      ...(window.until === undefined ? { timeoutMs: TIMEOUT.none } : {}),
     });
   }
 
@@ -264,11 +294,19 @@ export class Engine {
 
   // --- images ---------------------------------------------------------------
 
+  /** The images on the engine that have a name (untagged layers left by builds are not). */
+  async listImages(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>> {
+    const images = await this.http.json<Array<{ Id: string; RepoTags?: string[] | null; Size: number }>>('GET', '/images/json');
+    return images
+      .map((image) => ({ Id: image.Id, Size: image.Size, RepoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>') }))
+      .filter((image) => image.RepoTags.length > 0);
+  }
+
   async inspectImage(ref: string): Promise<ImageInspect | undefined> {
     try {
       return await this.http.json<ImageInspect>('GET', `/images/${encodeURIComponent(ref)}/json`);
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+      if (isNotFound(error)) return undefined;
       throw error;
     }
   }
@@ -284,7 +322,7 @@ export class Engine {
       const error = message.errorDetail?.message ?? message.error;
       if (error) throw new BuildError(`pull ${ref}: ${error}`);
       if (message.status && onProgress) onProgress(message.id ? `${message.id}: ${message.status}` : message.status);
-    });
+    }).catch((error: unknown) => { throw this.http.lost(error); });
   }
 }
 
@@ -312,8 +350,10 @@ export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (m
     }
     onMessage(message);
   };
+  // Stream mode: a character split across two chunks is decoded once both have come.
+  const decoder = new StringDecoder('utf8');
   for await (const chunk of stream) {
-    buffered += chunk.toString();
+    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk);
     let newline = buffered.indexOf('\n');
     while (newline !== -1) {
       handle(buffered.slice(0, newline));
@@ -321,7 +361,7 @@ export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (m
       newline = buffered.indexOf('\n');
     }
   }
-  handle(buffered);
+  handle(buffered + decoder.end());
 }
 
 /** "repo/name:tag" → ["repo/name", "tag"], minding registry ports and digests. */

@@ -3,7 +3,7 @@
  * the first that answers. One connection per process, cached.
  */
 import { existsSync } from 'node:fs';
-import { EngineError } from '../errors.js';
+import { EngineDownError } from './errors.js';
 import { Engine } from './client.js';
 import { resolveContext } from './contexts.js';
 import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type EngineChoice } from './endpoint.js';
@@ -42,7 +42,7 @@ const PING_TIMEOUT_MS = { local: 5_000, remote: 15_000 };
 export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Promise<Engine> {
   const { endpoint } = candidate;
   if (endpoint.protocol === 'unix' && !existsSync(endpoint.socketPath!)) {
-    throw new EngineError('socket not found');
+    throw new EngineDownError('socket not found');
   }
   const http = new EngineHttp(endpoint, tls);
   const timeoutMs = endpoint.protocol === 'unix' ? PING_TIMEOUT_MS.local : PING_TIMEOUT_MS.remote;
@@ -52,16 +52,17 @@ export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Pro
   } catch (error) {
     http.close();
     // Strip the address prefix: the caller names the candidate.
-    throw new EngineError((error as Error).message.replace(`${endpoint.url}: `, ''), { cause: error });
+    // The reason alone: the caller names the candidate.
+    throw new EngineDownError(error instanceof EngineDownError ? error.reason : (error as Error).message, { cause: error });
   }
   if (res.statusCode === 400 && endpoint.protocol === 'http') {
     http.close();
     // Docker answers plain HTTP on a TLS port with 400 "Client sent an HTTP request to an HTTPS server".
-    throw new EngineError('the engine speaks TLS on this port; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or give --tlscacert/--tlscert/--tlskey');
+    throw new EngineDownError('the engine speaks TLS on this port; set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH, or give --tlscacert/--tlscert/--tlskey');
   }
   if (res.statusCode !== 200) {
     http.close();
-    throw new EngineError(`ping answered HTTP ${res.statusCode}; is this an engine API?`);
+    throw new EngineDownError(`ping answered HTTP ${res.statusCode}; is this an engine API?`);
   }
   const kind = kindFromPingHeaders(res.headers);
   const apiVersion = String(res.headers['api-version'] ?? '');
@@ -85,7 +86,7 @@ export async function connect(options: ConnectOptions): Promise<Engine> {
     }
   }
   const wanted = options.engine === 'auto' ? 'container engine' : `${options.engine} engine`;
-  throw new EngineError(`no ${wanted} answered; tried ${failures.join('; ')}`, {
+  throw new EngineDownError(`no ${wanted} answered; tried ${failures.join('; ')}`, {
     hint:
       candidates.length === 1 && !candidates[0]!.expected
         ? `Check that an engine runs at ${candidates[0]!.endpoint.url} and is reachable from here (named by ${candidates[0]!.source}).`

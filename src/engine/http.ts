@@ -15,10 +15,14 @@ import type tls from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
-import { EngineError } from '../errors.js';
+import { Duplex, Transform, pipeline, type Readable } from 'node:stream';
+import { AcaError, EngineError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
+import { EngineDownError, RequestBodyError, apiErrorFor, describeConnectionFailure, requestBodyFailure, type EngineApiError } from './errors.js';
+import { sshAgent } from './ssh.js';
+
+// Callers from before the typed errors import these from here.
+export { EngineApiError, isNotFound } from './errors.js';
 
 export interface TlsFiles {
   ca?: string;
@@ -28,18 +32,39 @@ export interface TlsFiles {
   skipVerify?: boolean;
 }
 
+/**
+ * How long the engine may take to answer, by kind of request, in ms (0: no limit). The clock is aca's own, so it
+ * holds over a unix socket, TCP, TLS and ssh alike. A ping's limit is connect.ts's.
+ */
+export const TIMEOUT = {
+  /** A JSON call, answer and body. Calls that wait on purpose (stop's grace period) add their wait. */
+  call: 120_000,
+  /** A call whose work grows with the data: commit, disk usage. */
+  slow: 30 * 60_000,
+  /** Waiting for a container's exit, which may take hours. */
+  none: 0,
+} as const;
+
 export interface RequestOptions {
   query?: Record<string, string | number | boolean | undefined>;
   body?: unknown;
-  /** Raw body (a tar stream for builds); sent as-is. */
-  rawBody?: NodeJS.ReadableStream;
+  /**
+   * Raw body (a tar stream for builds and copies), sent through stream.pipeline with its backpressure. Its error
+   * aborts the request and is what the caller sees (a RequestBodyError naming the file).
+   */
+  rawBody?: Readable;
   headers?: Record<string, string>;
+  /**
+   * The limit (ms; 0: none; default TIMEOUT.call): for json() and head() on the whole answer, for stream() and
+   * hijack() until the answer starts (a stream then lasts as long as it lasts). While a raw body is being sent,
+   * each chunk restarts the clock: an upload is as slow as the disk it comes from.
+   */
   timeoutMs?: number;
 }
 
 const TRACE = process.env.ACA_DEBUG === '1';
 
-// TLS and child processes are loaded only for the engines that need them: start-up is a budget.
+// TLS is loaded only for the engines that need it: start-up is a budget.
 const require = createRequire(import.meta.url);
 const lazyHttps = (): typeof https => require('node:https') as typeof https;
 const lazyTls = (): typeof tls => require('node:tls') as typeof tls;
@@ -55,16 +80,32 @@ function trace(method: string, path: string, status: number | undefined, started
   process.stderr.write(`debug: @${started.toFixed(0)}ms ${method} ${path.split('?')[0]} ${status} ${(performance.now() - started).toFixed(1)}ms\n`);
 }
 
-/** The engine answered with an HTTP error; `message` is the engine's own text. */
-export class EngineApiError extends EngineError {}
+/** A request's clock: `expire` runs unless it is cleared (or restarted) within `ms`. */
+class Deadline {
+  private timer: NodeJS.Timeout | undefined;
+  expired = false;
+  constructor(private readonly ms: number, private readonly expire: () => void) {
+    this.restart();
+  }
 
-/**
- * The engine says the object is not there: a 404, or Podman's 500 for a container removed under the request
- * (by a concurrent rm or gc).
- */
-export function isNotFound(error: unknown): boolean {
-  return error instanceof EngineApiError
-    && (error.statusCode === 404 || /no such container|does not exist in database/i.test(error.message));
+  restart(): void {
+    if (!this.ms || this.expired) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.expired = true;
+      this.expire();
+    }, this.ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+interface Sent {
+  res: http.IncomingMessage;
+  deadline: Deadline;
 }
 
 export class EngineHttp {
@@ -121,76 +162,91 @@ export class EngineHttp {
     return { ...base, host: ep.hostname!, port: ep.port! };
   }
 
-  private describeFailure(error: NodeJS.ErrnoException): string {
-    switch (error.code) {
-      case 'ENOENT': return 'socket not found';
-      case 'ECONNREFUSED': return 'connection refused';
-      case 'EACCES': return 'permission denied';
-      case 'ETIMEDOUT': return 'timed out';
-      case 'ENOTFOUND': return 'host not found';
-      case 'EHOSTUNREACH': return 'host unreachable';
-      case 'ECONNRESET': return 'connection reset';
-      case 'ENETUNREACH': return 'network unreachable';
-      case 'EAI_AGAIN': return 'host name lookup failed';
-      case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-      case 'SELF_SIGNED_CERT_IN_CHAIN':
-      case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-      case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-      case 'CERT_SIGNATURE_FAILURE':
-        return `the engine's TLS certificate is not signed by the trusted CA (${error.code}); check --tlscacert or DOCKER_CERT_PATH`;
-      case 'ERR_TLS_CERT_ALTNAME_INVALID':
-        return `the engine's TLS certificate is for another host name (${error.message.replace(/^Hostname\/IP does not match certificate's altnames: /, '')})`;
-      case 'CERT_HAS_EXPIRED':
-      case 'CERT_NOT_YET_VALID':
-        return `the engine's TLS certificate is not valid now (${error.code})`;
-      case 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED':
-      case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
-      case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
-        return `the engine refused aca's TLS client certificate (${error.code}); check --tlscert/--tlskey or DOCKER_CERT_PATH`;
-      case 'EPROTO':
-      case 'ERR_SSL_WRONG_VERSION_NUMBER':
-        return `TLS handshake failed (${error.code}); is this a TLS port? (tcp:// without DOCKER_TLS_VERIFY speaks plain HTTP)`;
-      default: return error.message;
-    }
+  /** A connection failure, in the engine's and the user's terms. */
+  private unreachable(error: NodeJS.ErrnoException): EngineDownError {
+    if (error instanceof EngineDownError) return error;
+    return this.down(describeConnectionFailure(error), error);
   }
 
-  private send(method: string, path: string, options: RequestOptions): Promise<http.IncomingMessage> {
+  /** The one wording of an engine that cannot be reached: the address, then why. */
+  private down(reason: string, cause?: unknown, hint?: string): EngineDownError {
+    return new EngineDownError(`the engine at ${this.endpoint.url} cannot be reached: ${reason}`, { reason, cause, ...(hint ? { hint } : {}) });
+  }
+
+  /** The answer stopped before its end: the engine went away, or the clock ran out. */
+  lost(error: unknown, deadline?: { expired: boolean }, timeoutMs?: number): Error {
+    if (deadline?.expired) return this.timedOut(timeoutMs ?? 0);
+    if (error instanceof AcaError) return error;
+    const code = (error as NodeJS.ErrnoException)?.code;
+    return this.down(code ? describeConnectionFailure(error as NodeJS.ErrnoException) : 'the engine closed the connection', error);
+  }
+
+  private timedOut(ms: number): EngineDownError {
+    return this.down(`timed out (no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`})`, undefined, 'The engine may be overloaded or unreachable; check it with: aca doctor');
+  }
+
+  /**
+   * Send a request; resolves with the answer's head once it arrives. The deadline is still running: json() and
+   * head() clear it once the body is read, stream() as soon as the answer starts.
+   */
+  private send(method: string, path: string, options: RequestOptions): Promise<Sent> {
     return new Promise((resolve, reject) => {
       const mod = this.endpoint.protocol === 'https' ? lazyHttps() : http;
       const started = TRACE ? performance.now() : 0;
+      const timeoutMs = options.timeoutMs ?? TIMEOUT.call;
+      let bodyError: RequestBodyError | undefined;
+      let answered = false;
       const req = mod.request(this.baseOptions(method, path, options), (res) => {
+        answered = true;
         // --debug: every API call with its status and time to first byte, to see where time goes.
         if (TRACE) trace(method, path, res.statusCode, started);
-        resolve(res);
+        resolve({ res, deadline });
       });
+      const deadline = new Deadline(timeoutMs, () => req.destroy(this.timedOut(timeoutMs)));
       req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
+        deadline.clear();
+        reject(bodyError ?? (deadline.expired ? this.timedOut(timeoutMs) : this.unreachable(error)));
       });
-      if (options.timeoutMs) {
-        req.setTimeout(options.timeoutMs, () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      }
-      if (options.rawBody) {
-        options.rawBody.pipe(req);
-      } else {
+      const raw = options.rawBody;
+      if (!raw) {
         req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
+        return;
       }
+      // Listening before pipeline() does makes the body's own error the one the caller sees.
+      raw.once('error', (error: NodeJS.ErrnoException) => { if (!answered) bodyError ??= requestBodyFailure(error); });
+      const tick = new Transform({ transform(chunk, _encoding, callback) { deadline.restart(); callback(null, chunk); } });
+      pipeline(raw, tick, req, (error) => {
+        if (!error || answered) return;
+        // The engine failed while reading the body: req's own 'error' reports that.
+        if (!bodyError) return;
+        deadline.clear();
+        reject(bodyError);
+      });
     });
   }
 
-  /** A raw response, for streams (logs, build, pull). Errors (>= 400) are thrown. */
+  /** A raw response, for streams (logs, build, pull, events). Errors (>= 400) are thrown. */
   async stream(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
-    const res = await this.send(method, path, options);
-    if ((res.statusCode ?? 500) >= 400) throw await apiError(res, method, path);
+    const { res, deadline } = await this.send(method, path, options);
+    deadline.clear();
+    if ((res.statusCode ?? 500) >= 400) throw await this.apiError(res, method, path);
     return res;
   }
 
   /** A JSON request; resolves to undefined for 204 and 304 (already started/stopped). */
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const res = await this.send(method, path, options);
-    const status = res.statusCode ?? 500;
-    if (status >= 400) throw await apiError(res, method, path);
-    const text = await readBody(res);
-    if (status === 204 || status === 304 || text.length === 0) return undefined as T;
+    const { res, deadline } = await this.send(method, path, options);
+    let text: string;
+    try {
+      const status = res.statusCode ?? 500;
+      if (status >= 400) throw await this.apiError(res, method, path);
+      text = await readBody(res);
+      if (status === 204 || status === 304 || text.length === 0) return undefined as T;
+    } catch (error) {
+      throw this.lost(error, deadline, options.timeoutMs ?? TIMEOUT.call);
+    } finally {
+      deadline.clear();
+    }
     // Podman answers some calls Docker answers with no body (network connect and disconnect)
     // with a plain-text "OK": a non-JSON body of a non-JSON response carries no data.
     if (!/json/i.test(String(res.headers['content-type'] ?? '')) && !/^\s*[[{"]/.test(text)) return undefined as T;
@@ -199,19 +255,21 @@ export class EngineHttp {
 
   /** Status code and headers only (ping). */
   async head(method: string, path: string, options: RequestOptions = {}): Promise<http.IncomingMessage> {
-    const res = await this.send(method, path, options);
-    // Drain the (short) body before answering, so the next request can reuse this connection.
-    await new Promise((resolve) => {
-      res.once('end', resolve);
-      res.once('close', resolve);
-      res.resume();
-    });
+    const { res, deadline } = await this.send(method, path, options);
+    try {
+      // Drain the (short) body before answering, so the next request can reuse this connection.
+      await readBody(res);
+    } catch (error) {
+      throw this.lost(error, deadline, options.timeoutMs ?? TIMEOUT.call);
+    } finally {
+      deadline.clear();
+    }
     return res;
   }
 
   /**
-   * A hijacked connection (exec start, attach): the engine answers 101 and the
-   * socket then carries the container's streams both ways.
+   * A hijacked connection (exec start, attach): the engine answers 101 and the socket then carries the container's
+   * streams both ways. An engine that answers 200 instead streams the body, and takes the input on the same socket.
    */
   hijack(path: string, options: RequestOptions = {}): Promise<{ socket: Duplex; head: Buffer }> {
     return new Promise((resolve, reject) => {
@@ -222,25 +280,42 @@ export class EngineHttp {
         ? sshAgent(this.endpoint, false)
         : this.endpoint.protocol === 'https' ? new (lazyHttps().Agent)(this.tlsOptions) : new http.Agent();
       const started = TRACE ? performance.now() : 0;
+      const timeoutMs = options.timeoutMs ?? TIMEOUT.call;
       const req = mod.request({ ...base, agent, headers: { ...base.headers, Connection: 'Upgrade', Upgrade: 'tcp' } });
+      const deadline = new Deadline(timeoutMs, () => req.destroy(this.timedOut(timeoutMs)));
       req.on('upgrade', (res, socket, head) => {
+        deadline.clear();
         if (TRACE) trace('POST', path, res.statusCode, started);
         resolve({ socket, head });
       });
       req.on('response', (res) => {
+        deadline.clear();
         if (TRACE) trace('POST', path, res.statusCode, started);
-        // Engines that answer 200 instead of 101 still stream the body; a >= 400 is an error.
         if ((res.statusCode ?? 500) >= 400) {
-          apiError(res, 'POST', path).then(reject, reject);
+          this.apiError(res, 'POST', path).then(reject, reject);
           return;
         }
         resolve({ socket: responseAsDuplex(res, req), head: Buffer.alloc(0) });
       });
       req.on('error', (error: NodeJS.ErrnoException) => {
-        reject(new EngineError(`${this.endpoint.url}: ${this.describeFailure(error)}`, { cause: error }));
+        deadline.clear();
+        reject(deadline.expired ? this.timedOut(timeoutMs) : this.unreachable(error));
       });
       req.end(options.body === undefined ? undefined : JSON.stringify(options.body));
     });
+  }
+
+  /** The engine's error answer as a typed error (see errors.ts); a body cut short still names the status. */
+  private async apiError(res: http.IncomingMessage, method: string, path: string): Promise<EngineApiError> {
+    const text = await readBody(res).catch(() => '');
+    let message = text.trim();
+    try {
+      const parsed = JSON.parse(text) as { message?: string; cause?: string };
+      if (parsed.message) message = parsed.message;
+    } catch {
+      /* plain-text error body */
+    }
+    return apiErrorFor(res.statusCode ?? 500, message || `${method} ${path.split('?')[0]}: HTTP ${res.statusCode}`);
   }
 
   close(): void {
@@ -274,84 +349,29 @@ export async function readBody(res: http.IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function apiError(res: http.IncomingMessage, method: string, path: string): Promise<EngineApiError> {
-  const text = await readBody(res).catch(() => '');
-  let message = text.trim();
-  try {
-    const parsed = JSON.parse(text) as { message?: string; cause?: string };
-    if (parsed.message) message = parsed.message;
-  } catch {
-    /* plain-text error body */
-  }
-  return new EngineApiError(message || `${method} ${path}: HTTP ${res.statusCode}`, { statusCode: res.statusCode ?? 500 });
-}
-
-/** A 200 response body (read side) joined with the request (write side). */
+/**
+ * A 200 response body (read side) joined with the request's socket (write side). Ending the write side half-closes
+ * the socket, which is how such an engine learns that stdin ended.
+ */
 function responseAsDuplex(res: http.IncomingMessage, req: http.ClientRequest): Duplex {
+  const socket = req.socket;
   const duplex = new Duplex({
     read() { res.resume(); },
-    write(chunk, encoding, callback) { req.socket?.write(chunk, encoding, callback); },
-    final(callback) { callback(); },
+    write(chunk, encoding, callback) {
+      if (!socket || socket.destroyed) return callback(Object.assign(new Error('the engine closed the connection'), { code: 'EPIPE' }));
+      socket.write(chunk, encoding, callback);
+    },
+    final(callback) {
+      if (socket && !socket.destroyed && socket.writable) socket.end();
+      callback();
+    },
+    destroy(error, callback) {
+      res.destroy();
+      callback(error);
+    },
   });
   res.on('data', (chunk) => { if (!duplex.push(chunk)) res.pause(); });
   res.on('end', () => duplex.push(null));
   res.on('error', (error) => duplex.destroy(error));
-  return duplex;
-}
-
-/**
- * An agent whose connections are ssh processes (see sshDialStdio); with
- * keep-alive, one ssh connection serves a command's successive requests.
- */
-function sshAgent(endpoint: Endpoint, keepAlive: boolean): http.Agent {
-  const agent = new http.Agent({ keepAlive, maxSockets: keepAlive ? 4 : Infinity });
-  (agent as unknown as { createConnection: () => Socket }).createConnection = () => sshDialStdio(endpoint) as unknown as Socket;
-  return agent;
-}
-
-/**
- * ssh://user@host: run `docker system dial-stdio` on the remote host through the
- * system's ssh client, as the docker CLI does. No ssh2 module is loaded at all:
- * the user's ssh configuration, keys, agent and known hosts apply unchanged.
- */
-function sshDialStdio(endpoint: Endpoint): Duplex {
-  const target = endpoint.user ? `${endpoint.user}@${endpoint.hostname}` : endpoint.hostname!;
-  const args = ['-o', 'BatchMode=yes', ...(endpoint.port ? ['-p', String(endpoint.port)] : []), '--', target, 'docker', 'system', 'dial-stdio'];
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
-  const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr += chunk; });
-  const duplex = new Duplex({
-    read() { child.stdout.resume(); },
-    // A write racing ssh's exit fails with EPIPE; 'close' below reports the real cause, in ssh's words.
-    write(chunk, encoding, callback) {
-      child.stdin.write(chunk, encoding, (error) => callback((error as NodeJS.ErrnoException | null)?.code === 'EPIPE' ? null : error));
-    },
-    final(callback) { child.stdin.end(); callback(); },
-    destroy(error, callback) { child.kill(); callback(error); },
-  });
-  child.stdout.on('data', (chunk) => { if (!duplex.push(chunk)) child.stdout.pause(); });
-  child.on('error', (error) => duplex.destroy(error));
-  // End the stream only once ssh's exit status is known: a failed ssh is reported with its own words.
-  child.on('close', (code) => {
-    if (code) duplex.destroy(Object.assign(new Error(`ssh ${target}: ${stderr.trim().split('\n').pop() || `exit ${code}`}`), { code: 'ESSH' }));
-    else duplex.push(null);
-  });
-  child.stdin.on('error', () => { /* ssh exited; 'close' reports why */ });
-  // What http.Agent and ClientRequest call on a net.Socket; a pipe to a process has no such knobs.
-  const socketLike = duplex as Duplex & Record<string, unknown>;
-  socketLike.setKeepAlive = () => duplex;
-  socketLike.setNoDelay = () => duplex;
-  socketLike.setTimeout = (ms: number, callback?: () => void) => {
-    if (callback) duplex.once('timeout', callback);
-    return duplex;
-  };
-  // An idle pooled connection must not keep aca alive.
-  socketLike.ref = () => { child.ref(); (child.stdout as unknown as { ref?: () => void }).ref?.(); return duplex; };
-  socketLike.unref = () => {
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as unknown as { unref?: () => void }).unref?.();
-    return duplex;
-  };
   return duplex;
 }

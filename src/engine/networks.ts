@@ -3,7 +3,7 @@
  * per-session networks, the egress proxy and secret delivery.
  */
 import type { Engine } from './client.js';
-import { EngineApiError } from './http.js';
+import { EngineApiError, isNotFound } from './errors.js';
 
 export interface NetworkInspect {
   Id: string;
@@ -32,7 +32,7 @@ export async function inspectNetwork(engine: Engine, name: string): Promise<Netw
   try {
     return await engine.http.json<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 404) return undefined;
+    if (isNotFound(error)) return undefined;
     throw error;
   }
 }
@@ -42,7 +42,7 @@ export async function deleteNetwork(engine: Engine, name: string): Promise<void>
   try {
     await engine.http.json('DELETE', `/networks/${encodeURIComponent(name)}`);
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    if (isNotFound(error)) return;
     throw error;
   }
 }
@@ -57,7 +57,7 @@ export async function disconnectNetwork(engine: Engine, network: string, contain
   try {
     await engine.http.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { body: { Container: container, Force: true } });
   } catch (error) {
-    if (error instanceof EngineApiError && (error.statusCode === 404 || /is not connected/.test(error.message))) return;
+    if (isNotFound(error) || (error instanceof EngineApiError && /is not connected/.test(error.message))) return;
     throw error;
   }
 }

@@ -37,10 +37,20 @@ export function dockerImageName(name: string): string {
 
 /**
  * Podman answers a taken container name with HTTP 500 and "that name is
- * already in use" where Docker answers 409 Conflict.
+ * already in use" (a network name: "network already exists") where Docker
+ * answers 409 Conflict.
  */
 export function isNameConflict(statusCode: number, message: string): boolean {
-  return statusCode === 500 && /name .* is already in use|that name is already in use/.test(message);
+  return statusCode === 500 && /name .* is already in use|that name is already in use|network already exists/.test(message);
+}
+
+/**
+ * Podman answers a request for an object removed under it (by a concurrent rm or gc) with HTTP 500 and one of
+ * these texts where Docker answers 404.
+ */
+export function isGoneAnswer(statusCode: number, message: string): boolean {
+  return statusCode === 500
+    && /no such (container|volume|network|image|exec session|object)|does not exist in database|no container with (name or )?id|no volume with name|unable to find network with name/i.test(message);
 }
 
 /**
@@ -165,4 +175,29 @@ export function podmanCommitQuery(options: { container: string; repo: string; ta
   const pairs: Array<[string, string]> = [['container', options.container], ['repo', options.repo], ['tag', options.tag], ['pause', 'true']];
   for (const [key, value] of Object.entries(options.labels)) pairs.push(['changes', `LABEL ${key}=${JSON.stringify(value)}`]);
   return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+}
+
+/**
+ * Podman runs the init of a session (--init, which aca always asks for) from
+ * containers.conf's init_path, catatonit by default. Debian may install tini
+ * instead, and then every create fails with "container-init binary not found
+ * on the host". The init runs inside the container, so it must be linked
+ * statically: these are the ones Podman can use, where Debian puts them.
+ */
+export const STATIC_INITS = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit', '/usr/bin/tini-static', '/usr/bin/docker-init'];
+
+/** The missing init's path, when `message` is Podman's error for it. */
+export function missingPodmanInit(message: string): string | undefined {
+  return /container-init binary not found on the host: stat ([^\s:]+)/.exec(message)?.[1];
+}
+
+/**
+ * What to do about a missing init: install catatonit, or point init_path at a
+ * static init that is installed (`present`: those found on the engine's host, when it is this machine).
+ */
+export function missingInitFix(present: string[]): string {
+  const usable = present[0];
+  return usable
+    ? `Point Podman at the init that is installed: init_path = "${usable}" under [engine] in /etc/containers/containers.conf (rootless: ~/.config/containers/containers.conf), then restart Podman's service; or install catatonit (apt-get install catatonit).`
+    : 'Install catatonit (apt-get install catatonit), or set init_path under [engine] in /etc/containers/containers.conf to a statically linked init (tini-static), then restart Podman\'s service.';
 }

@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
 import type { Engine } from './client.js';
 import { matchesAllLabels, podmanCommitQuery } from './podman.js';
 import { PODMAN_LIBPOD_API } from './client.js';
-import { EngineApiError } from './http.js';
+import { EngineApiError, isNotFound } from './errors.js';
+import { TIMEOUT } from './http.js';
 
 export interface VolumeInfo {
   Name: string;
@@ -43,7 +44,7 @@ export interface DiskUsage {
 const labelFilter = (labels: string[], extra: Record<string, string[]> = {}) => JSON.stringify({ label: labels, ...extra });
 
 const ignoreMissing = (error: unknown) => {
-  if (error instanceof EngineApiError && error.statusCode === 404) return;
+  if (isNotFound(error)) return;
   throw error;
 };
 
@@ -101,12 +102,13 @@ export async function commitContainer(
   if (engine.kind === 'podman') {
     // Podman's compat commit drops the body's Labels; libpod's commit takes them as LABEL changes.
     const query = podmanCommitQuery({ container: containerId, ...options });
-    const result = await engine.http.json<{ Id: string }>('POST', `/v${PODMAN_LIBPOD_API}/libpod/commit?${query}`);
+    const result = await engine.http.json<{ Id: string }>('POST', `/v${PODMAN_LIBPOD_API}/libpod/commit?${query}`, { timeoutMs: TIMEOUT.slow });
     return result.Id;
   }
   const result = await engine.http.json<{ Id: string }>('POST', '/commit', {
     query: { container: containerId, repo: options.repo, tag: options.tag, pause: true },
     body: { Labels: options.labels },
+    timeoutMs: TIMEOUT.slow,
   });
   return result.Id;
 }
@@ -148,7 +150,7 @@ export async function removeNetwork(engine: Engine, id: string): Promise<boolean
 }
 
 export function diskUsage(engine: Engine): Promise<DiskUsage> {
-  return engine.http.json('GET', '/system/df');
+  return engine.http.json('GET', '/system/df', { timeoutMs: TIMEOUT.slow });
 }
 
 /**

@@ -5,15 +5,18 @@
  */
 import { Writable, type Duplex, type Readable } from 'node:stream';
 
+import { AcaError } from '../errors.js';
 import { FrameDemuxer } from './demux.js';
 
 export interface PumpOptions {
   /**
    * Docker writes its own "exec failed" text into the first stdout frame. When
-   * this returns true for the first frame, it and the rest are held back
-   * (returned, not written) so the caller can decide what they are.
+   * this returns true for the first output, it and the rest are held back
+   * (returned, not written) so the caller can decide what they are. It returns
+   * undefined while the output so far (a frame may arrive in pieces) is too
+   * short to tell; it is then asked again with more.
    */
-  holdFirst?: (payload: Buffer) => boolean;
+  holdFirst?: (payload: Buffer) => boolean | undefined;
 }
 
 export interface PumpResult {
@@ -40,13 +43,16 @@ export function pumpOutput(
   return new Promise((resolve, reject) => {
     let firstFrame = true;
     let held: Buffer | undefined;
-    let pendingDrains = 0;
+    // One 'drain' listener per full sink: a chunk holds many frames, and every
+    // write to a sink that is already full would otherwise add another.
+    const draining = new Set<Writable>();
     const waitFor = (sink: Writable) => {
-      pendingDrains += 1;
       socket.pause();
+      if (draining.has(sink)) return;
+      draining.add(sink);
       sink.once('drain', () => {
-        pendingDrains -= 1;
-        if (pendingDrains === 0) socket.resume();
+        draining.delete(sink);
+        if (draining.size === 0) socket.resume();
       });
     };
     const write = (sink: Writable, payload: Buffer): boolean => {
@@ -55,14 +61,23 @@ export function pumpOutput(
       waitFor(sink);
       return false;
     };
+    // The first output, kept until holdFirst can decide about it.
+    let undecided: Array<{ stream: number; payload: Buffer }> = [];
     const demux = new FrameDemuxer((stream, payload) => {
-      if (firstFrame) {
+      if (firstFrame && options.holdFirst) {
+        undecided.push({ stream, payload: Buffer.from(payload) });
+        const verdict = options.holdFirst(Buffer.concat(undecided.map((u) => u.payload)));
+        if (verdict === undefined) return true;
         firstFrame = false;
-        if (options.holdFirst?.(payload)) {
-          held = Buffer.from(payload);
+        const pending = undecided;
+        undecided = [];
+        if (verdict) {
+          held = Buffer.concat(pending.map((u) => u.payload));
           return true;
         }
+        return pending.map((u) => write(u.stream === 2 ? sinks.stderr : sinks.stdout, u.payload)).every(Boolean);
       }
+      firstFrame = false;
       if (held) {
         held = Buffer.concat([held, payload]);
         return true;
@@ -71,10 +86,29 @@ export function pumpOutput(
     });
     const onChunk = (chunk: Buffer) => (multiplexed ? demux.push(chunk) : write(sinks.stdout, chunk));
     let finished = false;
+    // A sink that cannot take the output (stdout redirected to a full disk, a closed pipe) ends the pump with one
+    // clear error, and the caller's clean-up runs: never an uncaught 'error' event.
+    const sinkFailed = (name: keyof Sinks) => (error: NodeJS.ErrnoException) => {
+      if (finished) return;
+      finished = true;
+      detach();
+      socket.destroy();
+      reject(new AcaError(`cannot write the command's output to ${name}: ${describeWriteError(error)}`, { cause: error }));
+    };
+    const onStdoutError = sinkFailed('stdout');
+    const onStderrError = sinkFailed('stderr');
+    sinks.stdout.on('error', onStdoutError);
+    sinks.stderr.on('error', onStderrError);
+    const detach = () => {
+      sinks.stdout.off('error', onStdoutError);
+      sinks.stderr.off('error', onStderrError);
+    };
     const finish = () => {
       if (finished) return;
       finished = true;
-      Promise.all([flush(sinks.stdout), flush(sinks.stderr)]).then(() => resolve(held ? { held } : {}), reject);
+      // Output too short to decide about is output.
+      for (const u of undecided) write(u.stream === 2 ? sinks.stderr : sinks.stdout, u.payload);
+      Promise.all([flush(sinks.stdout), flush(sinks.stderr)]).then(() => { detach(); resolve(held ? { held } : {}); }, reject);
     };
     if (head.length > 0) onChunk(head);
     socket.on('data', onChunk);
@@ -86,6 +120,16 @@ export function pumpOutput(
       else reject(error);
     });
   });
+}
+
+function describeWriteError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOSPC': return 'no space left on device (ENOSPC)';
+    case 'EDQUOT': return 'disk quota exceeded (EDQUOT)';
+    case 'EPIPE': return 'the reader closed the pipe (EPIPE)';
+    case 'EFBIG': return 'file too large (EFBIG)';
+    default: return error.code ? `${error.message}` : error.message;
+  }
 }
 
 /** Resolve once everything written so far has left the stream's buffer. */

@@ -68,7 +68,7 @@ export interface ImageInspect {
   RepoTags: string[] | null;
   Created: string;
   Size: number;
-  Config: { User?: string; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null } | null;
+  Config: { User?: string; Env?: string[] | null; WorkingDir?: string; Labels?: Record<string, string> | null; Cmd?: string[] | null; Entrypoint?: string[] | null } | null;
 }
 
 export interface VersionInfo {
@@ -83,6 +83,7 @@ export interface VersionInfo {
 /** The body of POST /containers/create, as much of it as aca sets. */
 export interface ContainerCreateBody {
   Image: string;
+  Hostname?: string;
   Cmd?: string[];
   Entrypoint?: string[];
   Env: string[];

@@ -6,7 +6,7 @@ import {
   diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
 } from '../engine/storage.js';
 import { AcaError } from '../errors.js';
-import { isNotFound } from '../engine/http.js';
+import { isNotFound } from '../engine/errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';

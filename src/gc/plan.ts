@@ -116,6 +116,7 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
   };
   const young = (o: LabelledObject) => o.created !== undefined && facts.now.getTime() - o.created * 1000 < CREATION_GRACE_MS;
   const known = new Set(inventory.sessions.map((s) => s.name));
+  const goneReason = (labels: Record<string, string>) => `session ${labels[LABEL.session]} ${known.has(labels[LABEL.session]!) ? 'is removed too' : 'is gone'}`;
   for (const volume of inventory.volumes) {
     // A session's volumes exist a moment before its container does: a young volume
     // of a session gc has not seen may belong to one being created.
@@ -126,11 +127,11 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
       continue;
     }
     if (!options.keepVolumes && sessionGone(volume.labels)) {
-      actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: `session ${volume.labels[LABEL.session]} is gone` });
+      actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: goneReason(volume.labels) });
     }
   }
   for (const network of inventory.networks) {
-    if (sessionGone(network.labels)) actions.push({ kind: 'network', id: network.id, name: network.name, reason: `session ${network.labels[LABEL.session]} is gone` });
+    if (sessionGone(network.labels)) actions.push({ kind: 'network', id: network.id, name: network.name, reason: goneReason(network.labels) });
   }
   for (const image of shared ? inventory.danglingImages : []) {
     actions.push({ kind: 'image', id: image.id, name: image.name, reason: 'dangling aca image' });

@@ -4,7 +4,7 @@
  * colour comes in as a chalk instance (level 0 when colour is off).
  */
 import type { ChalkInstance } from 'chalk';
-import { humanBytes, humanDuration } from '../output.js';
+import { alignColumns, humanBytes, humanDuration, truncateVisible, visibleWidth } from '../output.js';
 import { HISTORY_METRICS, type HistoryMetric, type HistorySummary } from './history.js';
 import type { Health, Sample, SessionEnd } from './sampler.js';
 
@@ -25,19 +25,6 @@ export interface TableRow {
   startedAt: number | undefined;
 }
 
-// eslint-disable-next-line no-control-regex
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
-const visible = (text: string) => text.replace(ANSI, '').length;
-
-/** Columns aligned on what is visible, so coloured cells do not shift the rest. */
-export function alignColumns(rows: string[][], gap = '  '): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, visible(cell)); });
-  return rows
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visible(cell)))).join(gap).trimEnd())
-    .join('\n');
-}
-
 const percent = (n: number | null) => (n === null ? '-' : `${n.toFixed(1)}%`);
 const pair = (a: number | null, b: number | null) => (a === null || b === null ? 'n/a' : `${humanBytes(a)} / ${humanBytes(b)}`);
 
@@ -49,8 +36,15 @@ function paintHealth(health: Health, color: ChalkInstance): string {
 }
 
 export const TABLE_HEADERS = ['NAME', 'CPU %', 'CPU TREND', 'MEM USAGE / LIMIT', 'MEM %', 'MEM TREND', 'NET RX / TX', 'BLOCK R / W', 'PIDS', 'HEALTH', 'UPTIME', 'ALERTS'];
+/** On a narrow terminal, columns go in this order; NAME, CPU %, MEM % and ALERTS always stay. */
+const DROP_ORDER = ['BLOCK R / W', 'NET RX / TX', 'MEM TREND', 'UPTIME', 'CPU TREND', 'PIDS', 'MEM USAGE / LIMIT', 'HEALTH'];
+const GAP = '  ';
 
-export function renderTable(rows: TableRow[], color: ChalkInstance, now: number): string {
+/**
+ * The table of samples. With `width` (a terminal's columns) it fits: the least needed columns are left out
+ * until the rest fit, and any line still too wide is cut, so nothing wraps.
+ */
+export function renderTable(rows: TableRow[], color: ChalkInstance, now: number, width?: number): string {
   const lines = rows.map(({ sample, cpuTrend, memoryTrend, startedAt }) => {
     const kinds = new Set(sample.alerts.map((a) => a.kind));
     const critical = sample.alerts.some((a) => a.severity === 'critical');
@@ -70,7 +64,17 @@ export function renderTable(rows: TableRow[], color: ChalkInstance, now: number)
       sample.alerts.map((a) => (a.severity === 'critical' ? color.red(a.message) : color.yellow(a.message))).join('; '),
     ];
   });
-  return alignColumns([TABLE_HEADERS.map((h) => color.bold(h)), ...lines]);
+  let kept = TABLE_HEADERS.map((_, i) => i);
+  if (width !== undefined) {
+    const columnWidth = (i: number) => Math.max(TABLE_HEADERS[i]!.length, ...lines.map((cells) => visibleWidth(cells[i]!)));
+    const total = () => kept.reduce((sum, i) => sum + columnWidth(i), 0) + GAP.length * (kept.length - 1);
+    for (const header of DROP_ORDER) {
+      if (total() <= width) break;
+      kept = kept.filter((i) => TABLE_HEADERS[i] !== header);
+    }
+  }
+  const table = alignColumns([kept.map((i) => color.bold(TABLE_HEADERS[i]!)), ...lines.map((cells) => kept.map((i) => cells[i]!))], GAP);
+  return width === undefined ? table : table.split('\n').map((line) => truncateVisible(line, width)).join('\n');
 }
 
 export function describeEnd(end: SessionEnd): string {

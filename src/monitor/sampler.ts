@@ -51,8 +51,9 @@ export class SessionSampler {
     this.tracker = new AlertTracker(thresholds);
   }
 
+  /** The first reading spans about a second on its own, so the first sample is there at once; later ones pair with the previous. */
   read(engine: Engine, timeoutMs: number): Promise<RawStats> {
-    return engine.containerStats(this.id, { oneShot: true, timeoutMs });
+    return this.previous ? engine.containerStats(this.id, { oneShot: true, timeoutMs }) : engine.containerStatsOverSpan(this.id, timeoutMs);
   }
 
   /** Forget the previous counters (after a restart they start again from zero). */
@@ -61,8 +62,8 @@ export class SessionSampler {
   }
 
   /**
-   * The sample for this reading, or undefined for the first reading: it only
-   * primes CPU %, which needs an interval.
+   * The sample for this reading, or undefined when CPU % cannot be known yet
+   * (no previous reading and no precpu_stats in this one).
    */
   measure(raw: RawStats, health: Health, now: Date): Sample | undefined {
     const metrics = toMetrics(raw, this.previous);

@@ -5,16 +5,18 @@
  * nothing a single session or a failed request does stops the loop.
  *
  * Cost: per interval, one list of aca's containers and one one-shot stats
- * request per running session over a keep-alive connection; one events
- * stream for OOM kills. Nothing else (see bench/monitor-cost.mjs).
+ * request per running session over a keep-alive connection (the first one
+ * not one-shot: the engine's own one-second span gives CPU % at once); one
+ * events stream for OOM kills. Nothing else (see bench/monitor-cost.mjs).
  */
 import type { IncomingMessage } from 'node:http';
 import type { UnhealthyPolicy } from '../config/sections.js';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineDownError, isNotFound } from '../engine/errors.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { AcaError, EXIT } from '../errors.js';
+import { truncateVisible } from '../output.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { healthFromStatus } from '../sessions/manage.js';
 import { listSessions, resolveSession, sessionName } from '../sessions/resolve.js';
@@ -35,7 +37,11 @@ interface Watched {
 
 type Mode = 'json' | 'live' | 'plain' | 'supervise';
 
-const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+// A frame overwrites the last in place: cursor home, each line cleared to its end, the rest of the screen
+// cleared after it. No full clear, so nothing flickers.
+const CURSOR_HOME = '\x1b[H';
+const CLEAR_LINE_END = '\x1b[K';
+const CLEAR_SCREEN_END = '\x1b[J';
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 /** Notices (sessions gone) shown under the live table. */
@@ -54,6 +60,8 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
   const statsTimeoutMs = Math.max(settings.intervalMs, 5_000);
   let alerted = false;
   let stopping = false;
+  /** The engine stopped answering; a supervisor keeps trying until it is back. */
+  let engineLost = false;
   let wake: (() => void) | undefined;
 
   const warnOnce = (line: string) => {
@@ -62,8 +70,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     ctx.out.warn(line);
   };
 
-  for (const query of names) {
-    const ref = await resolveSession(engine, query);
+  for (const ref of await Promise.all(names.map((query) => resolveSession(engine, query)))) {
     if (ref.summary.State === 'running') namedIds.add(ref.id);
     else ctx.out.warn(`session ${ref.name} is not running (${ref.summary.State}); not watched`);
   }
@@ -75,12 +82,13 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const oomEvents = settings.once ? undefined : await watchOomEvents(engine, (id) => {
+  const openOomEvents = () => (settings.once ? Promise.resolve(undefined) : watchOomEvents(engine, (id) => {
     const session = watched.get(id);
     if (!session || session.sampler.oomReported) return;
     session.sampler.pending.push(oomAlert(session.sampler.limitBytes));
     session.sampler.oomReported = true;
-  }).catch((error: Error) => { ctx.out.debug(`no OOM events: ${error.message}`); return undefined; });
+  }).catch((error: Error) => { ctx.out.debug(`no OOM events: ${error.message}`); return undefined; }));
+  let oomEvents = await openOomEvents();
 
   const emitEnd = async (session: Watched, end: SessionEnd) => {
     watched.delete(session.sampler.id);
@@ -101,7 +109,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     try {
       state = (await engine.inspectContainer(session.sampler.id)).State;
     } catch (error) {
-      if (error instanceof EngineApiError && error.statusCode === 404) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
+      if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
       throw error;
     }
     const oomKilled = state.OOMKilled;
@@ -144,8 +152,21 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     try {
       list = await listSessions(engine, true);
     } catch (error) {
-      warnOnce(`cannot list sessions: ${(error as Error).message}`);
+      if (!(error instanceof EngineDownError)) {
+        warnOnce(`cannot list sessions: ${(error as Error).message}`);
+        return [];
+      }
+      // Watching needs the engine: a plain monitor ends (exit 125); a supervisor waits for it to come back.
+      if (mode !== 'supervise') throw error;
+      if (!engineLost) ctx.out.warn(`${error.message}; reconnecting`);
+      engineLost = true;
       return [];
+    }
+    if (engineLost) {
+      engineLost = false;
+      ctx.out.warn('the engine is back; supervising again');
+      oomEvents?.destroy();
+      oomEvents = await openOomEvents();
     }
     const byId = new Map(list.map((c) => [c.Id, c]));
     for (const session of [...watched.values()]) {
@@ -198,50 +219,70 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     return samples.filter((s): s is Sample => s !== undefined);
   };
 
+  const rowsToShow = (): TableRow[] =>
+    [...watched.values()]
+      .filter((s) => s.last)
+      .map((s) => ({ sample: s.last!, cpuTrend: s.sampler.cpuTrend, memoryTrend: s.sampler.memoryTrend, startedAt: s.startedAt }))
+      .sort((a, b) => a.sample.session.localeCompare(b.sample.session));
+
+  /** One live frame, fitted to the terminal: as wide as it is, one line short of its height (no scrolling). */
+  const drawLive = () => {
+    const { columns = 80, rows: height = 24 } = ctx.out.stdout as { columns?: number; rows?: number };
+    const rows = rowsToShow();
+    const shown = notices.slice(-LIVE_NOTICES);
+    const title = ctx.out.color.dim(`aca monitor: ${rows.length} session(s), every ${settings.intervalMs / 1000}s; Ctrl-C to quit`);
+    let lines = [title, ...renderTable(rows, ctx.out.color, Date.now(), columns).split('\n'), ...(shown.length ? ['', ...shown] : [])];
+    if (lines.length > height - 1) {
+      const cut = lines.length - (height - 2);
+      lines = [...lines.slice(0, height - 2), ctx.out.color.dim(`... ${cut} more line(s): enlarge the terminal or use --json`)];
+    }
+    const fitted = lines.map((line) => `${truncateVisible(line, columns)}${CLEAR_LINE_END}`);
+    ctx.out.stdout.write(`${CURSOR_HOME}${fitted.join('\n')}\n${CLEAR_SCREEN_END}`);
+  };
+
   const show = (samples: Sample[]) => {
     if (mode === 'json') {
       for (const sample of samples) ctx.out.data(JSON.stringify(sample));
       return;
     }
     if (mode === 'supervise') return;
-    const rows: TableRow[] = [...watched.values()]
-      .filter((s) => s.last)
-      .map((s) => ({ sample: s.last!, cpuTrend: s.sampler.cpuTrend, memoryTrend: s.sampler.memoryTrend, startedAt: s.startedAt }))
-      .sort((a, b) => a.sample.session.localeCompare(b.sample.session));
-    const table = renderTable(rows, ctx.out.color, Date.now());
-    if (mode === 'plain') {
-      // Nothing to show is not worth a header every interval in a log.
-      if (rows.length > 0) ctx.out.data(`${new Date().toISOString()}\n${table}\n`);
-      return;
-    }
-    const shown = notices.slice(-LIVE_NOTICES);
-    const title = ctx.out.color.dim(`aca monitor: ${rows.length} session(s), every ${settings.intervalMs / 1000}s; Ctrl-C to quit`);
-    ctx.out.stdout.write(`${CLEAR_SCREEN}${title}\n${table}\n${shown.length ? `\n${shown.join('\n')}\n` : ''}`);
+    if (mode === 'live') return drawLive();
+    const rows = rowsToShow();
+    // Nothing to show is not worth a header every interval in a log.
+    if (rows.length > 0) ctx.out.data(`${new Date().toISOString()}\n${renderTable(rows, ctx.out.color, Date.now())}\n`);
   };
 
-  if (mode === 'live') ctx.out.stdout.write(HIDE_CURSOR);
+  // A resized terminal gets a fitted frame at once, not at the next sample.
+  const onResize = () => drawLive();
+  if (mode === 'live') {
+    ctx.out.stdout.write(HIDE_CURSOR);
+    ctx.out.stdout.on('resize', onResize);
+    drawLive(); // the title and headers while the first reading is taken
+  }
   try {
-    await tick(); // primes CPU %: it needs two readings one interval apart
-    let next = Date.now() + settings.intervalMs;
+    // The first reading spans about a second on its own (see SessionSampler.read), so the first sample shows at once.
+    let next = 0;
     let printed = 0;
     while (!stopping) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, Math.max(0, next - Date.now()));
-      });
-      if (stopping) break;
-      next = Math.max(next + settings.intervalMs, Date.now());
       show(await tick());
       printed += 1;
       if (settings.count !== undefined && printed >= settings.count) break;
       if (names.length > 0 && watched.size === 0) break;
+      next = next === 0 ? Date.now() + settings.intervalMs : Math.max(next + settings.intervalMs, Date.now());
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.max(0, next - Date.now()));
+      });
     }
     if (watched.size === 0 && names.length === 0 && settings.once && mode !== 'json') ctx.out.info('aca: no running sessions');
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     oomEvents?.destroy();
-    if (mode === 'live') ctx.out.stdout.write(SHOW_CURSOR);
+    if (mode === 'live') {
+      ctx.out.stdout.off('resize', onResize);
+      ctx.out.stdout.write(SHOW_CURSOR);
+    }
   }
   return settings.failOnAlert && alerted ? EXIT.alert : EXIT.ok;
 }

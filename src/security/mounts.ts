@@ -34,6 +34,8 @@ export interface MountFacts {
   homes: string[];
   /** Where engine sockets are known to live (the one aca uses, DOCKER_HOST, Podman's). */
   engineSockets: string[];
+  /** aca's own state (trust store, audit trail) and the user's configuration directory: a session that wrote them would trust itself. */
+  acaDirs?: string[] | undefined;
 }
 
 export interface Refusal {
@@ -50,6 +52,7 @@ function protectedTrees(facts: MountFacts): Array<[string, string]> {
   for (const home of facts.homes) {
     for (const store of CREDENTIAL_STORES) trees.push([posix.join(home, store), 'no credential stores, not even read-only']);
   }
+  for (const dir of facts.acaDirs ?? []) trees.push([dir, "no aca state or configuration (the trust store, the audit trail, the user's config)"]);
   for (const tree of SYSTEM_TREES) trees.push([tree, 'no host system or runtime paths']);
   return trees;
 }

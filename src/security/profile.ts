@@ -4,6 +4,8 @@
  * merges these pieces into the container's HostConfig.
  */
 
+import { relaxationLabels, type Relaxation } from './relaxations.js';
+
 /** What a session asked for beyond the default profile. Every field defaults to the safe side. */
 export interface SessionSecurity {
   /** --writable-root: the image's root filesystem stays writable. */
@@ -22,6 +24,8 @@ export interface SessionSecurity {
   gitUnprotected?: boolean | undefined;
   /** Secrets are delivered: a private tmpfs at /run/secrets. */
   secrets: boolean;
+  /** Every relaxation with its source (resolve.ts); without it the labels list the profile's own fields. */
+  relaxations?: Relaxation[] | undefined;
 }
 
 export const DEFAULT_SECURITY: SessionSecurity = { writableRoot: false, capAdd: [], privileged: false, unsafe: false, secrets: false };
@@ -93,13 +97,17 @@ export function profileHostConfig(security: SessionSecurity) {
 
 /** Labels that make a relaxed profile visible in `docker inspect` and `aca inspect`. */
 export function securityLabels(security: SessionSecurity): Record<string, string> {
-  const relaxed: string[] = [];
-  if (security.writableRoot) relaxed.push('writable-root');
-  for (const cap of security.capAdd) relaxed.push(`cap-add=${cap}`);
-  if (security.privileged) relaxed.push('privileged');
-  if (security.gitUnprotected) relaxed.push('no-protect-git');
+  const relaxed: Relaxation[] = [];
+  const unknown = (what: string) => relaxed.push({ what, from: 'unknown' });
+  if (security.relaxations) relaxed.push(...security.relaxations);
+  else {
+    if (security.writableRoot) unknown('writable-root');
+    for (const cap of security.capAdd) unknown(`cap-add=${cap}`);
+    if (security.privileged) unknown('privileged');
+    if (security.gitUnprotected) unknown('no-protect-git');
+  }
   return {
-    ...(relaxed.length > 0 ? { 'aca.security.relaxed': relaxed.join(',') } : {}),
+    ...relaxationLabels(relaxed),
     ...(security.unsafe ? { 'aca.security.unsafe': 'true' } : {}),
     ...(security.runtime ? { 'aca.security.runtime': security.runtime } : {}),
   };

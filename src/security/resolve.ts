@@ -4,15 +4,20 @@
  * parsed. Everything here runs before anything is created, so a refusal
  * leaves nothing behind.
  */
+import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { VolumeSpec } from '../parse.js';
 import { UsageError } from '../errors.js';
-import { checkCapabilities } from './capabilities.js';
+import { userConfigDir } from '../config/user-dir.js';
+import type { ConfigKey } from '../config/schema.js';
+import { stateDir } from '../state-dir.js';
+import { checkCapabilities, normaliseCapability } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
-import { gitProtection } from './git.js';
+import { gitProtection, type ProtectedMount } from './git.js';
 import { checkMountSource, knownEngineSockets, probeSockets, type MountFacts } from './mounts.js';
 import type { SessionSecurity } from './profile.js';
+import { attribute, FLAG, type Relaxation } from './relaxations.js';
 import { parseSecret, type SecretSpec } from './secrets.js';
 
 export interface SecurityFlags {
@@ -30,8 +35,10 @@ export interface SecurityFlags {
 
 export interface ResolvedSecurity {
   security: SessionSecurity;
-  /** Read-only binds over the workspace (.git/hooks, .git/config). */
-  protectedMounts: Array<{ source: string; target: string }>;
+  /** Read-only mounts of the workspace's git metadata (security/git.ts). */
+  protectedMounts: ProtectedMount[];
+  /** Said once on stderr before the session starts. */
+  notes: string[];
   secrets: SecretSpec[];
   /** Names of secrets also exported to the command's environment. */
   secretEnv: string[];
@@ -39,8 +46,10 @@ export interface ResolvedSecurity {
   network: { own: true; allow?: string[] | undefined; egressNetwork?: string | undefined } | { own: false; name: string };
   /** What --unsafe let through, for the warning and the audit trail. */
   overrides: string[];
-  /** The relaxations asked for (writable-root, cap-add=X, ...). */
+  /** The relaxations asked for (writable-root, cap-add=X, ...): the names of `relaxations`. */
   relaxed: string[];
+  /** Each relaxation with where it came from (flag, user config, trusted project file). */
+  relaxations: Relaxation[];
 }
 
 export interface SecurityInput {
@@ -52,18 +61,29 @@ export interface SecurityInput {
   workspace?: { hostPath: string; readOnly: boolean; bound: boolean } | undefined;
   volumes: VolumeSpec[];
   networkFlag?: string | undefined;
+  /** Where a configuration key's value came from, in words ("user config FILE"). */
+  origin?: ((key: ConfigKey) => string) | undefined;
 }
 
 export function mountFacts(env: NodeJS.ProcessEnv): MountFacts {
   const homes = [...new Set([homedir(), env.HOME].filter((h): h is string => Boolean(h) && h !== '/'))];
-  return { homes, engineSockets: knownEngineSockets(env) };
+  const acaDirs = [stateDir(env), userConfigDir(env)].filter((d): d is string => Boolean(d)).map((d) => {
+    try {
+      return realpathSync(d); // mount sources are compared after their symlinks are resolved
+    } catch {
+      return d;
+    }
+  });
+  return { homes, engineSockets: knownEngineSockets(env), acaDirs };
 }
 
 export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSecurity> {
   const { flags, file } = input;
   const unsafe = Boolean(flags.unsafe);
   const overrides: string[] = [];
-  const relaxed: string[] = [];
+  const relaxations: Relaxation[] = [];
+  const origin = input.origin ?? (() => 'config');
+  const relax = (what: string, flagGiven: boolean, key: ConfigKey) => relaxations.push({ what, from: flagGiven ? FLAG : origin(key) });
 
   // Mounts: the workspace and every host path, after resolving symlinks.
   const facts = mountFacts(input.env);
@@ -79,13 +99,17 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
   }
   const protectedMounts: ResolvedSecurity['protectedMounts'] = [];
   const protectGit = flags.protectGit === false ? false : (file.protectGit ?? true);
+  const notes: string[] = [];
   if (input.workspace?.bound && !input.workspace.readOnly) {
     if (protectGit) {
-      for (const path of gitProtection(input.workspace.hostPath)) {
-        checkMountSource(path.source, `workspace ${path.relative}`, facts);
-        protectedMounts.push({ source: path.source, target: `/workspace/${path.relative}` });
+      // The repository's metadata as a whole, read-only (security/git.ts).
+      const git = gitProtection(input.workspace.hostPath, input.env);
+      for (const mount of git.mounts) {
+        if ('source' in mount) checkMountSource(mount.source, `workspace git metadata ${mount.source}`, facts);
+        protectedMounts.push(mount);
       }
-    } else relaxed.push('no-protect-git');
+      notes.push(...git.notes);
+    } else relax('no-protect-git', flags.protectGit === false, 'protectGit');
   }
   await probeSockets(toProbe);
 
@@ -93,7 +117,8 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
   const requested = [...(file.capAdd ?? []), ...(flags.capAdd ?? [])];
   const { caps, overridden } = checkCapabilities(requested, unsafe);
   overrides.push(...overridden.map((c) => `cap-add=${c}`));
-  relaxed.push(...caps.map((c) => `cap-add=${c}`));
+  const capsByFlag = new Set((flags.capAdd ?? []).map((c) => normaliseCapability(c)));
+  for (const cap of caps) relax(`cap-add=${cap}`, capsByFlag.has(cap), 'capAdd');
   if (flags.privileged) {
     if (!unsafe) {
       throw new UsageError('--privileged: refused: a privileged session has every capability and the host\'s devices (rule: --privileged needs --unsafe)', {
@@ -101,10 +126,12 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       });
     }
     overrides.push('privileged');
-    relaxed.push('privileged');
+    relaxations.push({ what: 'privileged', from: FLAG });
   }
   const writableRoot = Boolean(flags.writableRoot ?? file.writableRoot);
-  if (writableRoot) relaxed.push('writable-root');
+  if (writableRoot) relax('writable-root', flags.writableRoot !== undefined, 'writableRoot');
+  const runtime = flags.runtime ?? file.runtime;
+  if (runtime) relax(`runtime=${runtime}`, flags.runtime !== undefined, 'runtime');
 
   // Secrets.
   const byName = new Map<string, SecretSpec>();
@@ -119,6 +146,10 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
     if (!secretEnv.includes(spec.name)) secretEnv.push(spec.name);
   }
   const secrets = [...byName.values()];
+  relaxations.push(
+    ...attribute(file.secrets?.map((e) => parseSecret(e, input.cwd, 'secrets').name), flags.secret?.map((e) => parseSecret(e, input.cwd).name), origin('secrets'), 'secret'),
+    ...attribute(file.secretEnv?.map((e) => parseSecret(e, input.cwd, 'secretEnv').name), flags.secretEnv?.map((e) => parseSecret(e, input.cwd, '--secret-env').name), origin('secretEnv'), 'secret-env'),
+  );
 
   // Network.
   const fileNetwork = typeof file.network === 'string' ? { name: file.network } : (file.network ?? {});
@@ -132,6 +163,8 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
     throw new UsageError(`--allow-host: cannot be combined with --network ${named}: an allow-list needs aca's own internal network`);
   }
   if (egressNetwork && allow.length === 0) throw new UsageError('--egress-network: only applies with --allow-host (or network.allow)');
+  if (named) relax(`network=${named}`, input.networkFlag !== undefined, 'network');
+  if (egressNetwork && allow.length > 0) relax(`egress-network=${egressNetwork}`, flags.egressNetwork !== undefined, 'network');
   const network: ResolvedSecurity['network'] = named ? { own: false, name: named } : { own: true, allow: allow.length > 0 ? allow : undefined, egressNetwork };
 
   return {
@@ -140,15 +173,17 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       capAdd: caps,
       privileged: Boolean(flags.privileged),
       unsafe,
-      runtime: flags.runtime ?? file.runtime,
-      gitUnprotected: relaxed.includes('no-protect-git'),
+      runtime,
+      gitUnprotected: relaxations.some((r) => r.what === 'no-protect-git'),
       secrets: secrets.length > 0,
     },
     protectedMounts,
+    notes,
     secrets,
     secretEnv,
     network,
     overrides,
-    relaxed,
+    relaxed: relaxations.map((r) => r.what),
+    relaxations,
   };
 }

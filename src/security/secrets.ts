@@ -86,6 +86,12 @@ export function writeSecretCommand(name: string): string[] {
   return ['/bin/sh', '-c', `umask 277; cat > ${secretPath(name)}.tmp && mv -f ${secretPath(name)}.tmp ${secretPath(name)}`];
 }
 
+/** An image committed from a session (a checkpoint) carries the launcher already: one gate, not two. */
+function withoutLauncher(entrypoint: string[]): string[] {
+  const launched = entrypoint[0] === '/bin/sh' && entrypoint[1] === '-c' && entrypoint[2]?.startsWith(`f=${SECRETS_GATE};`) && entrypoint[3] === 'aca-launch';
+  return launched ? entrypoint.slice(4) : entrypoint;
+}
+
 /**
  * Wrap a create body's command with the launcher. Setting Entrypoint makes
  * the engine ignore the image's Cmd, so both image defaults are carried over.
@@ -96,7 +102,7 @@ export function withLauncher<B extends { Entrypoint?: string[]; Cmd?: string[] }
   secretEnv: string[],
 ): B {
   const asList = (v: string[] | string | null | undefined) => (v == null ? [] : typeof v === 'string' ? ['/bin/sh', '-c', v] : v);
-  const entrypoint = body.Entrypoint ?? asList(image.Entrypoint);
+  const entrypoint = withoutLauncher(body.Entrypoint ?? asList(image.Entrypoint));
   const cmd = body.Cmd && body.Cmd.length > 0 ? body.Cmd : asList(image.Cmd);
   return { ...body, Entrypoint: ['/bin/sh', '-c', launcherScript(secretEnv), 'aca-launch', ...entrypoint], Cmd: cmd };
 }

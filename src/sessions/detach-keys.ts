@@ -9,6 +9,6 @@ export async function resolveDetachKeys(ctx: Context, flag: string | undefined):
   const { DEFAULT_DETACH_KEYS, parseDetachKeys } = await import('../terminal.js');
   if (flag !== undefined) return parseDetachKeys(flag, '--detach-keys');
   const { loadConfig } = await import('../config/load.js');
-  const { values } = await loadConfig({ workspace: ctx.cwd, env: ctx.env });
+  const { values } = await loadConfig({ workspace: ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) });
   return parseDetachKeys(values.detachKeys ?? DEFAULT_DETACH_KEYS, 'detachKeys');
 }

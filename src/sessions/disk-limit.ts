@@ -30,11 +30,11 @@ import { appendAudit } from '../audit.js';
 import { UsageError } from '../errors.js';
 import { humanBytes } from '../output.js';
 import { parseBytes } from '../parse.js';
-import { SESSION_HOME } from '../security.js';
+import { DEFAULT_LIMITS, SESSION_HOME } from '../security.js';
 import { ensureStateDir, stateDir } from '../state-dir.js';
 import { LABEL } from './labels.js';
 
-export const DEFAULT_DISK = '10g';
+export const DEFAULT_DISK = DEFAULT_LIMITS.disk;
 /** Below this a session could not even hold its shell history. */
 const MIN_DISK = 1024 * 1024;
 export const DISK_CHECK_MS = 10_000;
@@ -48,19 +48,13 @@ export function parseDisk(value: string, flag = '--disk'): number {
 }
 
 /**
- * The disk limit of a new session. A project's configuration may only lower
- * it (it is the agent's to write): above the default it is refused, unless the
- * user's flag sets the limit.
+ * The disk limit of a new session: --disk, else the configuration, else the
+ * default. (A project file may only lower it: config/classify.ts refuses a
+ * higher one, as for memory.)
  */
-export function resolveDisk(flag: string | undefined, file: string | undefined, fromProject: boolean): number {
+export function resolveDisk(flag: string | undefined, file: string | undefined): number {
   if (flag !== undefined) return parseDisk(flag);
-  const ceiling = parseDisk(DEFAULT_DISK);
-  if (file === undefined) return ceiling;
-  const bytes = parseDisk(file, 'disk');
-  if (fromProject && bytes > ceiling) {
-    throw new UsageError(`disk: a project configuration may only lower the disk limit (${humanBytes(ceiling)}); use --disk or your own configuration to raise it`);
-  }
-  return bytes;
+  return parseDisk(file ?? DEFAULT_DISK, file !== undefined ? 'disk' : '--disk');
 }
 
 interface MountInfo {

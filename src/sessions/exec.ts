@@ -4,14 +4,17 @@
  */
 import type { Context } from '../context.js';
 import { cleanExecFailure } from '../engine/podman.js';
+import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
-import { isLocalContainerProcess, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, isLocalContainerProcess, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
 import { execLauncher } from '../security/secrets.js';
+import { checkSessionUser } from '../security.js';
+import { LABEL } from './labels.js';
 
 export interface ExecRequest {
   session: string;
@@ -24,8 +27,6 @@ export interface ExecRequest {
   detachKeys?: Buffer | undefined;
 }
 
-/** The engine's own "cannot start" text, which Docker writes into the output stream. */
-const ENGINE_EXEC_FAILURE = /^(?:OCI runtime exec failed|rpc error|exec failed|.*unable to start container process)/;
 
 export async function execInSession(ctx: Context, request: ExecRequest): Promise<number> {
   if (request.command.length === 0) throw new UsageError('exec: missing COMMAND (usage: aca exec SESSION -- COMMAND...)');
@@ -35,6 +36,8 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   if (session.summary.State !== 'running') {
     throw new AcaError(`session ${session.name} is not running (${session.summary.State})`, { hint: `Start it with: aca start ${session.name}` });
   }
+  // The same rule as aca run: never root on a writable host workspace.
+  if (request.user) checkSessionUser(request.user, '-u', (session.summary.Labels?.[LABEL.workspaceMode] ?? 'bind') as 'bind');
   appendAudit(ctx.env, { session: session.name, action: 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
   // --secret-env secrets reach exec'd commands the same way: read from /run/secrets by a launcher, never via the config.
   const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);
@@ -96,16 +99,17 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
       head,
       { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never },
       !request.tty,
-      { holdFirst: (payload) => ENGINE_EXEC_FAILURE.test(payload.toString('utf8')) },
+      // The engine writes its own "cannot start" text into the stream (and the secret launcher its shell's).
+      { holdFirst: (payload) => startFailureVerdict(payload) },
     );
     const { ExitCode } = await engine.inspectExec(execId);
     if (signalled) return signalExitCode(signalled);
     if (held) {
-      const text = cleanExecFailure(held.toString('utf8'));
-      if (ExitCode === 126 || ExitCode === 127) {
-        // Docker says 126 for both cases (Podman 126 or 127); a missing command is 127, as in a shell.
-        ctx.out.error(text);
-        return startFailureExit(text)?.exitCode ?? 126;
+      // Docker says 126 for both cases (Podman 126 or 127); a missing command is 127, as in a shell.
+      const failure = ExitCode !== 0 ? commandDidNotStart(request.command[0]!, session.name, cleanExecFailure(held.toString('utf8'))) : undefined;
+      if (failure) {
+        ctx.out.error(failure.reason!);
+        return failure.exitCode;
       }
       ctx.out.stdout.write(held);
     }

@@ -5,6 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
+import { startFailureKind } from '../engine/start-failure.js';
 import { CommandExit, EXIT } from '../errors.js';
 
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -33,16 +34,14 @@ export function trapSignals(onSignal: (signal: ForwardedSignal) => void, onSecon
 }
 
 /**
- * The engine reports a command that cannot start as an error text. Map it the
- * way a shell would: not found 127, not executable 126.
+ * The one message for a command that could not start, whoever reported it
+ * (engine, init or entrypoint; see engine/start-failure.ts), with the shell's
+ * exit code. Undefined when `text` is not about a command that did not start.
  */
-export function startFailureExit(message: string): CommandExit | undefined {
-  if (/executable file not found|no such file or directory/i.test(message)) {
-    return new CommandExit(EXIT.notFound, message);
-  }
-  if (/permission denied|exec format error|is a directory/i.test(message)) {
-    return new CommandExit(EXIT.cannotExecute, message);
-  }
+export function commandDidNotStart(command: string, session: string, text: string): CommandExit | undefined {
+  const kind = startFailureKind(text);
+  if (kind === 'not-found') return new CommandExit(EXIT.notFound, `${command}: command not found in session ${session}`);
+  if (kind === 'not-executable') return new CommandExit(EXIT.cannotExecute, `${command}: not executable (permission denied) in session ${session}`);
   return undefined;
 }
 

@@ -4,6 +4,7 @@ import { inspectNetwork } from '../engine/networks.js';
 import { CIS_BENCHMARK, scoreCis, summarise, type CisCheck } from '../security/cis.js';
 import { LABEL } from './labels.js';
 import { EGRESS_ALLOW_LABEL } from './network.js';
+import { readRelaxations, type Relaxation } from '../security/relaxations.js';
 import { resolveSession } from './resolve.js';
 import { SECRETS_LABEL } from './secure-run.js';
 
@@ -39,6 +40,8 @@ export interface SecurityReport {
   restartPolicy: string;
   secrets: string[];
   relaxed: string[];
+  /** Each relaxation and where it came from: flag, user config FILE, trusted project file FILE. */
+  relaxedFrom: Relaxation[];
   unsafe: boolean;
   cis: { benchmark: string; summary: { pass: number; warn: number; info: number }; checks: CisCheck[] };
 }
@@ -124,7 +127,8 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
     },
     restartPolicy: h.RestartPolicy?.Name || 'no',
     secrets: (labels[SECRETS_LABEL] ?? '').split('\n').filter(Boolean).map((ref) => ref.split('=')[0]!),
-    relaxed: (labels['aca.security.relaxed'] ?? '').split(',').filter(Boolean),
+    relaxed: readRelaxations(labels).map((r) => r.what),
+    relaxedFrom: readRelaxations(labels),
     unsafe: labels['aca.security.unsafe'] === 'true',
     cis: { benchmark: CIS_BENCHMARK, summary: summarise(checks), checks },
   };

@@ -30,6 +30,8 @@ export const LABEL = {
   record: 'aca.record',
   /** The session's disk limit in bytes (--disk), enforced by aca's periodic check (disk-limit.ts). */
   disk: 'aca.disk',
+  /** The devcontainer.json a session follows: its path and the first 12 hex digits of its sha256. */
+  devcontainer: 'aca.devcontainer',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -1,7 +1,7 @@
 /** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
 import type { Context } from '../context.js';
 import type { ContainerSummary } from '../engine/types.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError } from '../engine/errors.js';
 import { pumpOutput } from '../engine/streams.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';
@@ -9,7 +9,8 @@ import { listSessions, resolveSession, sessionName } from './resolve.js';
 import { removeSessionVolumes } from './storage.js';
 import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
-import { redeliverSecrets, SECRETS_LABEL } from './secure-run.js';
+import { needsRedelivery, redeliverSecrets } from './secure-run.js';
+import { GIT_PLACEHOLDERS_LABEL, removeGitPlaceholders } from '../security/git.js';
 import { restartDiskGuard, takeDiskStop } from './disk-limit.js';
 
 export interface SessionRow {
@@ -83,8 +84,8 @@ export async function applyToSessions(
       else if (action === 'start') {
         const diskStop = takeDiskStop(ctx.env, session.name);
         await engine.startContainer(session.id);
-        // A session with secrets waits for them again: its /run/secrets tmpfs was emptied when it stopped.
-        if (session.summary.Labels?.[SECRETS_LABEL]) await redeliverSecrets(ctx, engine, session.id);
+        // A session with secrets or a CA bundle waits for them again: its tmpfs mounts were emptied when it stopped.
+        if (needsRedelivery(session.summary.Labels)) await redeliverSecrets(ctx, engine, session.id);
         await restartDiskGuard(ctx, engine, session.id, diskStop);
       }
       else {
@@ -92,6 +93,8 @@ export async function applyToSessions(
           throw new AcaError(`session ${session.name} is running; stop it first or use rm -f`);
         }
         await engine.removeContainer(session.id, { force: options.force ?? false });
+        const labels = session.summary.Labels ?? {};
+        removeGitPlaceholders((labels[GIT_PLACEHOLDERS_LABEL] ?? '').split('\n').filter(Boolean), labels[LABEL.workspace]);
         await removeSessionVolumes(engine, session.name);
         await releaseSessionNetwork(engine, session.name);
       }

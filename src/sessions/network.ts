@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError, isConflict, isNotFound } from '../engine/errors.js';
 import {
   connectNetwork, createNetwork, deleteNetwork, disconnectNetwork, execWithInput, inspectNetwork,
 } from '../engine/networks.js';
@@ -25,6 +25,7 @@ import type { ContainerCreateBody } from '../engine/types.js';
 import { DETACHED_STDIO } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
+import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { HARDENING } from '../security.js';
 import { ULIMITS } from '../security/profile.js';
 import { VERSION } from '../version.js';
@@ -71,6 +72,13 @@ export function defaultNetworkFor(session: string, allow: string[] | undefined):
   return allow && allow.length > 0 ? sessionNetworkName(session) : ISOLATED_NETWORK;
 }
 
+/** What a session asking for no network joins on this engine, as `aca config` shows it (undefined: not known). */
+export function defaultNetworkSummary(kind: Engine['kind'] | undefined): string {
+  if (kind === 'podman') return 'aca-<session> (a network of its own: Podman ignores icc)';
+  if (kind === 'docker') return `${ISOLATED_NETWORK} (shared bridge, inter-container traffic off)`;
+  return `${ISOLATED_NETWORK} on Docker, aca-<session> on Podman (engine not reached)`;
+}
+
 /** Create the shared isolated network on first use; another aca creating it at the same time is fine. */
 async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
   const existing = await inspectNetwork(engine, ISOLATED_NETWORK);
@@ -90,7 +98,7 @@ async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
       options: { 'com.docker.network.bridge.enable_icc': 'false' },
     });
   } catch (error) {
-    if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+    if (!isConflict(error)) throw error;
   }
 }
 
@@ -144,7 +152,7 @@ export async function prepareSessionNetwork(
       options: egress ? {} : { 'com.docker.network.bridge.enable_icc': 'false' },
     });
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 409) {
+    if (isConflict(error)) {
       throw new UsageError(`session name "${session}" is taken (a network named ${name} exists)`, { hint: `Remove it with: aca rm ${session}` });
     }
     if (error instanceof EngineApiError && /address pool/i.test(error.message)) {
@@ -178,12 +186,14 @@ export async function prepareSessionNetwork(
 async function ensureEgressImage(ctx: Context, engine: Engine, image: string, build: { base?: string | undefined; noBuild: boolean }): Promise<void> {
   if (await engine.inspectImage(image)) return;
   if (build.noBuild) throw new AcaError(`image ${image} does not exist and --no-build forbids building it`);
-  ctx.out.info(`aca: building the egress proxy image ${image} from ${EGRESS_DIR} (once)`);
+  // Its base is aca's build base; checked (and pulled) first, so a machine without a registry hears what to do.
+  const base = await ensureBuildBase(ctx, engine, image, build.base, 'egress');
+  announceBuild(ctx, image, base, 'egress');
   await runBuild(ctx, engine, {
     context: EGRESS_DIR,
     dockerfile: 'Dockerfile',
     tags: [image],
-    buildArgs: build.base ? { BASE: build.base } : {},
+    buildArgs: { BASE: base },
     noCache: false,
     labels: { [LABEL.managed]: 'true', [LABEL.image]: 'egress' },
   });
@@ -246,7 +256,7 @@ async function attachProxy(
         try {
           await engine.createContainer(name, proxyBody(image, egressNetwork));
         } catch (error) {
-          if (!(error instanceof EngineApiError && error.statusCode === 409)) throw error;
+          if (!isConflict(error)) throw error;
         }
         info = (await engine.inspectContainer(name)) as unknown as ContainerNetworks & { Id: string };
       }
@@ -257,7 +267,7 @@ async function attachProxy(
       if (!address) throw new AcaError(`the egress proxy has no address on ${network}`);
       return { id: info.Id, address };
     } catch (error) {
-      if (attempt < 3 && error instanceof EngineApiError && (error.statusCode === 404 || error.statusCode === 409)) continue;
+      if (attempt < 3 && (isNotFound(error) || isConflict(error))) continue;
       throw error;
     }
   }

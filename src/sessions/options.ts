@@ -2,18 +2,21 @@
  * Turn `aca run` flags plus the configuration files into a SessionSpec:
  * flags override files, files override defaults, every value is validated.
  */
+import { type DevcontainerFlags, devcontainerFor, devcontainerImage, devcontainerLimit, devcontainerPids, devcontainerRelaxations } from '../devcontainer/apply.js';
+import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
   parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePids, parsePort, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
-import { DEFAULT_LIMITS, defaultSessionUser } from '../security.js';
+import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
+import { configOrigin, hostRelaxations } from '../security/relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
@@ -22,13 +25,13 @@ import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
 import { resolveDisk } from './disk-limit.js';
-import { LABEL } from './labels.js';
 import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
+import { LABEL } from './labels.js';
 
-export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
+export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, DevcontainerFlags {
   image?: string;
   name?: string;
   workspace?: string | false;
@@ -63,6 +66,8 @@ export interface ResolvedRun {
   base: string | undefined;
   detachKeys: Buffer;
   config: LoadedConfig;
+  /** The devcontainer.json this session follows: built and wrapped by runSession (src/devcontainer/prepare.ts). */
+  devcontainer?: ResolvedDevcontainer | undefined;
 }
 
 function workspaceDir(ctx: Context, flag: string | false | undefined): string | undefined {
@@ -94,10 +99,19 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
 
 export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
   const workspace = workspaceDir(ctx, flags.workspace);
-  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
+  const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
+    // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.
+    if (error instanceof UntrustedConfigError) {
+      appendAudit(ctx.env, { session: flags.name ?? '-', action: 'create', args: process.argv.slice(2), outcome: 'refused', error: error.message }, (m) => ctx.out.warn(m));
+    }
+    throw error;
+  });
   const file = config.values;
+  // The workspace's devcontainer.json, where nothing else names an image: the lowest layer (src/devcontainer/).
+  const devcontainer = await devcontainerFor(ctx, flags, file, workspace);
+  const dc = devcontainer?.plan;
 
-  const env: Array<[string, string]> = [];
+  const env: Array<[string, string]> = [...(dc?.containerEnv ?? [])];
   for (const entry of file.env ?? []) {
     const parsed = parseEnvEntry(entry, ctx.env, 'env');
     if (parsed) env.push(parsed);
@@ -120,19 +134,20 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   }
 
   const volumes = [
+    ...(dc?.volumes ?? []).map((v) => checkVolume(parseVolume(v, 'devcontainer mounts'), workspace ?? ctx.cwd, 'devcontainer mounts')),
     ...(file.volumes ?? []).map((v) => checkVolume(parseVolume(v, 'volumes'), ctx.cwd, 'volumes')),
     ...(flags.volume ?? []).map((v) => checkVolume(parseVolume(v), ctx.cwd, '-v')),
   ];
-  const labels: Record<string, string> = { ...(file.labels ?? {}) };
+  const labels: Record<string, string> = { ...(dc?.labels ?? {}), ...(file.labels ?? {}) };
   for (const entry of flags.label ?? []) {
     const [k, v] = parseLabel(entry);
     labels[k] = v;
   }
-  const ports = [...(file.ports ?? []).map((p) => parsePort(p, 'ports')), ...(flags.publish ?? []).map((p) => parsePort(p))];
+  const ports = [...(dc?.ports ?? []).map((p) => parsePort(p, 'devcontainer ports')), ...(file.ports ?? []).map((p) => parsePort(p, 'ports')), ...(flags.publish ?? []).map((p) => parsePort(p))];
 
   const workspaceOwner = workspace ? statSync(workspace) : undefined;
   const invoking = userInfo();
-  const user = flags.user ?? file.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
+  const user = flags.user ?? file.user ?? dc?.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
 
   const detach = Boolean(flags.detach);
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
@@ -142,37 +157,45 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
-  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env);
+  const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env, flags.caCerts ? '--ca-certs' : 'caCerts');
   const location = await engineLocation(ctx);
   // The engine refuses limits beyond its host's CPUs and memory with raw runtime errors: check them first
   // where that host is this machine (a remote engine still answers for itself).
   const host = location.remote ? {} : { cpus: availableParallelism(), memory: totalmem() };
   const limits = {
-    memory: parseMemory(flags.memory ?? file.memory ?? DEFAULT_LIMITS.memory, flags.memory ? '--memory' : 'memory', host.memory),
-    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? DEFAULT_LIMITS.cpus(availableParallelism()), flags.cpus ? '--cpus' : 'cpus', host.cpus),
-    pids: flags.pids !== undefined ? parsePids(flags.pids) : file.pids !== undefined ? parsePids(String(file.pids), 'pids') : DEFAULT_LIMITS.pids,
-    disk: resolveDisk(flags.disk, file.disk, config.sources.disk !== undefined && config.sources.disk === config.files.project),
+    memory: parseMemory(flags.memory ?? file.memory ?? devcontainerLimit(ctx, devcontainer, 'memory', DEFAULT_LIMITS.memory), flags.memory ? '--memory' : 'memory', host.memory),
+    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? devcontainerLimit(ctx, devcontainer, 'cpus', DEFAULT_LIMITS.cpus(availableParallelism())), flags.cpus ? '--cpus' : 'cpus', host.cpus),
+    pids: flags.pids !== undefined ? parsePids(flags.pids) : file.pids !== undefined ? parsePids(String(file.pids), 'pids') : devcontainerPids(devcontainer, DEFAULT_LIMITS.pids),
+    // A project file's disk above the user's (or aca's default) is refused with the other narrowing keys (config/classify.ts).
+    disk: resolveDisk(flags.disk, file.disk),
   };
   const remote = planForRemote({
     location,
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
-    volumes: volumes.map((v, i) => ({ ...v, from: i < (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
-    caCerts: caCerts ? { path: caCerts, explicit: Boolean(flags.caCerts ?? file.caCerts) } : undefined,
+    volumes: volumes.map((v, i) => ({ ...v, from: i < (dc?.volumes.length ?? 0) ? 'devcontainer mounts' : i < (dc?.volumes.length ?? 0) + (file.volumes?.length ?? 0) ? 'volumes' : '-v' })),
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
-  const lifecycle = resolveLifecycle(name, remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
+  // A root-owned workspace is copied in unless a mode was chosen: no session writes a host tree as root.
+  const modeChosen = Boolean(flags.workspaceMode || flags.workspaceRo || file.workspaceMode || remote.workspaceMode);
+  const rootOwned = workspaceModeFor(workspaceOwner, modeChosen);
+  if (rootOwned) ctx.out.info(`aca: ${rootOwned.note}`);
+  const defaultMode = remote.workspaceMode ?? rootOwned?.mode;
+  const lifecycle = resolveLifecycle(name, defaultMode ? { ...flags, workspaceMode: defaultMode } : flags, file, workspace !== undefined, new Date());
+  if (workspace) checkSessionUser(user, flags.user ? '--user' : 'user', lifecycle.mode);
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
-    flags,
-    file,
+    // Capabilities and privilege from a trusted devcontainer.json pass the same checks (--privileged still needs --unsafe).
+    flags: dc?.privileged && !flags.privileged ? { ...flags, privileged: true } : flags,
+    file: dc?.capAdd.length && !file.capAdd ? { ...file, capAdd: dc.capAdd } : file,
     cwd: ctx.cwd,
     env: ctx.env,
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro', bound: lifecycle.mode !== 'copy' } : undefined,
     volumes,
     networkFlag: flags.network,
+    origin: (key) => (key === 'capAdd' && dc?.capAdd.length && !file.capAdd ? `trusted devcontainer.json ${devcontainer!.file}` : configOrigin(config, key)),
   }).catch((error: unknown) => {
     // A refusal is part of the audit trail too.
     appendAudit(ctx.env, { session: name, action: 'create', args: process.argv.slice(2), outcome: 'refused', error: (error as Error).message }, (m) => ctx.out.warn(m));
@@ -181,7 +204,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
 
   const spec: SessionSpec = {
     name,
-    image: flags.image ?? file.image ?? DEFAULT_IMAGE,
+    image: flags.image ?? file.image ?? devcontainerImage(devcontainer) ?? DEFAULT_IMAGE,
     command,
     workspace: workspace ? { hostPath: workspace, readOnly: lifecycle.mode === 'ro' } : undefined,
     env,
@@ -189,7 +212,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     labels,
     ports,
     user,
-    workdir: flags.workdir ?? file.workdir,
+    workdir: flags.workdir ?? file.workdir ?? dc?.workdir,
     network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
     memory: limits.memory,
     nanoCpus: limits.nanoCpus,
@@ -197,7 +220,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
-    caCerts: remote.keepCaCerts ? caCerts : undefined,
+    caCerts,
     consoleSize: terminalSize(ctx.out.stdout),
     ownership: ownershipLabels({
       session: name,
@@ -216,6 +239,14 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   Object.assign(spec.ownership, lifecycle.labels);
   spec.ownership[LABEL.disk] = String(limits.disk);
   spec.storage = lifecycle.storage;
+  // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
+  security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }), ...devcontainerRelaxations(devcontainer));
+  if (dc?.privileged && !flags.privileged) {
+    for (const r of security.relaxations) if (r.what === 'privileged') r.from = `trusted devcontainer.json ${devcontainer!.file}`;
+  }
+  if (devcontainer) spec.ownership[LABEL.devcontainer] = `${devcontainer.file}@${devcontainer.sha256.slice(0, 12)}`;
+  security.relaxed = security.relaxations.map((r) => r.what);
+  security.security.relaxations = security.relaxations;
   spec.security = security.security;
   spec.protectedMounts = security.protectedMounts;
   spec.securityPlan = security;
@@ -226,5 +257,6 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     base: flags.base ?? file.base,
     detachKeys: parseDetachKeys(flags.detachKeys ?? file.detachKeys ?? DEFAULT_DETACH_KEYS, flags.detachKeys ? '--detach-keys' : 'detachKeys'),
     config,
+    devcontainer,
   };
 }

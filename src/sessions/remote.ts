@@ -3,7 +3,8 @@
  * engine cannot see this machine's files, and a bind of a host path it does
  * not have would be created there, empty. So the workspace is copied in
  * (copy mode: `aca export` brings changes back) and any other host path is
- * refused, before anything is created.
+ * refused, before anything is created. The CA bundle needs nothing here: it
+ * is always copied in over the API (secure-run.ts), never mounted.
  */
 import type { Context } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -27,14 +28,11 @@ export interface RemotePlanInput {
   workspaceMode?: { value: string; from: string } | undefined;
   workspaceRo: boolean;
   volumes: Array<VolumeSpec & { from: string }>;
-  caCerts?: { path: string; explicit: boolean } | undefined;
 }
 
 export interface RemotePlan {
   /** The workspace mode to use instead of the default; undefined leaves it as it was. */
   workspaceMode?: 'copy' | undefined;
-  /** Whether the CA bundle can still be bind-mounted. */
-  keepCaCerts: boolean;
   /** Said once on stderr. */
   notes: string[];
 }
@@ -44,7 +42,7 @@ const isHostPath = (source: string) => source.startsWith('/');
 /** Pure: what to change (or refuse) for an engine on another machine. */
 export function planForRemote(input: RemotePlanInput): RemotePlan {
   const { location } = input;
-  if (!location.remote) return { keepCaCerts: true, notes: [] };
+  if (!location.remote) return { notes: [] };
   const remoteHint = 'The engine runs on another machine: host paths cannot be mounted there. Use a named volume, or copy files in with the workspace.';
   for (const volume of input.volumes) {
     if (isHostPath(volume.source)) {
@@ -66,14 +64,5 @@ export function planForRemote(input: RemotePlanInput): RemotePlan {
       notes.push(`the engine at ${location.url} is remote: the workspace is copied in; bring changes back with aca export`);
     }
   }
-  let keepCaCerts = true;
-  if (input.caCerts) {
-    if (input.caCerts.explicit) {
-      throw new UsageError(`--ca-certs: cannot mount ${input.caCerts.path}: the engine at ${location.url} is remote and does not have this machine's files`, {
-        hint: 'Build the CA bundle into the image instead (aca build --ca-certs FILE).',
-      });
-    }
-    keepCaCerts = false;
-  }
-  return { workspaceMode, keepCaCerts, notes };
+  return { workspaceMode, notes };
 }

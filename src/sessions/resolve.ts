@@ -5,7 +5,7 @@
  */
 import type { Engine } from '../engine/client.js';
 import type { ContainerInspect, ContainerSummary } from '../engine/types.js';
-import { EngineApiError } from '../engine/http.js';
+import { isNotFound } from '../engine/errors.js';
 import { SessionNotFoundError } from '../errors.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
 
@@ -51,7 +51,7 @@ export async function resolveSession(engine: Engine, query: string): Promise<Ses
         return { name: query, id: info.Id, summary: summaryOf(info), inspect: () => Promise.resolve(info) };
       }
     } catch (error) {
-      if (!(error instanceof EngineApiError && error.statusCode === 404)) throw error;
+      if (!isNotFound(error)) throw error;
     }
   }
   const summary = matchSession(await listSessions(engine), query);

@@ -2,17 +2,19 @@
  * `aca run`: create a session, run its command in the foreground (or leave it
  * running detached), and always clean up: on exit, on error, on a signal.
  */
+import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
-import { EngineApiError } from '../engine/http.js';
+import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
+import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
-import { formatMiB, signalExitCode, startFailureExit, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
-import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type SecretValues } from './secure-run.js';
+import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
 import type { MonitorConfig } from '../config/sections.js';
@@ -20,6 +22,7 @@ import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
+import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -36,6 +39,8 @@ export interface RunRequest {
   base?: string | undefined;
   /** The configuration's monitor section: interval and thresholds for --record. */
   monitor?: MonitorConfig | undefined;
+  /** The workspace's devcontainer.json, to build and wrap before the session is made. */
+  devcontainer?: ResolvedDevcontainer | undefined;
 }
 
 export interface Detached {
@@ -68,7 +73,7 @@ async function refuseTakenName(engine: Engine, name: string): Promise<void> {
   try {
     await engine.inspectContainer(containerName(name));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 404) return;
+    if (isNotFound(error)) return;
     throw error;
   }
   throw new TakenNameError(name);
@@ -78,7 +83,7 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   try {
     return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
-    if (error instanceof EngineApiError && error.statusCode === 409) {
+    if (isConflict(error)) {
       throw new TakenNameError(spec.name);
     }
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
@@ -86,11 +91,16 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
   }
 }
 
-async function start(engine: Engine, id: string): Promise<void> {
+/** The command a session runs, as the user knows it: the one given, else the image's. */
+function commandName(spec: SessionSpec): string {
+  return spec.command[0] ?? "the image's command";
+}
+
+async function start(engine: Engine, id: string, spec: SessionSpec): Promise<void> {
   try {
     await engine.startContainer(id);
   } catch (error) {
-    const exit = error instanceof EngineApiError ? startFailureExit(error.message) : undefined;
+    const exit = error instanceof EngineApiError ? commandDidNotStart(commandName(spec), spec.name, error.message) : undefined;
     if (exit) throw exit;
     throw error;
   }
@@ -104,6 +114,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   const engine = await ctx.engine();
   await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
+  if (request.devcontainer && !restore) await (await import('../devcontainer/prepare.js')).prepareDevcontainer(ctx, engine, spec, request.devcontainer, request.noBuild);
   await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
   // Secrets are read, the engine checked and the session's network made before the container.
   const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild });
@@ -129,7 +140,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
 
   if (spec.detach) {
     try {
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
       guardDisk(ctx, spec, id);
     } catch (error) {
@@ -152,9 +163,10 @@ async function discard(ctx: Context, engine: Engine, spec: SessionSpec, id?: str
   if (id) await engine.removeContainer(id, { force: true });
   if (hasSessionVolumes(spec.storage)) await removeSessionVolumes(engine, spec.name);
   await releaseSecurity(ctx, engine, spec);
+  if (id) removeGitPlaceholders(placeholdersOf(spec.protectedMounts), spec.workspace?.hostPath);
 }
 
-async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: SecretValues = new Map()): Promise<number> {
+async function foreground(ctx: Context, engine: Engine, id: string, request: RunRequest, secrets: Deliveries = { secrets: new Map() }): Promise<number> {
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
@@ -163,7 +175,9 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let stopInput: (() => void) | undefined;
   let detached = false;
   let stderrHead: ReturnType<typeof recordingHead> | undefined;
+  let held: Buffer | undefined;
   let recorder: Recorder | undefined;
+  let engineLost = false;
 
   const untrap = trapSignals(
     (signal) => {
@@ -181,7 +195,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     let output: Promise<unknown>;
     if (spec.tty) {
       if (signalled) return signalExitCode(signalled);
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
       guardDisk(ctx, spec, id);
       output = runTerminal({
@@ -195,9 +209,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       }).then((how) => { detached = how === 'detached'; });
     } else {
       stderrHead = recordingHead(ctx.out.stderr as never);
-      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true);
+      // An init or the entrypoint that cannot exec the command says so first: hold that back, aca says it once.
+      output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true, {
+        holdFirst: (payload) => startFailureVerdict(payload),
+      }).then((result) => { held = result.held; });
       if (signalled) return signalExitCode(signalled);
-      await start(engine, id);
+      await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
       guardDisk(ctx, spec, id);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
@@ -217,12 +234,12 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.info(`\naca: detached from ${spec.name}; it keeps running. Come back with: aca attach ${spec.name}`);
       return 0;
     }
-    const statusCode = await engine.waitContainer(id, 'not-running');
+    const exitCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
     const diskStop = takeDiskStop(ctx.env, spec.name);
     if (diskStop) {
       ctx.out.error(diskStop);
-      return statusCode === 0 ? EXIT.engineFailure : statusCode;
+      return exitCode === 0 ? EXIT.engineFailure : exitCode;
     }
     if (timedOut) {
       ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
@@ -233,15 +250,29 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
       return 137;
     }
-    // An engine may report a command that could not start only after the fact (Podman's init).
-    const startFailure = await engine.commandStartFailure(id, statusCode, stderrHead?.head());
-    if (startFailure) {
-      ctx.out.error(`cannot run ${spec.command[0] ?? "the image's command"}: ${startFailure}`);
-      return startFailureExit(startFailure)?.exitCode ?? statusCode;
+    if (held) {
+      const failure = exitCode !== 0 ? commandDidNotStart(commandName(spec), spec.name, held.toString('utf8')) : undefined;
+      if (failure) {
+        ctx.out.error(failure.reason!);
+        return failure.exitCode;
+      }
+      ctx.out.stderr.write(held);
     }
-    return statusCode;
+    // An engine may report a command that could not start only after the fact (Podman's init).
+    const startFailure = await engine.commandStartFailure(id, exitCode, stderrHead?.head());
+    const failure = startFailure ? commandDidNotStart(commandName(spec), spec.name, startFailure) : undefined;
+    if (failure) {
+      ctx.out.error(failure.reason!);
+      return failure.exitCode;
+    }
+    return exitCode;
   } catch (error) {
     if (error instanceof CommandExit && error.reason) ctx.out.error(error.reason);
+    if (error instanceof EngineDownError) {
+      // Nothing can be removed now; the session is an orphan once aca exits, and gc removes orphans.
+      engineLost = true;
+      throw new EngineDownError(error.message, { cause: error, reason: error.reason, hint: `Once the engine is back, \`aca gc\` removes what is left of ${spec.name}.` });
+    }
     throw error;
   } finally {
     timer?.cancel();
@@ -249,7 +280,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     stopInput?.();
     untrap();
     await recorder?.stop();
-    if (detached) { /* the session stays, on purpose */ }
+    if (detached || engineLost) { /* the session stays: on purpose, or until gc */ }
     else if (!request.keep) {
       await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }

@@ -12,10 +12,21 @@ import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
 import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
-import type { SessionSpec } from './spec.js';
+import { CA_BUNDLE_PATH, type SessionSpec } from './spec.js';
+import { readCaBundle } from '../security/ca-certs.js';
 
-/** Secret values, read from the host before anything is created; they live only in this process. */
-export type SecretValues = Map<string, Buffer>;
+/**
+ * What aca hands a session after start, read from the host before anything is
+ * created: secret values (they live only in this process) and the
+ * certificates of the CA bundle.
+ */
+export interface Deliveries {
+  secrets: Map<string, Buffer>;
+  caBundle?: string | undefined;
+}
+
+/** Where the CA bundle came from, so `aca start` can copy it in again. */
+export const CA_CERTS_LABEL = 'aca.ca-certs';
 
 /**
  * Before the container is created: check what the engine must provide, read
@@ -27,11 +38,15 @@ export async function prepareSecurity(
   engine: Engine,
   spec: SessionSpec,
   build: { base?: string | undefined; noBuild: boolean },
-): Promise<SecretValues> {
+): Promise<Deliveries> {
   const plan = spec.securityPlan;
-  const values: SecretValues = new Map();
+  const values: Deliveries = { secrets: new Map() };
+  if (spec.caCerts) {
+    values.caBundle = readCaBundle(spec.caCerts, '--ca-certs');
+    spec.ownership[CA_CERTS_LABEL] = spec.caCerts;
+  }
   if (!plan) return values;
-  for (const secret of plan.secrets) values.set(secret.name, readSecret(secret, ctx.env));
+  for (const secret of plan.secrets) values.secrets.set(secret.name, readSecret(secret, ctx.env));
   if (plan.security.runtime || engine.kind === 'podman') {
     const info = await engine.systemInfo();
     if (plan.security.runtime) {
@@ -45,6 +60,7 @@ export async function prepareSecurity(
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
     if (engine.kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless'))) plan.security.keepId = true;
   }
+  for (const note of plan.notes) ctx.out.info(`aca: ${note}`);
   if (plan.overrides.length > 0) {
     ctx.out.warn(`--unsafe: allowing ${plan.overrides.join(', ')} for ${spec.name}; this session can reach past its sandbox (recorded in the audit trail)`);
   }
@@ -57,32 +73,41 @@ export async function prepareSecurity(
   return values;
 }
 
-/** The create body with the secrets launcher in front of the command, when the session has secrets. */
+/** The create body with the launcher in front of the command, when the session has secrets or a CA bundle to wait for. */
 export async function secureBody(engine: Engine, spec: SessionSpec, body: ContainerCreateBody): Promise<ContainerCreateBody> {
   const plan = spec.securityPlan;
-  if (!plan || plan.secrets.length === 0) return body;
+  if (!spec.caCerts && (!plan || plan.secrets.length === 0)) return body;
   const image = await engine.inspectImage(spec.image);
   const config = (image?.Config ?? {}) as { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null };
-  return withLauncher(body, config, plan.secretEnv);
+  return withLauncher(body, config, plan?.secretEnv ?? []);
 }
 
 /**
- * After start: write each secret into /run/secrets as the session user (the
- * value goes over the API socket on an exec's stdin), then open the gate the
- * launcher waits on. Nothing of the value is in the container's config.
+ * After start: write each secret into /run/secrets as the session user, and
+ * the CA bundle into its root-owned tmpfs as root (so the session user cannot
+ * change what it trusts); values go over the API socket on an exec's stdin.
+ * Then open the gate the launcher waits on: the command starts only once
+ * everything is in place. Nothing of it is in the container's config.
  */
-export async function deliverSecrets(engine: Engine, id: string, spec: SessionSpec, values: SecretValues): Promise<void> {
-  if (values.size === 0) return;
-  for (const [name, value] of values) {
+export async function deliverSecrets(engine: Engine, id: string, spec: SessionSpec, values: Deliveries): Promise<void> {
+  if (values.secrets.size === 0 && values.caBundle === undefined) return;
+  for (const [name, value] of values.secrets) {
     const result = await execWithInput(engine, id, { cmd: writeSecretCommand(name), user: spec.user, input: value });
     if (result.exitCode !== 0) throw new AcaError(`cannot deliver secret ${name} to ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
+  }
+  if (values.caBundle !== undefined) {
+    const result = await execWithInput(engine, id, { cmd: WRITE_CA_BUNDLE, user: '0', input: Buffer.from(values.caBundle, 'utf8') });
+    if (result.exitCode !== 0) throw new AcaError(`cannot copy the CA bundle into ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }
   const gate = await execWithInput(engine, id, { cmd: OPEN_GATE, user: spec.user });
   if (gate.exitCode !== 0) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
 }
 
+/** The exec that writes the CA bundle from stdin, readable by every user of the session. */
+const WRITE_CA_BUNDLE = ['/bin/sh', '-c', `umask 022; cat > ${CA_BUNDLE_PATH}.tmp && mv -f ${CA_BUNDLE_PATH}.tmp ${CA_BUNDLE_PATH}`];
+
 /** The audit record of a created session. */
-export function auditCreate(ctx: Context, spec: SessionSpec, values: SecretValues): void {
+export function auditCreate(ctx: Context, spec: SessionSpec, values: Deliveries): void {
   const plan = spec.securityPlan;
   appendAudit(ctx.env, {
     session: spec.name,
@@ -90,7 +115,8 @@ export function auditCreate(ctx: Context, spec: SessionSpec, values: SecretValue
     args: process.argv.slice(2),
     unsafe: plan?.overrides,
     relaxed: plan?.relaxed,
-    secretValues: [...values.values()].map((v) => v.toString('utf8')),
+    relaxations: plan?.relaxations,
+    secretValues: [...values.secrets.values()].map((v) => v.toString('utf8')),
   }, (m) => ctx.out.warn(m));
 }
 
@@ -111,21 +137,27 @@ export function secretLabels(spec: SessionSpec): Record<string, string> {
   return { [SECRETS_LABEL]: plan.secrets.map(describeSecret).join('\n'), 'aca.secret-env': plan.secretEnv.join(',') };
 }
 
+/** Whether `aca start` must deliver something again: a stopped session's tmpfs mounts were emptied. */
+export function needsRedelivery(labels: Record<string, string> | null | undefined): boolean {
+  return Boolean(labels?.[SECRETS_LABEL] || labels?.[CA_CERTS_LABEL]);
+}
+
 /**
- * `aca start` of a session with secrets: read them from the host again and
- * deliver them. If one cannot be read, the session is stopped (its command
- * would otherwise wait for ever) and the error says which.
+ * `aca start` of a session with secrets or a CA bundle: read them from the
+ * host again and deliver them. If one cannot be read, the session is stopped
+ * (its command would otherwise wait for ever) and the error says which.
  */
 export async function redeliverSecrets(ctx: Context, engine: Engine, id: string): Promise<void> {
   const info = await engine.inspectContainer(id);
-  const refs = info.Config.Labels?.[SECRETS_LABEL];
-  if (!refs) return;
+  const labels = info.Config.Labels ?? {};
+  if (!needsRedelivery(labels)) return;
   try {
-    const values: SecretValues = new Map();
-    for (const ref of refs.split('\n')) {
+    const values: Deliveries = { secrets: new Map() };
+    for (const ref of (labels[SECRETS_LABEL] ?? '').split('\n').filter(Boolean)) {
       const spec = parseSecret(ref, '/');
-      values.set(spec.name, readSecret(spec, ctx.env));
+      values.secrets.set(spec.name, readSecret(spec, ctx.env));
     }
+    if (labels[CA_CERTS_LABEL]) values.caBundle = readCaBundle(labels[CA_CERTS_LABEL], '--ca-certs');
     await deliverSecrets(engine, id, { name: info.Name.replace(/^\//, ''), user: info.Config.User } as SessionSpec, values);
   } catch (error) {
     await engine.stopContainer(id, 0).catch(() => {});

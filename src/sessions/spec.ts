@@ -7,11 +7,20 @@ import type { PortSpec, VolumeSpec } from '../parse.js';
 import { HARDENING, SESSION_HOME, numericIds } from '../security.js';
 import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
+import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
 import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
 
 export const WORKSPACE_PATH = '/workspace';
-export const CA_BUNDLE_PATH = '/etc/aca/ca-certificates.crt';
+/**
+ * The CA bundle lives on a small root-owned tmpfs of its own: aca writes a
+ * copy of the host bundle's certificates there (secure-run.ts), never a bind
+ * of the host file. The launcher holds the command back until it is written.
+ */
+export const CA_BUNDLE_DIR = '/etc/aca';
+export const CA_BUNDLE_PATH = `${CA_BUNDLE_DIR}/ca-certificates.crt`;
+const CA_TMPFS = `rw,nosuid,nodev,noexec,size=${8 * 1024 * 1024},mode=0755`;
+const PLACEHOLDER_TMPFS = 'ro,nosuid,nodev,noexec,size=4096,mode=0755';
 
 /** Variables that point TLS clients (Node, OpenSSL, curl, git, Python) at the bundle. */
 const CA_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'CURL_CA_BUNDLE', 'GIT_SSL_CAINFO', 'REQUESTS_CA_BUNDLE', 'PIP_CERT'];
@@ -23,6 +32,8 @@ export interface SessionSpec {
   name: string;
   image: string;
   command: string[];
+  /** Replaces the image's entrypoint (a devcontainer's lifecycle wrapper). */
+  entrypoint?: string[] | undefined;
   workspace?: { hostPath: string; readOnly: boolean } | undefined;
   env: Array<[string, string]>;
   volumes: VolumeSpec[];
@@ -37,6 +48,7 @@ export interface SessionSpec {
   interactive: boolean;
   tty: boolean;
   detach: boolean;
+  /** A host CA bundle (checked, see security/ca-certs.ts); its certificates are copied in after start. */
   caCerts?: string | undefined;
   /** The local terminal's size, for -t: [rows, columns]. */
   consoleSize?: [number, number] | undefined;
@@ -46,8 +58,8 @@ export interface SessionSpec {
   storage?: StoragePlan | undefined;
   /** The hardened profile and its explicit relaxations (default: DEFAULT_SECURITY). */
   security?: SessionSecurity | undefined;
-  /** Read-only binds over a writable workspace (.git/hooks, .git/config). */
-  protectedMounts?: Array<{ source: string; target: string }> | undefined;
+  /** Read-only mounts of the workspace's git metadata over a writable workspace (security/git.ts). */
+  protectedMounts?: ProtectedMount[] | undefined;
   /** What acts outside the create body: secrets, the session's network, audit facts (security/resolve.ts). */
   securityPlan?: ResolvedSecurity | undefined;
   /** A health check, run by the engine inside the session (--health-cmd). */
@@ -83,13 +95,11 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
   if (storage.homeVolume) binds.push(`${storage.homeVolume}:${SESSION_HOME}`);
   for (const cache of storage.caches) binds.push(`${cache.volume}:${cache.target}`);
   for (const volume of spec.volumes) binds.push(`${volume.source}:${volume.target}${volume.readOnly ? ':ro' : ''}`);
-  for (const mount of spec.protectedMounts ?? []) binds.push(`${mount.source}:${mount.target}:ro`);
+  for (const mount of spec.protectedMounts ?? []) if ('source' in mount) binds.push(`${mount.source}:${mount.target}:ro`);
+  const placeholders = placeholdersOf(spec.protectedMounts);
   const security = spec.security ?? DEFAULT_SECURITY;
   const env = new Map<string, string>([['HOME', SESSION_HOME]]);
-  if (spec.caCerts) {
-    binds.push(`${spec.caCerts}:${CA_BUNDLE_PATH}:ro`);
-    for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
-  }
+  if (spec.caCerts) for (const variable of CA_VARIABLES) env.set(variable, CA_BUNDLE_PATH);
   for (const [key, value] of spec.env) env.set(key, value);
 
   const ids = numericIds(spec.user);
@@ -105,9 +115,18 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
 
   return {
     Image: spec.image,
+    ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+    // The prompt and `hostname` inside name the session, not a container id.
+    Hostname: spec.name,
     ...(command.length > 0 ? { Cmd: command } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
-    Labels: { ...spec.labels, ...spec.ownership, ...securityLabels(security) },
+    Labels: {
+      // Only aca records placeholders: `aca rm` removes those directories.
+      ...Object.fromEntries(Object.entries(spec.labels).filter(([key]) => key !== GIT_PLACEHOLDERS_LABEL)),
+      ...spec.ownership,
+      ...securityLabels(security),
+      ...(placeholders.length > 0 ? { [GIT_PLACEHOLDERS_LABEL]: placeholders.join('\n') } : {}),
+    },
     User: spec.user,
     WorkingDir: spec.workdir ?? (spec.workspace ? WORKSPACE_PATH : ''),
     Tty: spec.tty,
@@ -123,8 +142,12 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
       // A writable home for whichever user the session runs as; charged to the memory limit, so a fifth of it (tmpfsSizes).
       Tmpfs: {
         ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${tmpfsSizes(spec.memory).home},${homeOwner}` }),
-        // A read-only root needs scratch space; secrets get their own private tmpfs.
-        ...scratchTmpfs(security, spec.memory, ids),
+        // A read-only root needs scratch space; secrets get their own private tmpfs,
+        // where the launcher's gate also waits for the CA bundle.
+        ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),
+        ...(spec.caCerts ? { [CA_BUNDLE_DIR]: CA_TMPFS } : {}),
+        // Where git metadata does not exist yet: empty and read-only, so nothing can be created there.
+        ...Object.fromEntries((spec.protectedMounts ?? []).flatMap((m) => ('placeholder' in m ? [[m.target, PLACEHOLDER_TMPFS]] : []))),
       },
       PortBindings: bindings,
       NetworkMode: spec.network,

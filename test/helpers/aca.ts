@@ -2,7 +2,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { chownSync, lchownSync, lstatSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suiteId, TEST_LABEL } from './engine.js';
@@ -35,10 +35,28 @@ export function labelled(args: string[], runId: string): string[] {
   return [...args.slice(0, at + 1), '--label', `${TEST_LABEL}=${runId}`, ...args.slice(at + 1)];
 }
 
+/** The owner of test workspaces that are bind-mounted: tests run as root, and aca copies a root-owned workspace in. */
+export const WORKSPACE_OWNER = { uid: 1000, gid: 1000 };
+
+/** A temporary directory owned by WORKSPACE_OWNER, so a session bind-mounts it as that user. */
+export function bindableDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (process.getuid?.() === 0) chownSync(dir, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
+  return dir;
+}
+
+/** Hand a tree prepared by the (root) test to WORKSPACE_OWNER, as if that user had made it. */
+export function chownTree(path: string): void {
+  if (process.getuid?.() !== 0) return;
+  lchownSync(path, WORKSPACE_OWNER.uid, WORKSPACE_OWNER.gid);
+  if (!lstatSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) chownTree(join(path, entry));
+}
+
 let scratch: string | undefined;
 /** A throwaway working directory for commands that name none. */
 function scratchDir(): string {
-  scratch ??= mkdtempSync(join(tmpdir(), 'aca-cwd-'));
+  scratch ??= bindableDir('aca-cwd-');
   return scratch;
 }
 

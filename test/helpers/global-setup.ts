@@ -1,5 +1,6 @@
 /**
- * Before the suite: find the engine and make sure the local test images exist.
+ * Before the engine tests (never the unit tests: see vitest.config.ts): find
+ * the engine and make sure the local test images exist.
  * With CI=true and no engine the suite fails; elsewhere engine tests are
  * skipped with a loud notice. After the suite: remove everything tests labelled.
  */
@@ -24,11 +25,14 @@ export default async function setup(project: TestProject) {
   let kind = 'none';
   try {
     const engine = await connect({ engine: parseEngineChoice(process.env.ACA_ENGINE), env: process.env });
-    kind = engine.kind;
-    if (!(await engine.inspectImage(TEST_IMAGE))) {
-      execFileSync('bash', [new URL('../../.ci/test-images.sh', import.meta.url).pathname, '--only', 'busybox'], { stdio: 'inherit' });
+    try {
+      kind = engine.kind;
+      if (!(await engine.inspectImage(TEST_IMAGE))) {
+        execFileSync('bash', [new URL('../../.ci/test-images.sh', import.meta.url).pathname, '--only', 'busybox'], { stdio: 'inherit' });
+      }
+    } finally {
+      engine.http.close();
     }
-    engine.http.close();
   } catch (error) {
     if (process.env.CI === 'true') throw new Error(`CI=true but no container engine answered: ${(error as Error).message}`);
     process.stderr.write(`\n*** No container engine: engine tests are SKIPPED. (${(error as Error).message})\n\n`);

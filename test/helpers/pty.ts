@@ -19,20 +19,21 @@ export class Terminal {
   private mark = 0;
   readonly exited: Promise<{ exitCode: number; signal?: number }>;
 
-  constructor(command: string, args: string[], options: { cwd: string; cols?: number; rows?: number; env?: Record<string, string> }) {
+  /** `env` adds to this process's environment; a key set to undefined is left out. */
+  constructor(command: string, args: string[], options: { cwd: string; cols?: number; rows?: number; env?: Record<string, string | undefined> }) {
     const pty = loadPty();
     this.pty = pty.spawn(command, args, {
       name: 'xterm-256color',
       cols: options.cols ?? 80,
       rows: options.rows ?? 24,
       cwd: options.cwd,
-      env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: '1', ...options.env } as Record<string, string>,
+      env: Object.fromEntries(Object.entries({ ...process.env, TERM: 'xterm-256color', NO_COLOR: '1', ...options.env }).filter(([, v]) => v !== undefined)) as Record<string, string>,
     });
     this.pty.onData((data) => { this.output += data; });
     this.exited = new Promise((resolve) => this.pty.onExit((e) => resolve(e)));
   }
 
-  static aca(args: string[], options: { cwd: string; cols?: number; rows?: number; env?: Record<string, string> }): Terminal {
+  static aca(args: string[], options: { cwd: string; cols?: number; rows?: number; env?: Record<string, string | undefined> }): Terminal {
     return new Terminal(ACA_BIN, args, options);
   }
 

@@ -6,14 +6,48 @@
  *  - an sshd on 127.0.0.1 with a generated key, reached through an `ssh` on
  *    PATH that adds its own config (OpenSSH reads ~/.ssh from the passwd
  *    entry, not $HOME, so a test cannot point it elsewhere otherwise).
- * Everything lives in one temp directory and is removed by stop().
+ * Everything lives in one temp directory and is removed by stop(), also when
+ * a start fails half-way.
+ *
+ * They need host tools a plain Debian machine with Docker may lack (sshd,
+ * openssl): missingTools() names them, so the suite can skip loudly instead of
+ * failing in its set-up. ACA_TEST_HIDE_TOOLS=sshd,openssl makes those count as
+ * missing, to test exactly that.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+/** The host tools both engines need: the TLS dockerd (dockerd, ip, openssl) and the ssh engine (sshd, ssh, ssh-keygen). */
+export const REMOTE_ENGINE_TOOLS = ['dockerd', 'docker', 'ip', 'openssl', 'sshd', 'ssh', 'ssh-keygen'] as const;
+
+/** Where `tool` is: on PATH, or in the sbin directories a non-root PATH may leave out. */
+export function findTool(tool: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const hidden = (env.ACA_TEST_HIDE_TOOLS ?? '').split(',').map((t) => t.trim());
+  if (hidden.includes(tool)) return undefined;
+  const dirs = [...(env.PATH ?? '').split(':').filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    const candidate = join(dir, tool);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch { /* not here */ }
+  }
+  return undefined;
+}
+
+export function missingTools(tools: readonly string[] = REMOTE_ENGINE_TOOLS, env: NodeJS.ProcessEnv = process.env): string[] {
+  return tools.filter((tool) => !findTool(tool, env));
+}
+
+function tool(name: string): string {
+  const path = findTool(name);
+  if (!path) throw new Error(`${name} is not installed on this machine`);
+  return path;
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,7 +60,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-const openssl = (dir: string, args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+const openssl = (dir: string, args: string[]) => execFileSync(tool('openssl'), args, { cwd: dir, stdio: 'pipe' });
 
 /** A CA and a certificate it signs; `san` for a server, undefined for a client. */
 export function makeCertificates(dir: string, names: { ca: string; san?: string }): void {
@@ -68,6 +102,10 @@ export interface TlsEngine {
   certs: string;
   /** The same engine's unix socket, for loading images and inspecting. */
   socket: string;
+  /** Kill the dockerd and its containerd with SIGKILL (the containers' shims stay, as after a crash), for fault injection. */
+  kill(): Promise<void>;
+  /** Start the dockerd again on the same data root and addresses, after kill(). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,30 +113,59 @@ export interface TlsEngine {
 export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'aca-tlsd-'));
   const certs = join(dir, 'certs');
-  makeCertificates(certs, { ca: 'aca-test-ca', san: 'IP:127.0.0.1,DNS:localhost' });
-  const port = await freePort();
   const bridge = `acatls${randomBytes(3).toString('hex')}`;
-  execFileSync('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  let bridgeMade = false;
   const socket = join(dir, 'd.sock');
   let daemon: ChildProcess | undefined;
   const stop = async () => {
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      const running = daemon;
+      const exited = new Promise((r) => running.once('exit', r));
+      running.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
-      if (daemon.exitCode === null) daemon.kill('SIGKILL');
+      if (running.exitCode === null && running.signalCode === null) running.kill('SIGKILL');
     }
-    try { execFileSync('ip', ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* already gone */ }
+    if (bridgeMade) {
+      try { execFileSync(tool('ip'), ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* already gone */ }
+    }
     // Mounts left by a daemon that did not stop cleanly would make rm fail: unmount first.
     try { execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' }); } catch { /* none */ }
     rmSync(dir, { recursive: true, force: true });
   };
+  let port = 0;
   try {
-    execFileSync('ip', ['addr', 'add', '10.213.77.1/24', 'dev', bridge]);
-    execFileSync('ip', ['link', 'set', bridge, 'up']);
+    const ip = tool('ip');
+    makeCertificates(certs, { ca: 'aca-test-ca', san: 'IP:127.0.0.1,DNS:localhost' });
+    port = await freePort();
+    execFileSync(ip, ['link', 'add', bridge, 'type', 'bridge']);
+    bridgeMade = true;
+    execFileSync(ip, ['addr', 'add', '10.213.77.1/24', 'dev', bridge]);
+    execFileSync(ip, ['link', 'set', bridge, 'up']);
+    await launch();
+    for (const image of images) {
+      execFileSync('sh', ['-c', `docker save "$1" | docker -H "unix://$2" load -q`, 'load', image, socket], { stdio: 'pipe' });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const kill = async () => {
+    if (!daemon || daemon.exitCode !== null) return;
+    const exited = new Promise((r) => daemon!.once('exit', r));
+    daemon.kill('SIGKILL');
+    await exited;
+    // Its containerd dies with it (the containers' shims live on). A stale pid file would make the next dockerd wait
+    // for a containerd that is not there (or for whatever process now has that pid).
+    const containerdPid = join(dir, 'exec', 'containerd', 'containerd.pid');
+    try { process.kill(Number(readFileSync(containerdPid, 'utf8').trim()), 'SIGKILL'); } catch { /* gone */ }
+    rmSync(containerdPid, { force: true });
+  };
+  return { dir, port, certs, socket, kill, restart: launch, stop };
+
+  async function launch(): Promise<void> {
     const log = join(dir, 'dockerd.log');
-    const logFd = openSync(log, 'w');
-    daemon = spawn('dockerd', [
+    const logFd = openSync(log, 'a');
+    daemon = spawn(tool('dockerd'), [
       '--tlsverify', '--tlscacert', join(certs, 'ca.pem'), '--tlscert', join(certs, 'server-cert.pem'), '--tlskey', join(certs, 'server-key.pem'),
       '-H', `tcp://127.0.0.1:${port}`, '-H', `tcp://127.0.0.2:${port}`, '-H', `unix://${socket}`,
       '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', join(dir, 'd.pid'),
@@ -107,14 +174,7 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
     closeSync(logFd);
     const spawned = daemon;
     await waitFor('the TLS dockerd', () => spawned.exitCode === null && pingSocket(socket), () => (existsSync(log) ? readFileSync(log, 'utf8') : ''));
-    for (const image of images) {
-      execFileSync('sh', ['-c', `docker save "$1" | docker -H "unix://$2" load -q`, 'load', image, socket], { stdio: 'pipe' });
-    }
-  } catch (error) {
-    await stop();
-    throw error;
   }
-  return { dir, port, certs, socket, stop };
 }
 
 export interface SshEngine {
@@ -128,30 +188,49 @@ export interface SshEngine {
 /** An sshd on 127.0.0.1:PORT letting root in with a generated key; `docker` on its PATH for dial-stdio. */
 export async function startSshd(): Promise<SshEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'aca-sshd-'));
-  const port = await freePort();
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'hostkey')]);
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'clientkey')]);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'clientkey.pub')));
-  chmodSync(join(dir, 'authorized_keys'), 0o600);
-  writeFileSync(join(dir, 'sshd_config'), [
-    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/authorized_keys`,
-    'PermitRootLogin prohibit-password', 'MaxStartups 100', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
-    `PidFile ${dir}/sshd.pid`, 'StrictModes no', `SetEnv PATH=${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`, '',
-  ].join('\n'));
-  writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
-  writeFileSync(join(dir, 'ssh_config'), `Host *\n  IdentityFile ${dir}/clientkey\n  IdentitiesOnly yes\n  UserKnownHostsFile ${dir}/known_hosts\n  StrictHostKeyChecking yes\n`);
-  const bin = join(dir, 'bin');
-  mkdirSync(bin);
-  writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${dir}/ssh_config "$@"\n`);
-  chmodSync(join(bin, 'ssh'), 0o755);
-  mkdirSync('/run/sshd', { recursive: true });
-  // sshd daemonises; its pid file says whom to stop.
-  execFileSync('/usr/sbin/sshd', ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
   const pidFile = join(dir, 'sshd.pid');
-  await waitFor('sshd', () => existsSync(pidFile), () => readFileSync(join(dir, 'sshd.log'), 'utf8'), 10_000);
   const stop = async () => {
-    try { process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM'); } catch { /* gone */ }
+    try { process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGTERM'); } catch { /* never started, or gone */ }
     rmSync(dir, { recursive: true, force: true });
   };
-  return { port, bin, url: `ssh://root@127.0.0.1:${port}`, stop };
+  try {
+    const sshd = tool('sshd');
+    const ssh = tool('ssh');
+    const keygen = tool('ssh-keygen');
+    const port = await freePort();
+    execFileSync(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'hostkey')]);
+    execFileSync(keygen, ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'clientkey')]);
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'clientkey.pub')));
+    chmodSync(join(dir, 'authorized_keys'), 0o600);
+    writeFileSync(join(dir, 'sshd_config'), [
+      `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${dir}/hostkey`, `AuthorizedKeysFile ${dir}/authorized_keys`,
+      'PermitRootLogin prohibit-password', 'MaxStartups 100', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
+      `PidFile ${pidFile}`, 'StrictModes no', `SetEnv PATH=${process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`, '',
+    ].join('\n'));
+    writeFileSync(join(dir, 'known_hosts'), `[127.0.0.1]:${port} ${readFileSync(join(dir, 'hostkey.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`);
+    writeFileSync(join(dir, 'ssh_config'), `Host *\n  IdentityFile ${dir}/clientkey\n  IdentitiesOnly yes\n  UserKnownHostsFile ${dir}/known_hosts\n  StrictHostKeyChecking yes\n`);
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'ssh'), `#!/bin/sh\nexec ${ssh} -F ${dir}/ssh_config "$@"\n`);
+    chmodSync(join(bin, 'ssh'), 0o755);
+    mkdirSync('/run/sshd', { recursive: true });
+    // sshd daemonises; its pid file says whom to stop.
+    execFileSync(sshd, ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
+    await waitFor('sshd', () => existsSync(pidFile), () => readFileSync(join(dir, 'sshd.log'), 'utf8'), 10_000);
+    return { port, bin, url: `ssh://root@127.0.0.1:${port}`, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * Start both engines; if either fails, stop the one that did start before
+ * rethrowing, so a failed set-up leaves no dockerd, bridge or mount behind.
+ */
+export async function startRemoteEngines(images: string[]): Promise<{ tls: TlsEngine; ssh: SshEngine }> {
+  const [tls, ssh] = await Promise.allSettled([startTlsEngine(images), startSshd()]);
+  if (tls.status === 'fulfilled' && ssh.status === 'fulfilled') return { tls: tls.value, ssh: ssh.value };
+  await Promise.all([tls, ssh].map((started) => (started.status === 'fulfilled' ? started.value.stop() : undefined)));
+  throw [tls, ssh].find((started): started is PromiseRejectedResult => started.status === 'rejected')!.reason;
 }

@@ -19,6 +19,9 @@ describe.skipIf(!debianPresent)('aca/base:full: the agent really runs inside', (
   it('builds the base image with the CA kept out of its layers', async () => {
     const built = await aca(['build', '--base', DEBIAN, '--json'], { timeout: 900_000 });
     expect(built.exitCode, built.stderr).toBe(0);
+    // Said before it starts: what, from what, how big, how long; then (no terminal here) every step, timed.
+    expect(built.stderr).toMatch(/^aca: building aca\/base:full from aca-test\/debian:bookworm: Debian with git, .*; about [\d.]+ GB, usually .* minutes$/m);
+    expect(built.stderr).toMatch(/^\[ *\w+\] Step \d+\/\d+ : RUN /m);
     const result = JSON.parse(built.stdout) as { id: string; tags: string[] };
     expect(result.tags).toEqual(['aca/base:full']);
     const engine = await testEngine();

@@ -72,7 +72,7 @@ describe.skipIf(!hasEngine)('aca gc', () => {
     expect((await aca(['gc', ...scope])).stdout).toBe('');
     const removed = await aca(['gc', ...scope, '--include-running', '--keep-volumes']);
     expect(removed.stdout).toBe(`removed session ${name} (running (--include-running))\n${
-      engineKind === 'podman' ? `removed network aca-${name} (session ${name} is gone)\n` : ''}`);
+      engineKind === 'podman' ? `removed network aca-${name} (session ${name} is removed too)\n` : ''}`);
     const { listVolumes, removeVolume } = await storage();
     const left = await listVolumes(await testEngine(), [`aca.session=${name}`]);
     expect(left.map((v) => v.Name)).toEqual([`aca-${name}-home`]);

@@ -148,7 +148,7 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
         const name = `proj-${runId}`;
         const raised = await aca(['run', '-w', workspace, '--name', name, '--image', TEST_IMAGE, 'true'], { cwd: workspace, env });
         expect(raised.exitCode).toBe(2);
-        expect(raised.stderr).toMatch(/^aca: disk: a project configuration may only lower the disk limit \(10 GiB\)/);
+        expect(raised.stderr).toMatch(/^aca: .*\.acarc\.json: refused: key "disk" \(100g is above 10g\)/);
         expect(await sessionExists(name)).toBe(false);
         writeFileSync(join(workspace, '.acarc.json'), JSON.stringify({ disk: '1g' }));
         const lowered = await aca(['run', '-d', '-w', workspace, '--workspace-mode', 'copy', '--name', name, '--image', TEST_IMAGE], { cwd: workspace, env });

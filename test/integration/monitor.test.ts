@@ -39,7 +39,8 @@ interface Line {
   alerts: Array<{ kind: string; value: number; threshold: number; message: string }>;
 }
 
-const CLEAR_SCREEN = '\x1b[H\x1b[2J';
+const CURSOR_HOME = '\x1b[H';
+const FULL_CLEAR = '\x1b[2J';
 const HIDE_CURSOR = '\x1b[?25l';
 const SHOW_CURSOR = '\x1b[?25h';
 
@@ -208,7 +209,7 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     expect(times).toHaveLength(3);
     expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(900);
     expect(times[2]! - times[1]!).toBeGreaterThanOrEqual(900);
-    expect(elapsed).toBeGreaterThanOrEqual(3000); // a priming read, then three intervals
+    expect(elapsed).toBeGreaterThanOrEqual(2000); // the first sample at once, then two intervals
   });
 
   it('prints a plain table, without cursor codes, when stdout is not a terminal', async () => {
@@ -222,17 +223,33 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
   it('redraws the table in place on a terminal, and restores the cursor', async () => {
     const terminal = Terminal.aca(['monitor', '--interval', '500ms', '--count', '3', busy, idle], { cwd: workspace, cols: 200, env });
     expect((await terminal.exited).exitCode).toBe(0);
-    const frames = terminal.output.split(CLEAR_SCREEN);
-    expect(frames).toHaveLength(4); // whatever came before the first frame, then three frames
+    // No full clear (it flickers): each frame goes home, clears each line's end and then the rest of the screen.
+    expect(terminal.output).not.toContain(FULL_CLEAR);
+    const frames = terminal.output.split(CURSOR_HOME).slice(1).filter((f) => f.includes(busy));
+    expect(frames).toHaveLength(3);
     expect(terminal.output.startsWith(HIDE_CURSOR)).toBe(true);
     expect(terminal.output.trimEnd().endsWith(SHOW_CURSOR)).toBe(true);
-    for (const frame of frames.slice(1)) {
-      expect(frame).toContain(busy);
+    for (const frame of frames) {
       expect(frame).toContain(idle);
+      expect(frame).toMatch(/\x1b\[J/);
+      for (const line of frame.split(/\r?\n/).slice(0, -1)) expect(line.endsWith('\x1b[K')).toBe(true);
     }
     // The sparklines grow by one reading a frame.
     const trend = (frame: string) => new RegExp(`${idle}\\s+\\S+\\s+([▁▂▃▄▅▆▇█]+)`).exec(frame)![1]!;
-    expect(frames.slice(1).map((f) => [...trend(f)].length)).toEqual([1, 2, 3]);
+    expect(frames.map((f) => [...trend(f)].length)).toEqual([1, 2, 3]);
+  });
+
+  it('shows the first frame at once and fits a narrow terminal: columns dropped, nothing wraps', async () => {
+    const started = Date.now();
+    const terminal = Terminal.aca(['monitor', '--interval', '5s', '--count', '1', busy, idle], { cwd: workspace, cols: 60, rows: 20, env });
+    expect((await terminal.exited).exitCode).toBe(0);
+    // One sample with a 5 s interval: it came from the first reading, not after an interval.
+    expect(Date.now() - started).toBeLessThan(5000);
+    const frame = terminal.output.split(CURSOR_HOME).filter((f) => f.includes(busy)).at(-1)!;
+    const lines = frame.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split(/\r?\n/).filter(Boolean);
+    for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(60);
+    expect(lines.find((l) => l.startsWith('NAME'))).toMatch(/^NAME\s+CPU %\s+MEM %/);
+    expect(lines.some((l) => l.startsWith(idle))).toBe(true);
   });
 
   it('reports a session removed mid-stream once, drops it, and keeps going', async () => {

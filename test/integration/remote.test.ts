@@ -6,7 +6,7 @@
  * they are tested once, in the Docker pass.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +14,18 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aca as acaRaw } from '../helpers/aca.js';
 import { TEST_IMAGE, TEST_LABEL } from '../helpers/engine.js';
-import { freePort, makeCertificates, startSshd, startTlsEngine, type SshEngine, type TlsEngine } from '../helpers/remote-engines.js';
+import { freePort, makeCertificates, missingTools, startRemoteEngines, type SshEngine, type TlsEngine } from '../helpers/remote-engines.js';
 import { engineKind, engineSuite, hasEngine } from './setup.js';
 
-const dockerPass = hasEngine && engineKind === 'docker';
-if (hasEngine && !dockerPass) {
+// The remote engines need host tools a machine with only Docker may lack (sshd, openssl): skip loudly, fail in CI.
+const missing = hasEngine && engineKind === 'docker' ? missingTools() : [];
+if (missing.length > 0) {
+  const what = `the remote-engine tests need ${missing.join(', ')} on this machine (Debian: apt-get install openssh-server openssl iproute2)`;
+  if (process.env.CI === 'true') throw new Error(`CI=true but ${what}`);
+  process.stderr.write(`\n*** remote.test.ts SKIPPED: ${what}\n\n`);
+}
+const dockerPass = hasEngine && engineKind === 'docker' && missing.length === 0;
+if (hasEngine && engineKind !== 'docker') {
   process.stderr.write(`\n*** remote.test.ts SKIPPED in the ${engineKind} pass: its remote engines are Docker engines, tested in the Docker pass.\n\n`);
 }
 
@@ -30,6 +37,31 @@ function errorLines(stderr: string): string[] {
   return lines;
 }
 
+/** What a TLS engine leaves on the host while it runs: its processes, bridges, mounts and temp directories. */
+function tlsEngineTraces(): string[] {
+  const processes = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).flatMap((pid) => {
+    try { return [readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ')]; } catch { return []; }
+  }).filter((cmd) => cmd.startsWith('/') && cmd.includes('dockerd') && cmd.includes(`${tmpdir()}/aca-tlsd-`));
+  const bridges = execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).split('\n').filter((l) => / acatls/.test(l));
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(`${tmpdir()}/aca-tlsd-`));
+  const dirs = readdirSync(tmpdir()).filter((d) => d.startsWith('aca-tlsd-') || d.startsWith('aca-sshd-'));
+  return [...processes, ...bridges, ...mounts, ...dirs];
+}
+
+describe.skipIf(!dockerPass)('remote engines: a set-up that fails half-way', () => {
+  it('stops the engine that did start, and leaves no process, bridge, mount or directory', async () => {
+    const before = tlsEngineTraces();
+    // sshd counts as missing only for this call: the TLS engine starts, the ssh engine fails.
+    process.env.ACA_TEST_HIDE_TOOLS = 'sshd';
+    try {
+      await expect(startRemoteEngines([TEST_IMAGE])).rejects.toThrow('sshd is not installed on this machine');
+    } finally {
+      delete process.env.ACA_TEST_HIDE_TOOLS;
+    }
+    expect(tlsEngineTraces()).toEqual(before);
+  }, 120_000);
+});
+
 describe.skipIf(!dockerPass)('remote engines', () => {
   const { aca, runId, workspace } = engineSuite();
   let tls: TlsEngine;
@@ -38,7 +70,7 @@ describe.skipIf(!dockerPass)('remote engines', () => {
   const scratch = dockerPass ? mkdtempSync(join(tmpdir(), 'aca-remote-')) : '';
 
   beforeAll(async () => {
-    [tls, ssh] = await Promise.all([startTlsEngine([TEST_IMAGE]), startSshd()]);
+    ({ tls, ssh } = await startRemoteEngines([TEST_IMAGE]));
   }, 120_000);
   afterAll(async () => {
     await Promise.all([tls?.stop(), ssh?.stop()]);
@@ -65,7 +97,7 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const exec = await aca(['--host', tlsHost(), 'exec', name, '--', 'sh', '-c', 'echo in-exec; exit 7'], { env });
     expect(exec).toMatchObject({ exitCode: 7, stdout: 'in-exec\n' });
     // The local engine knows nothing of it.
-    expect((await aca(['ps', '-a', '-q'])).stdout).not.toContain(name);
+    expect((await aca(['ps', '-a', '--format', '{{.Name}}'])).stdout).not.toContain(name);
     expect((await aca(['--host', tlsHost(), 'rm', '-f', name], { env })).exitCode).toBe(0);
     expect(onTlsEngine()).toBe('');
   });
@@ -105,11 +137,11 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const started = await aca(['--context', 'aca-tls', 'run', '-d', '--name', name, '--no-workspace', '--image', TEST_IMAGE], { env });
     expect(started.exitCode, started.stderr).toBe(0);
     expect(onTlsEngine()).not.toBe('');
-    expect((await aca(['ps', '-q'], { env: { ...env, DOCKER_CONTEXT: 'aca-tls' } })).stdout).toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env: { ...env, DOCKER_CONTEXT: 'aca-tls' } })).stdout).toContain(name);
     execFileSync('docker', ['context', 'use', 'aca-tls'], { env: { ...process.env, DOCKER_CONFIG: config }, stdio: 'pipe' });
-    expect((await aca(['ps', '-q'], { env })).stdout).toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env })).stdout).toContain(name);
     // --engine podman looks for Podman, not at docker's current context; DOCKER_HOST beats the current context.
-    expect((await aca(['ps', '-q'], { env: { ...env, DOCKER_HOST: 'unix:///var/run/docker.sock' } })).stdout).not.toContain(name);
+    expect((await aca(['ps', '--format', '{{.Name}}'], { env: { ...env, DOCKER_HOST: 'unix:///var/run/docker.sock' } })).stdout).not.toContain(name);
     const missing = await aca(['--context', 'no-such-context', 'ps'], { env });
     expect(missing.exitCode).toBe(2);
     expect(errorLines(missing.stderr)[0]).toMatch(/^aca: --context: no Docker context named "no-such-context"/);
@@ -171,7 +203,7 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     cases.push({ args: ['--host', tlsHost(), '--tlscacert', join(other, 'ca.pem'), '--tlscert', join(tls.certs, 'cert.pem'), '--tlskey', join(tls.certs, 'key.pem')], error: /\(--host\): the engine's TLS certificate is not signed by the trusted CA/ });
     for (const { args, env, error } of cases) {
       const result = await aca([...args, 'ps'], { ...(env ? { env } : {}) });
-      expect(result.exitCode, result.stderr).toBe(1);
+      expect(result.exitCode, result.stderr).toBe(125);
       expect(errorLines(result.stderr)[0]).toMatch(/^aca: no container engine answered; /);
       expect(errorLines(result.stderr)[0]).toMatch(error);
     }
@@ -186,8 +218,8 @@ describe.skipIf(!dockerPass)('remote engines', () => {
     const { port } = silent.address() as { port: number };
     try {
       const result = await aca(['--host', `tcp://127.0.0.1:${port}`, 'ps']);
-      expect(result.exitCode).toBe(1);
-      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out`);
+      expect(result.exitCode).toBe(125);
+      expect(errorLines(result.stderr)[0]).toBe(`aca: no container engine answered; tried tcp://127.0.0.1:${port} (--host): timed out (no answer within 15 s)`);
     } finally {
       silent.close();
     }

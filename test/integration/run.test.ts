@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { acaBytes, labelled } from '../helpers/aca.js';
+import { acaBytes, bindableDir, labelled } from '../helpers/aca.js';
 import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
 import { engineSuite, hasEngine } from './setup.js';
 
@@ -59,10 +59,16 @@ describe.skipIf(!hasEngine)('aca run', () => {
     expect(await sessionExists(`own-${runId}`)).toBe(false);
   });
 
-  it('runs a root-owned workspace as uid 0 with no capabilities at all', async () => {
+  it('copies a root-owned workspace in, says so, and runs it as a non-root user with no capabilities at all', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'aca-root-'));
-    const result = await run(['sh', '-c', 'id -u; grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status; grep NoNewPrivs /proc/self/status'], [], { cwd: ws });
-    expect(result.stdout).toBe('0\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n');
+    try {
+      const result = await run(['sh', '-c', 'id -u; grep -E "^Cap(Eff|Prm|Bnd):" /proc/self/status; grep NoNewPrivs /proc/self/status; touch made-inside'], [], { cwd: ws });
+      expect(result.stdout).toBe('1000\nCapPrm:\t0000000000000000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n');
+      expect(result.stderr).toMatch(/^aca: the workspace is owned by root, so it is copied in \(a session never writes a host workspace as root\)/);
+      expect(existsSync(join(ws, 'made-inside'))).toBe(false);
+    } finally {
+      rmSync(ws, { recursive: true, force: true });
+    }
   });
 
   it('applies the secure defaults and limits, read back through inspect', async () => {
@@ -102,7 +108,7 @@ describe.skipIf(!hasEngine)('aca run', () => {
   });
 
   it('mounts -v paths, read-only when asked, and refuses a missing source instead of creating it', async () => {
-    const data = mkdtempSync(join(tmpdir(), 'aca-vol-'));
+    const data = bindableDir('aca-vol-');
     writeFileSync(join(data, 'f'), 'data');
     const ok = await run(['sh', '-c', 'cat /data/f; echo x > /data/g 2>/dev/null && echo wrote || echo readonly'], ['-v', `${data}:/data:ro`]);
     expect(ok.stdout).toBe('datareadonly\n');

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineKind, engineSuite, hasEngine } from './setup.js';
+import { bindableDir, chownTree } from '../helpers/aca.js';
 import { TEST_IMAGE, TEST_LABEL, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 
 const { aca, runId, workspace } = engineSuite();
@@ -165,15 +166,16 @@ describe.skipIf(!hasEngine)('refused escapes', () => {
     }
   });
 
-  it('mounts .git/hooks and .git/config read-only; the rest of .git stays writable', async () => {
-    const ws = mkdtempSync(join(tmpdir(), 'aca-gitws-'));
+  it('mounts the whole .git read-only; --no-protect-git leaves it writable', async () => {
+    const ws = bindableDir('aca-gitws-');
     mkdirSync(join(ws, '.git', 'objects'), { recursive: true });
     writeFileSync(join(ws, '.git', 'config'), '[core]\n');
-    const script = 'echo x > .git/hooks/pre-commit 2>/dev/null && echo hooks-writable; echo "[core] fsmonitor=evil" >> .git/config 2>/dev/null && echo config-writable; echo o > .git/objects/o && echo objects-ok';
+    chownTree(ws);
+    const script = 'mkdir -p .git/hooks 2>/dev/null && echo x > .git/hooks/pre-commit 2>/dev/null && echo hooks-writable; echo "[core] fsmonitor=evil" >> .git/config 2>/dev/null && echo config-writable; echo o > .git/objects/o 2>/dev/null && echo objects-writable; echo ok';
     const result = await aca(['run', '--image', TEST_IMAGE, '-w', ws, '--', 'sh', '-c', script], { env });
-    expect(result.stdout).toBe('objects-ok\n');
+    expect(result.stdout).toBe('ok\n');
     const opted = await aca(['run', '--image', TEST_IMAGE, '-w', ws, '--no-protect-git', '--', 'sh', '-c', script], { env });
-    expect(opted.stdout).toBe('hooks-writable\nconfig-writable\nobjects-ok\n');
+    expect(opted.stdout).toBe('hooks-writable\nconfig-writable\nobjects-writable\nok\n');
     rmSync(ws, { recursive: true, force: true });
   });
 });

@@ -1,9 +1,7 @@
 /** Shared per-file set-up for engine tests: skip (loudly) without an engine, clean up by label. */
 import { afterAll, expect, inject } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { aca, labelled, testRunId, type AcaOptions } from '../helpers/aca.js';
+import { rmSync } from 'node:fs';
+import { aca, bindableDir, labelled, testRunId, type AcaOptions } from '../helpers/aca.js';
 import { removeLabelled } from '../helpers/engine.js';
 
 export const hasEngine = inject('engineKind') !== 'none';
@@ -11,7 +9,7 @@ export const engineKind = inject('engineKind');
 
 export function engineSuite() {
   const runId = testRunId();
-  const workspace = mkdtempSync(join(tmpdir(), 'aca-ws-'));
+  const workspace = bindableDir('aca-ws-');
   afterAll(async () => {
     if (hasEngine) await removeLabelled(runId);
     rmSync(workspace, { recursive: true, force: true });

@@ -69,8 +69,9 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     const dir = project();
     const name = `ckpt-${runId}`;
     const checkpoint = `snap-${runId}`.toLowerCase();
-    expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--writable-root', '--image', TEST_IMAGE], { cwd: dir }));
-    await aca(['exec', name, '--', 'sh', '-c', 'echo in-home > $HOME/state; echo in-fs > /etc/marker; echo in-ws > /workspace/work.txt']);
+    // Root inside a copy (writing /etc needs it): never on the host tree, so allowed.
+    expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--writable-root', '-u', '0', '--image', TEST_IMAGE], { cwd: dir }));
+    expectOk(await aca(['exec', name, '--', 'sh', '-c', 'echo in-home > $HOME/state; echo in-fs > /etc/marker; echo in-ws > /workspace/work.txt']));
     const made = await aca(['checkpoint', name, '--name', checkpoint, '--json']);
     expect(made.exitCode, made.stderr).toBe(0);
     expect(JSON.parse(made.stdout)).toMatchObject({ name: checkpoint, session: name, volumes: [`aca-ckpt-${checkpoint}-home`, `aca-ckpt-${checkpoint}-workspace`] });
@@ -81,7 +82,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
 
       // Change the original afterwards: the restore must show the checkpoint's state.
       await aca(['exec', name, '--', 'sh', '-c', 'echo later > $HOME/state']);
-      const restored = await aca(['run', '--from-checkpoint', checkpoint, '--', 'sh', '-c', 'cat $HOME/state /etc/marker /workspace/work.txt; id -u'], { cwd: dir });
+      const restored = await aca(['run', '--from-checkpoint', checkpoint, '-u', '0', '--', 'sh', '-c', 'cat $HOME/state /etc/marker /workspace/work.txt; id -u'], { cwd: dir });
       expect(restored.exitCode, restored.stderr).toBe(0);
       expect(restored.stdout).toMatch(/^in-home\nin-fs\nin-ws\n\d+\n$/);
     } finally {

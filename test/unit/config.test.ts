@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { mayHoldConfig } from '../../src/config/candidates.js';
+import { configFilesIn } from '../../src/config/candidates.js';
 import { validateConfig } from '../../src/config/schema.js';
 import { colorEnabled, table } from '../../src/output.js';
 
@@ -34,33 +34,29 @@ describe('output', () => {
   });
 });
 
-describe('mayHoldConfig', () => {
+describe('configFilesIn', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'aca-config-'));
 
-  it('knows every place cosmiconfig searches for "aca"', async () => {
+  it('puts every place cosmiconfig searches for "aca" in one of two lists: data to read, or code to ignore', async () => {
     const { getDefaultSearchPlaces } = await import('cosmiconfig');
     for (const place of getDefaultSearchPlaces('aca')) {
       const root = dir();
       mkdirSync(dirname(join(root, place)), { recursive: true });
       writeFileSync(join(root, place), place === 'package.json' ? '{"aca":{}}' : '');
-      expect(mayHoldConfig(root), place).toBe(true);
+      const found = configFilesIn(root);
+      const executable = /\.(?:[cm]?js|[cm]?ts)$/.test(place);
+      expect(found.data, place).toEqual(executable ? [] : [join(root, place)]);
+      expect(found.ignored, place).toEqual(executable ? [join(root, place)] : []);
     }
   });
 
-  it('says no for directories without one, and for a package.json without an "aca" key', () => {
+  it('finds nothing where there is nothing, and lists the data files in search order', () => {
     const root = dir();
-    expect(mayHoldConfig(root)).toBe(false);
-    writeFileSync(join(root, 'package.json'), '{"name":"x","acaX":1}');
-    mkdirSync(join(root, '.config'));
-    writeFileSync(join(root, '.config', 'other.json'), '{}');
+    expect(configFilesIn(root)).toEqual({ data: [], ignored: [] });
+    expect(configFilesIn(join(root, 'missing'))).toEqual({ data: [], ignored: [] });
+    writeFileSync(join(root, '.acarc.yaml'), '');
+    writeFileSync(join(root, 'package.json'), '{}');
     writeFileSync(join(root, 'README.acarc'), '');
-    expect(mayHoldConfig(root)).toBe(false);
-  });
-
-  it('leaves what it cannot read to cosmiconfig', () => {
-    const root = dir();
-    writeFileSync(join(root, 'package.json'), '{ not json');
-    expect(mayHoldConfig(root)).toBe(true);
-    expect(mayHoldConfig(join(root, 'missing'))).toBe(true);
+    expect(configFilesIn(root).data).toEqual([join(root, 'package.json'), join(root, '.acarc.yaml')]);
   });
 });

@@ -51,6 +51,22 @@ describe('planGc', () => {
     expect(planGc(inv, { ...options, olderThanMs: 3_600_000 }, facts)).toEqual([]);
     expect(planGc(inv, { ...options, olderThanMs: 60_000 }, facts)).toHaveLength(1);
   });
+  it('calls a session "gone" only when it is: a volume removed with its session says so', () => {
+    const created = Date.parse(old) / 1000;
+    const plan = planGc({
+      ...empty,
+      sessions: [session('stopped', 'exited', labels(), '2026-01-01T11:00:00Z')],
+      volumes: [
+        { id: 'aca-stopped-home', name: 'aca-stopped-home', labels: { 'aca.session': 'stopped' }, created },
+        { id: 'aca-vanished-home', name: 'aca-vanished-home', labels: { 'aca.session': 'vanished' }, created },
+      ],
+    }, options, facts);
+    expect(plan.map((a) => `${a.name}: ${a.reason}`)).toEqual([
+      'stopped: stopped (exited)',
+      'aca-stopped-home: session stopped is removed too',
+      'aca-vanished-home: session vanished is gone',
+    ]);
+  });
   it('removes volumes and networks of gone sessions only, caches only with --caches, nothing young', () => {
     const created = Date.parse(old) / 1000;
     const plan = planGc({

@@ -98,14 +98,20 @@ describe('tmpfs sizes', () => {
 
 describe('the disk limit', async () => {
   const { measuredPaths, parseDuKib, resolveDisk, verdict, needsDiskGuard } = await import('../../src/sessions/disk-limit.js');
-  it('is 10g by default; --disk sets it; a project file may only lower it', () => {
-    expect(resolveDisk(undefined, undefined, false)).toBe(10 * GiB);
-    expect(resolveDisk('100g', '1g', true)).toBe(100 * GiB);
-    expect(resolveDisk(undefined, '1g', true)).toBe(GiB);
-    expect(resolveDisk(undefined, '100g', false)).toBe(100 * GiB);
-    expect(() => resolveDisk(undefined, '100g', true)).toThrow(/^disk: a project configuration may only lower the disk limit \(10 GiB\)/);
-    expect(() => resolveDisk('0', undefined, false)).toThrow(/--disk: size must be positive/);
-    expect(() => resolveDisk('100k', undefined, false)).toThrow(/--disk: "100k" is below the 1m minimum/);
+  it('is 10g by default; --disk sets it over the configuration', () => {
+    expect(resolveDisk(undefined, undefined)).toBe(10 * GiB);
+    expect(resolveDisk('100g', '1g')).toBe(100 * GiB);
+    expect(resolveDisk(undefined, '1g')).toBe(GiB);
+    expect(() => resolveDisk('0', undefined)).toThrow(/--disk: size must be positive/);
+    expect(() => resolveDisk('100k', undefined)).toThrow(/--disk: "100k" is below the 1m minimum/);
+    expect(() => resolveDisk(undefined, '100k')).toThrow(/^disk: "100k" is below the 1m minimum/);
+  });
+  it('is a narrowing key: a project file may only lower it', async () => {
+    const { KEY_CLASSES, narrowingDefaults, wideningKeys } = await import('../../src/config/classify.js');
+    expect(KEY_CLASSES.disk.kind).toBe('narrowing');
+    expect(wideningKeys({ disk: '100g' }, narrowingDefaults())).toEqual([{ key: 'disk', why: '100g is above 10g' }]);
+    expect(wideningKeys({ disk: '1g' }, narrowingDefaults())).toEqual([]);
+    expect(wideningKeys({ disk: '50g' }, { disk: '100g' })).toEqual([]);
   });
   it('measures only the session\'s own volumes: caches and bind mounts are not its writes', () => {
     expect(measuredPaths('s', [

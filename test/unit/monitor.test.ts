@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { blockIo, cpuPercent, memoryUsage, networkTotals, toMetrics, type Metrics, type RawStats } from '../../src/engine/stats.js';
 import { AlertTracker, DEFAULT_THRESHOLDS, stopAlerts } from '../../src/monitor/alerts.js';
 import { summarize } from '../../src/monitor/history.js';
-import { alignColumns, renderHistory, sparkline } from '../../src/monitor/render.js';
+import { renderHistory, sparkline } from '../../src/monitor/render.js';
+import { alignColumns } from '../../src/output.js';
 import { SessionSampler } from '../../src/monitor/sampler.js';
 import { resolveMonitorSettings } from '../../src/monitor/settings.js';
 import { Supervisor } from '../../src/monitor/supervisor.js';
@@ -255,6 +256,6 @@ describe('rendering', () => {
   });
 
   it('aligns columns on visible width, ignoring colour codes', () => {
-    expect(alignColumns([['\x1b[31mab\x1b[39m', 'x'], ['abcd', 'y']])).toBe('\x1b[31mab\x1b[39m    x\nabcd  y');
+    expect(alignColumns([['\x1b[31mab\x1b[39m', 'x'], ['abcd', 'y']], '  ')).toBe('\x1b[31mab\x1b[39m    x\nabcd  y');
   });
 });

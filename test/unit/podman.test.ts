@@ -74,3 +74,13 @@ describe('Podman compatibility', () => {
     expect(host.Ulimits).toEqual([{ Name: 'nofile', Soft: 1, Hard: 2 }]);
   });
 });
+
+describe('a Podman without the init its containers.conf names', () => {
+  it('is recognised from the create error, and the fix names an installed static init or catatonit', async () => {
+    const { missingPodmanInit, missingInitFix } = await import('../../src/engine/podman.js');
+    expect(missingPodmanInit('container-init binary not found on the host: stat /usr/libexec/podman/catatonit: no such file or directory')).toBe('/usr/libexec/podman/catatonit');
+    expect(missingPodmanInit('some other create error')).toBeUndefined();
+    expect(missingInitFix(['/usr/bin/tini-static'])).toContain('init_path = "/usr/bin/tini-static"');
+    expect(missingInitFix([])).toMatch(/^Install catatonit/);
+  });
+});

@@ -51,9 +51,9 @@ describe('remote engines', () => {
   const remote = { remote: true, url: 'ssh://me@box' };
   const base = { location: remote, hasWorkspace: true, workspaceRo: false, volumes: [] };
   it('copies the workspace in on a remote engine, and changes nothing on a local one', () => {
-    expect(planForRemote(base)).toMatchObject({ workspaceMode: 'copy', keepCaCerts: true });
+    expect(planForRemote(base)).toMatchObject({ workspaceMode: 'copy' });
     expect(planForRemote({ ...base, location: { remote: false, url: 'unix:///x' }, volumes: [{ source: '/a', target: '/b', readOnly: false, from: '-v' }] }))
-      .toEqual({ keepCaCerts: true, notes: [] });
+      .toEqual({ notes: [] });
     expect(planForRemote({ ...base, workspaceMode: { value: 'copy', from: '--workspace-mode' } }).workspaceMode).toBeUndefined();
   });
   it('refuses host paths a remote engine would create empty', () => {
@@ -62,8 +62,6 @@ describe('remote engines', () => {
     expect(planForRemote({ ...base, volumes: [{ source: 'named', target: '/d', readOnly: false, from: '-v' }] }).workspaceMode).toBe('copy');
     expect(() => planForRemote({ ...base, workspaceMode: { value: 'bind', from: 'workspaceMode' } })).toThrow(/^workspaceMode: cannot bind the workspace/);
     expect(() => planForRemote({ ...base, workspaceRo: true })).toThrow(/^--workspace-ro: cannot bind/);
-    expect(() => planForRemote({ ...base, caCerts: { path: '/ca.crt', explicit: true } })).toThrow(/^--ca-certs: cannot mount \/ca.crt/);
-    expect(planForRemote({ ...base, caCerts: { path: '/ca.crt', explicit: false } }).keepCaCerts).toBe(false);
   });
 });
 

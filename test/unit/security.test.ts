@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCapabilities, normaliseCapability } from '../../src/security/capabilities.js';
 import { checkMountSource, refusalFor, type MountFacts } from '../../src/security/mounts.js';
-import { gitProtection } from '../../src/security/git.js';
 import { parseSecret, withLauncher, launcherScript, execLauncher } from '../../src/security/secrets.js';
 import { maskArgs } from '../../src/audit.js';
 import { parseAllowHost } from '../../src/security/egress.js';
@@ -65,22 +64,6 @@ describe('capabilities', () => {
   });
 });
 
-describe('git protection', () => {
-  it('protects hooks and config of a repository, creating an absent hooks directory', () => {
-    const ws = mkdtempSync(join(tmpdir(), 'aca-git-'));
-    mkdirSync(join(ws, '.git'));
-    writeFileSync(join(ws, '.git', 'config'), '[core]\n');
-    expect(gitProtection(ws).map((p) => p.relative)).toEqual(['.git/hooks', '.git/config']);
-    expect(existsSync(join(ws, '.git', 'hooks'))).toBe(true);
-  });
-  it("protects a worktree's .git file, and nothing without a repository", () => {
-    const ws = mkdtempSync(join(tmpdir(), 'aca-git-'));
-    expect(gitProtection(ws)).toEqual([]);
-    writeFileSync(join(ws, '.git'), 'gitdir: /elsewhere\n');
-    expect(gitProtection(ws).map((p) => p.relative)).toEqual(['.git']);
-  });
-});
-
 describe('secrets', () => {
   it('parses references, never values', () => {
     expect(parseSecret('TOKEN', '/w')).toEqual({ name: 'TOKEN', source: { kind: 'env', variable: 'TOKEN' } });
@@ -96,6 +79,9 @@ describe('secrets', () => {
     expect(body.Cmd).toEqual(['bash', '-l']);
     expect(launcherScript(['K'])).toContain('K=$(cat /run/secrets/K) && export K');
     expect(execLauncher([], ['ls'])).toEqual(['ls']);
+    // A checkpoint image's entrypoint is the launcher already: wrapped once, not twice (the second gate would never open).
+    const again = withLauncher({ Cmd: [] as string[] }, { Entrypoint: body.Entrypoint!, Cmd: ['bash', '-l'] }, ['K']);
+    expect(again.Entrypoint).toEqual(body.Entrypoint);
   });
 });
 

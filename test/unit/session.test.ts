@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createBody, ownershipLabels, KEEP_ALIVE, type SessionSpec } from '../../src/sessions/spec.js';
-import { defaultSessionUser, numericIds } from '../../src/security.js';
+import { checkSessionUser, defaultSessionUser, isRootUser, numericIds, workspaceModeFor } from '../../src/security.js';
 import { matchSession } from '../../src/sessions/resolve.js';
 import { healthFromStatus } from '../../src/sessions/manage.js';
-import { isLocalContainerProcess, startFailureExit, signalExitCode } from '../../src/sessions/foreground.js';
+import { commandDidNotStart, isLocalContainerProcess, signalExitCode } from '../../src/sessions/foreground.js';
 import { generateSessionName } from '../../src/sessions/names.js';
 import type { ContainerSummary } from '../../src/engine/types.js';
 
@@ -33,10 +33,13 @@ describe('createBody', () => {
     expect(createBody({ ...base, command: [], detach: true }).Cmd).toEqual(KEEP_ALIVE);
     expect(createBody({ ...base, command: [] }).Cmd).toBeUndefined();
   });
-  it('opens stdin only with -i, and mounts the CA bundle read-only', () => {
+  it('opens stdin only with -i, and never bind-mounts the CA bundle: it gets a tmpfs the copy is written to', () => {
     const body = createBody({ ...base, interactive: true, caCerts: '/etc/ssl/ca.crt' });
     expect([body.OpenStdin, body.StdinOnce, body.AttachStdin]).toEqual([true, true, true]);
-    expect(body.HostConfig.Binds).toContain('/etc/ssl/ca.crt:/etc/aca/ca-certificates.crt:ro');
+    expect(body.HostConfig.Binds.join(' ')).not.toContain('/etc/ssl/ca.crt');
+    expect(body.HostConfig.Tmpfs?.['/etc/aca']).toMatch(/^rw,nosuid,nodev,noexec,size=\d+,mode=0755$/);
+    // The launcher's gate lives on the private /run/secrets tmpfs.
+    expect(body.HostConfig.Tmpfs?.['/run/secrets']).toBeDefined();
     expect(body.Env).toContain('NODE_EXTRA_CA_CERTS=/etc/aca/ca-certificates.crt');
   });
   it('maps ports', () => {
@@ -54,13 +57,34 @@ describe('createBody', () => {
 });
 
 describe('session user', () => {
-  it('is the workspace owner, else the invoking user, else 1000:1000 for root', () => {
+  it('is the workspace owner, else the invoking user, else 1000:1000 for root: never root', () => {
     expect(defaultSessionUser({ uid: 501, gid: 20 }, { uid: 0, gid: 0 })).toBe('501:20');
-    expect(defaultSessionUser({ uid: 0, gid: 0 }, { uid: 1000, gid: 1000 })).toBe('0:0');
+    expect(defaultSessionUser({ uid: 0, gid: 0 }, { uid: 1000, gid: 1000 })).toBe('1000:1000');
+    expect(defaultSessionUser({ uid: 0, gid: 0 }, { uid: 0, gid: 0 })).toBe('1000:1000');
     expect(defaultSessionUser(undefined, { uid: 1001, gid: 1002 })).toBe('1001:1002');
     expect(defaultSessionUser(undefined, { uid: 0, gid: 0 })).toBe('1000:1000');
     expect(numericIds('12:34')).toEqual({ uid: 12, gid: 34 });
     expect(numericIds('aca')).toBeUndefined();
+  });
+});
+
+describe('no privilege on the host', () => {
+  it('copies a root-owned workspace in unless a mode was chosen', () => {
+    expect(workspaceModeFor({ uid: 0, gid: 0 }, false)).toMatchObject({ mode: 'copy', note: expect.stringMatching(/owned by root, so it is copied in/) });
+    expect(workspaceModeFor({ uid: 0, gid: 0 }, true)).toBeUndefined();
+    expect(workspaceModeFor({ uid: 1000, gid: 1000 }, false)).toBeUndefined();
+    expect(workspaceModeFor(undefined, false)).toBeUndefined();
+  });
+  it('refuses root only on a writable bind-mounted workspace, naming the way out', () => {
+    for (const user of ['0', '0:0', '00:1000', 'root', 'root:root']) {
+      expect(() => checkSessionUser(user, '--user', 'bind')).toThrow(`--user ${user}: refused: a session never runs as root on a writable host workspace`);
+    }
+    expect(() => checkSessionUser('0', '-u', 'bind')).toThrow(expect.objectContaining({ hint: expect.stringMatching(/--workspace-mode copy.*--workspace-ro/) }));
+    expect(() => checkSessionUser('0:0', '--user', 'copy')).not.toThrow();
+    expect(() => checkSessionUser('root', '--user', 'ro')).not.toThrow();
+    expect(() => checkSessionUser('1000:0', '--user', 'bind')).not.toThrow();
+    expect(() => checkSessionUser('rooted', '--user', 'bind')).not.toThrow();
+    expect(isRootUser('10')).toBe(false);
   });
 });
 
@@ -86,9 +110,9 @@ describe('small rules', () => {
     expect(healthFromStatus('Exited (0) 2 minutes ago')).toBe('none');
   });
   it('maps start failures to shell exit codes', () => {
-    expect(startFailureExit('exec: "x": executable file not found in $PATH')?.exitCode).toBe(127);
-    expect(startFailureExit('exec: "/etc/passwd": permission denied')?.exitCode).toBe(126);
-    expect(startFailureExit('something else')).toBeUndefined();
+    expect(commandDidNotStart('x', 's', 'exec: "x": executable file not found in $PATH')?.exitCode).toBe(127);
+    expect(commandDidNotStart('/etc/passwd', 's', 'exec: "/etc/passwd": permission denied')?.exitCode).toBe(126);
+    expect(commandDidNotStart('x', 's', 'something else')).toBeUndefined();
     expect(signalExitCode('SIGINT')).toBe(130);
     expect(signalExitCode('SIGTERM')).toBe(143);
   });
