@@ -36,4 +36,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'config', load: async () => (await import('./config.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
   { name: 'completion', load: async () => (await import('./completion.js')).register },
+  { name: '__disk-guard', load: async () => (await import('./disk-guard.js')).register },
 ];

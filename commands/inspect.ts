@@ -4,7 +4,7 @@ import type { CommandHost } from '../src/cli.js';
 export function register(program: Command, host: CommandHost): void {
   program
     .command('inspect')
-    .summary('show a session; --security: its effective profile, scored against CIS Docker 5.x')
+    .summary('show a session; --security: its effective profile, scored against CIS Docker Benchmark v1.6.0 section 5')
     .argument('<session>', 'session name or id prefix')
     .option('--security', 'the effective security profile and the CIS container-runtime checks')
     .option('--json', 'print JSON')
@@ -66,7 +66,7 @@ export function register(program: Command, host: CommandHost): void {
         const paint = (s: string) => (s === 'pass' ? color.green(s) : s === 'warn' ? color.red(s) : color.dim(s));
         ctx.out.data(table(['CIS', 'CHECK', 'STATUS', 'DETAIL'], report.cis.checks.map((c) => [c.id, c.title, paint(c.status), c.detail])));
         const s = report.cis.summary;
-        ctx.out.data(`\n${s.pass} pass, ${s.warn} warn, ${s.info} info (CIS Docker Benchmark, section 5: container runtime)`);
+        ctx.out.data(`\n${s.pass} pass, ${s.warn} warn, ${s.info} info (${report.cis.benchmark})`);
         return 0;
       }),
     );

@@ -32,6 +32,7 @@ export function addSessionOptions(command: Command): Command {
     .option('--memory <size>', 'memory limit, e.g. 512m, 4g (default 4g)')
     .option('--cpus <n>', 'CPU limit, e.g. 1.5 (default: 2, at most the host\'s)')
     .option('--pids <n>', 'process limit (default 1024)')
+    .option('--disk <size>', 'limit on what the session writes to the engine\'s disk: home, copy-mode workspace, writable root (default 10g; checked every 10 s)')
     .option('--no-build', 'never build aca\'s base image; fail if it is missing')
     .option('--base <image>', 'FROM image when aca\'s base image must be built')
     .option('--ca-certs <file>', 'CA bundle the session trusts (default: the host bundle named by NODE_EXTRA_CA_CERTS or SSL_CERT_FILE)')

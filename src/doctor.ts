@@ -135,6 +135,9 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
     ...(slowDriver ? { hint: 'vfs copies every layer: builds and starts are slow and use much disk. Use overlay2 (Docker) or overlay with fuse-overlayfs (rootless Podman).' } : {}),
     data: { driver: info.Driver ?? null, root: info.DockerRootDir ?? null },
   });
+  const { diskLimitMechanism } = await import('./sessions/disk-limit.js');
+  const diskLimits = diskLimitMechanism(info);
+  checks.push({ name: 'disk limits', status: 'ok', detail: diskLimits.detail, data: { mechanism: 'periodic-check', backingFilesystem: diskLimits.backingFs } });
   const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
   checks.push({
     name: 'security features',

@@ -9,7 +9,7 @@ const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3
 /** "90s", "5m", "1h30m", "250ms", or a bare number of seconds. Returns milliseconds. */
 export function parseDuration(value: string, flag = 'duration'): number {
   const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (/^\d+(\.\d+)?$/.test(text)) return checkedMs(Number(text) * 1000, value, flag);
   const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
   let total = 0;
   let consumed = 0;
@@ -20,7 +20,15 @@ export function parseDuration(value: string, flag = 'duration'): number {
   if (consumed === 0 || consumed !== text.length) {
     throw new UsageError(`${flag}: invalid duration "${value}" (use e.g. 30s, 5m, 1h30m)`);
   }
-  return Math.round(total);
+  return checkedMs(total, value, flag);
+}
+
+/** Ten years: longer is a typo, and beyond it milliseconds stop being exact. */
+export const MAX_DURATION_MS = 10 * 365 * 86_400_000;
+
+function checkedMs(ms: number, value: string, flag: string): number {
+  if (!(ms <= MAX_DURATION_MS)) throw new UsageError(`${flag}: duration "${value}" is too long (at most 10 years)`);
+  return Math.round(ms);
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -31,29 +39,65 @@ export function parseBytes(value: string, flag = 'size'): number {
   if (!match) throw new UsageError(`${flag}: invalid size "${value}" (use e.g. 512m, 2g)`);
   const bytes = Math.floor(Number(match[1]) * BYTE_UNITS[match[2]!.toLowerCase()]!);
   if (bytes <= 0) throw new UsageError(`${flag}: size must be positive, got "${value}"`);
+  // The engine takes sizes as 64-bit integers; past 2^53 a JSON number is no longer exact.
+  if (!Number.isSafeInteger(bytes)) throw new UsageError(`${flag}: size "${value}" is too large`);
   return bytes;
 }
 
-/** Memory limits below 6 MiB are refused by the engine; say so before it does. */
-export function parseMemory(value: string, flag = '--memory'): number {
-  const bytes = parseBytes(value, flag);
-  if (bytes < 6 * 1024 * 1024) throw new UsageError(`${flag}: "${value}" is below the 6m minimum`);
-  return bytes;
-}
+/** Docker refuses a memory limit below 6 MiB. */
+export const MIN_MEMORY = 6 * 1024 * 1024;
 
-/** "1.5" CPUs → NanoCPUs. */
-export function parseCpus(value: string, flag = '--cpus'): number {
-  const text = value.trim();
-  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) {
-    throw new UsageError(`${flag}: invalid CPU count "${value}" (use e.g. 1, 1.5)`);
+/**
+ * A memory limit: at least the engine's 6 MiB, and (when the engine is on this
+ * machine) at most its physical memory, so the engine never answers with a raw error.
+ */
+export function parseMemory(value: string, flag = '--memory', hostMemory?: number): number {
+  // The upper bound in the flag's own unit, rounded down, so the number shown is one that is accepted.
+  const range = () => `allowed: 6m${hostMemory ? ` to ${Math.floor(hostMemory / 1024 ** 2)}m, this host's memory` : ''}`;
+  let bytes: number;
+  try {
+    bytes = parseBytes(value, flag);
+  } catch (error) {
+    if (error instanceof UsageError && /too large/.test(error.message)) throw new UsageError(`${flag}: "${value}" is too large (${range()})`);
+    throw error;
   }
-  return Math.round(Number(text) * 1e9);
+  if (bytes < MIN_MEMORY) throw new UsageError(`${flag}: "${value}" is below the 6m minimum (${range()})`);
+  if (hostMemory && bytes > hostMemory) throw new UsageError(`${flag}: "${value}" is more than this host's memory (${range()})`);
+  return bytes;
+}
+
+/**
+ * "1.5" CPUs → NanoCPUs. The engine takes 0.01 CPUs at least, and at most the
+ * CPUs its host has (given when the engine is on this machine).
+ */
+export function parseCpus(value: string, flag = '--cpus', hostCpus?: number): number {
+  const text = value.trim();
+  const range = `allowed: 0.01 to ${hostCpus ?? "the host's CPU count"}`;
+  if (!/^\d+(\.\d+)?$/.test(text) || Number(text) <= 0) {
+    throw new UsageError(`${flag}: invalid CPU count "${value}" (use e.g. 1, 1.5; ${range})`);
+  }
+  const cpus = Number(text);
+  if (cpus < 0.01) throw new UsageError(`${flag}: ${value} CPUs is below the 0.01 minimum (${range})`);
+  if (hostCpus && cpus > hostCpus) throw new UsageError(`${flag}: ${value} CPUs is more than this host has (${range})`);
+  return Math.round(cpus * 1e9);
 }
 
 export function parsePositiveInt(value: string, flag: string): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0 || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`${flag}: expected a positive whole number, got "${value}"`);
   }
+  return Number(value);
+}
+
+/** The kernel's largest pid count (PID_MAX_LIMIT on 64-bit); pids.max refuses more. */
+export const MAX_PIDS = 4_194_304;
+
+export function parsePids(value: string, flag = '--pids'): number {
+  const range = `allowed: 1 to ${MAX_PIDS}`;
+  if (!/^\d+$/.test(value.trim()) || Number(value) <= 0) {
+    throw new UsageError(`${flag}: expected a positive whole number, got "${value}" (${range})`);
+  }
+  if (Number(value) > MAX_PIDS) throw new UsageError(`${flag}: ${value.trim()} is more than the kernel allows (${range})`);
   return Number(value);
 }
 
@@ -144,6 +188,7 @@ export function parsePort(entry: string, flag = '-p'): PortSpec {
 
 /** A session name: what docker accepts as a container name, minus the leading slash. */
 export function validateSessionName(name: string, flag = '--name'): string {
+  if (name === '') throw new UsageError(`${flag}: the session name is empty (leave --name out for a generated one)`);
   if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) {
     throw new UsageError(`${flag}: invalid session name "${name}" (letters, digits, _ . -; at most 63)`);
   }

@@ -81,6 +81,8 @@ export const HARDENING = {
 export const DEFAULT_LIMITS = {
   memory: '4g',
   pids: 1024,
+  /** What a session may write to the engine's disk (sessions/disk-limit.ts). */
+  disk: '10g',
   /** At most 2 CPUs, and never more than the host has. */
   cpus: (hostCpus: number) => String(Math.min(2, Math.max(1, hostCpus))),
 };

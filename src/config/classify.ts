@@ -65,6 +65,7 @@ export const KEY_CLASSES: Record<ConfigKey, KeyClass> = {
   memory: narrowing('memory limit: lower only', atMost((v) => parseBytes(v, 'memory'))),
   cpus: narrowing('CPU limit: lower only', atMost((v) => parseCpus(v, 'cpus'))),
   pids: narrowing('process limit: lower only', atMost((v) => parsePositiveInt(v, 'pids'))),
+  disk: narrowing('disk limit: lower only', atMost((v) => parseBytes(v, 'disk'))),
   timeout: narrowing('a timeout: shorter only', atMost((v) => parseDuration(v, 'timeout'))),
   ttl: narrowing('time to live of a detached session: shorter only', atMost((v) => parseDuration(v, 'ttl'))),
   workspaceMode: narrowing('workspace mode: bind → copy → ro only', (project, baseline) =>
@@ -91,7 +92,7 @@ export const KEY_CLASSES: Record<ConfigKey, KeyClass> = {
 
 /** aca's own defaults for the narrowing keys, the baseline when the user's file does not set one. */
 export function narrowingDefaults(): Partial<AcaConfig> {
-  return { memory: DEFAULT_LIMITS.memory, cpus: DEFAULT_LIMITS.cpus(availableParallelism()), pids: DEFAULT_LIMITS.pids };
+  return { memory: DEFAULT_LIMITS.memory, cpus: DEFAULT_LIMITS.cpus(availableParallelism()), pids: DEFAULT_LIMITS.pids, disk: DEFAULT_LIMITS.disk };
 }
 
 export interface Widening {

@@ -15,6 +15,8 @@ export interface AcaConfig extends SecurityConfig {
   memory?: string;
   cpus?: string;
   pids?: number;
+  /** The session's disk limit; narrowing: a project file may only lower it (sessions/disk-limit.ts). */
+  disk?: string;
   env?: string[];
   volumes?: string[];
   ports?: string[];
@@ -79,6 +81,7 @@ const CHECKS: Record<ConfigKey, Check> = {
   memory: via((v) => parseBytes(v, 'memory')),
   cpus: via((v) => parseCpus(v, 'cpus')),
   pids: (value, where) => Number(via((v) => parsePositiveInt(v, 'pids'))(value, where)),
+  disk: via((v) => parseBytes(v, 'disk')),
   env: (value, where) => {
     // Either a list of "K=V" / "K", or a map of K to V.
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {

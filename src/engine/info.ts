@@ -21,6 +21,13 @@ export interface EngineSystemInfo {
   Name?: string;
   OperatingSystem?: string;
   KernelVersion?: string;
+  /** The engine's swarm membership (CIS 5.1): "inactive" when not in a swarm. */
+  Swarm?: { LocalNodeState?: string };
+  /** e.g. [["Backing Filesystem", "extfs"], ...]: whether size quotas are possible. */
+  DriverStatus?: Array<[string, string]> | null;
+  /** Host facts: the engine refuses limits beyond them. */
+  NCPU?: number;
+  MemTotal?: number;
 }
 
 export interface SecurityFeatures {

@@ -187,3 +187,9 @@ export async function createHelperContainer(
   }
   return id;
 }
+
+/** Bytes in a container's writable layer (SizeRw, computed by the engine on request). */
+export async function writableLayerSize(engine: Engine, containerId: string): Promise<number> {
+  const info = await engine.http.json<{ SizeRw?: number | null }>('GET', `/containers/${containerId}/json`, { query: { size: true } });
+  return info.SizeRw ?? 0;
+}

@@ -46,20 +46,34 @@ export const ULIMITS = [
 /** Below the default 1024 shares: under contention the host's own work comes first. */
 export const CPU_SHARES = 512;
 
-/** Size of the /run tmpfs (pid files, sockets: small). */
-const RUN_SIZE = 64 * 1024 * 1024;
+const RUN_SIZE_MAX = 64 * 1024 * 1024;
 const SECRETS_SIZE = 1024 * 1024;
 
-/** The writable scratch space a read-only root needs. Sizes are charged to the memory limit. */
+/**
+ * How big each tmpfs may grow. Whatever a session writes to a tmpfs is charged
+ * to its memory limit and cannot be reclaimed (there is no swap beyond the
+ * limit), so a full /tmp as big as the limit left no memory for any process:
+ * every later exec, even `rm`, was OOM-killed. The rule: the scratch tmpfs
+ * mounts together take less than half the memory limit. /tmp and the
+ * in-memory $HOME get a fifth each, /run a sixteenth (at most 64 MiB), and
+ * secrets 1 MiB beside them. Over half the limit always stays for processes.
+ */
+export function tmpfsSizes(memory: number): { tmp: number; home: number; run: number; secrets: number } {
+  const fifth = Math.floor(memory / 5);
+  return { tmp: fifth, home: fifth, run: Math.min(RUN_SIZE_MAX, Math.floor(memory / 16)), secrets: SECRETS_SIZE };
+}
+
+/** The writable scratch space a read-only root needs, sized by tmpfsSizes. */
 export function scratchTmpfs(security: SessionSecurity, memory: number, owner: { uid: number; gid: number } | undefined): Record<string, string> {
   const tmpfs: Record<string, string> = {};
+  const sizes = tmpfsSizes(memory);
   if (!security.writableRoot) {
-    tmpfs['/tmp'] = `rw,nosuid,nodev,exec,size=${memory},mode=1777`;
-    tmpfs['/run'] = `rw,nosuid,nodev,noexec,size=${RUN_SIZE},mode=0755`;
+    tmpfs['/tmp'] = `rw,nosuid,nodev,exec,size=${sizes.tmp},mode=1777`;
+    tmpfs['/run'] = `rw,nosuid,nodev,noexec,size=${sizes.run},mode=0755`;
   }
   if (security.secrets) {
     const mode = owner ? `uid=${owner.uid},gid=${owner.gid},mode=0700` : 'mode=1777';
-    tmpfs[SECRETS_DIR] = `rw,nosuid,nodev,noexec,size=${SECRETS_SIZE},${mode}`;
+    tmpfs[SECRETS_DIR] = `rw,nosuid,nodev,noexec,size=${sizes.secrets},${mode}`;
   }
   return tmpfs;
 }

@@ -1,7 +1,7 @@
 /** `aca inspect SESSION [--security]`: a session as aca sees it, and its effective security profile. */
 import type { Context } from '../context.js';
 import { inspectNetwork } from '../engine/networks.js';
-import { scoreCis, summarise, type CisCheck } from '../security/cis.js';
+import { CIS_BENCHMARK, scoreCis, summarise, type CisCheck } from '../security/cis.js';
 import { LABEL } from './labels.js';
 import { EGRESS_ALLOW_LABEL } from './network.js';
 import { readRelaxations, type Relaxation } from '../security/relaxations.js';
@@ -43,7 +43,7 @@ export interface SecurityReport {
   /** Each relaxation and where it came from: flag, user config FILE, trusted project file FILE. */
   relaxedFrom: Relaxation[];
   unsafe: boolean;
-  cis: { summary: { pass: number; warn: number; info: number }; checks: CisCheck[] };
+  cis: { benchmark: string; summary: { pass: number; warn: number; info: number }; checks: CisCheck[] };
 }
 
 interface FullInspect {
@@ -88,7 +88,7 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
   const h = info.HostConfig as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const engineInfo = await engine.systemInfo();
   const options = (engineInfo.SecurityOptions ?? []).join(' ');
-  const lsm = { apparmor: /name=apparmor/.test(options), selinux: /name=selinux/.test(options), seccomp: /name=seccomp/.test(options) };
+  const lsm = { apparmor: /name=apparmor/.test(options), selinux: /name=selinux/.test(options), seccomp: /name=seccomp/.test(options), swarm: engineInfo.Swarm?.LocalNodeState };
   const networkName = String(h.NetworkMode ?? '');
   const network = networkName && !['none', 'host', 'bridge', 'default'].includes(networkName) ? await inspectNetwork(engine, networkName) : undefined;
   const secOpt: string[] = h.SecurityOpt ?? [];
@@ -130,6 +130,6 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
     relaxed: readRelaxations(labels).map((r) => r.what),
     relaxedFrom: readRelaxations(labels),
     unsafe: labels['aca.security.unsafe'] === 'true',
-    cis: { summary: summarise(checks), checks },
+    cis: { benchmark: CIS_BENCHMARK, summary: summarise(checks), checks },
   };
 }

@@ -28,6 +28,8 @@ export const LABEL = {
   onUnhealthy: 'aca.on-unhealthy',
   /** "true": every sample of the session is appended to its history (aca monitor --history). */
   record: 'aca.record',
+  /** The session's disk limit in bytes (--disk), enforced by aca's periodic check (disk-limit.ts). */
+  disk: 'aca.disk',
   /** The devcontainer.json a session follows: its path and the first 12 hex digits of its sha256. */
   devcontainer: 'aca.devcontainer',
 } as const;

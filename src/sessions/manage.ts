@@ -11,6 +11,7 @@ import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
 import { needsRedelivery, redeliverSecrets } from './secure-run.js';
 import { GIT_PLACEHOLDERS_LABEL, removeGitPlaceholders } from '../security/git.js';
+import { restartDiskGuard, takeDiskStop } from './disk-limit.js';
 
 export interface SessionRow {
   name: string;
@@ -81,9 +82,11 @@ export async function applyToSessions(
       const session = await resolveSession(engine, query);
       if (action === 'stop') await engine.stopContainer(session.id, options.timeoutSeconds);
       else if (action === 'start') {
+        const diskStop = takeDiskStop(ctx.env, session.name);
         await engine.startContainer(session.id);
         // A session with secrets or a CA bundle waits for them again: its tmpfs mounts were emptied when it stopped.
         if (needsRedelivery(session.summary.Labels)) await redeliverSecrets(ctx, engine, session.id);
+        await restartDiskGuard(ctx, engine, session.id, diskStop);
       }
       else {
         if (session.summary.State === 'running' && !options.force) {

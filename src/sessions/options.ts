@@ -5,14 +5,14 @@
 import { type DevcontainerFlags, devcontainerFor, devcontainerImage, devcontainerLimit, devcontainerPids, devcontainerRelaxations } from '../devcontainer/apply.js';
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { availableParallelism, hostname, userInfo } from 'node:os';
+import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
-  parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePort, parsePositiveInt, parseVolume,
+  parseCpus, parseDuration, parseEnvEntry, parseEnvFile, parseLabel, parseMemory, parsePids, parsePort, parseVolume,
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
@@ -24,6 +24,7 @@ import { VERSION } from '../version.js';
 import { resolveHealth, type HealthFlags } from './health.js';
 import { resolveLifecycle, type LifecycleFlags } from './lifecycle-options.js';
 import { generateSessionName } from './names.js';
+import { resolveDisk } from './disk-limit.js';
 import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
@@ -47,6 +48,7 @@ export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, De
   memory?: string;
   cpus?: string;
   pids?: string;
+  disk?: string;
   interactive?: boolean;
   tty?: boolean;
   detach?: boolean;
@@ -151,13 +153,24 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
   if (detach && flags.keep) throw new UsageError('--keep applies to a foreground command; a detached session is kept anyway');
   const timeout = flags.timeout ?? (detach ? undefined : file.timeout);
-  const name = flags.name ? validateSessionName(flags.name) : generateSessionName();
+  const name = flags.name !== undefined ? validateSessionName(flags.name) : generateSessionName();
   const health = resolveHealth(flags, file.health, file.monitor);
 
   // A remote engine cannot see this machine's files: the workspace is copied in, host paths are refused.
   const caCerts = resolveCaCerts(flags.caCerts ?? file.caCerts, ctx.env, flags.caCerts ? '--ca-certs' : 'caCerts');
+  const location = await engineLocation(ctx);
+  // The engine refuses limits beyond its host's CPUs and memory with raw runtime errors: check them first
+  // where that host is this machine (a remote engine still answers for itself).
+  const host = location.remote ? {} : { cpus: availableParallelism(), memory: totalmem() };
+  const limits = {
+    memory: parseMemory(flags.memory ?? file.memory ?? devcontainerLimit(ctx, devcontainer, 'memory', DEFAULT_LIMITS.memory), flags.memory ? '--memory' : 'memory', host.memory),
+    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? devcontainerLimit(ctx, devcontainer, 'cpus', DEFAULT_LIMITS.cpus(availableParallelism())), flags.cpus ? '--cpus' : 'cpus', host.cpus),
+    pids: flags.pids !== undefined ? parsePids(flags.pids) : file.pids !== undefined ? parsePids(String(file.pids), 'pids') : devcontainerPids(devcontainer, DEFAULT_LIMITS.pids),
+    // A project file's disk above the user's (or aca's default) is refused with the other narrowing keys (config/classify.ts).
+    disk: resolveDisk(flags.disk, file.disk),
+  };
   const remote = planForRemote({
-    location: await engineLocation(ctx),
+    location,
     hasWorkspace: workspace !== undefined,
     workspaceMode: flags.workspaceMode ? { value: flags.workspaceMode, from: '--workspace-mode' } : file.workspaceMode ? { value: file.workspaceMode, from: 'workspaceMode' } : undefined,
     workspaceRo: Boolean(flags.workspaceRo),
@@ -201,9 +214,9 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
     user,
     workdir: flags.workdir ?? file.workdir ?? dc?.workdir,
     network: security.network.own ? defaultNetworkFor(name, security.network.allow) : security.network.name,
-    memory: parseMemory(flags.memory ?? file.memory ?? devcontainerLimit(ctx, devcontainer, 'memory', DEFAULT_LIMITS.memory), flags.memory ? '--memory' : 'memory'),
-    nanoCpus: parseCpus(flags.cpus ?? file.cpus ?? devcontainerLimit(ctx, devcontainer, 'cpus', DEFAULT_LIMITS.cpus(availableParallelism()))),
-    pids: flags.pids ? parsePositiveInt(flags.pids, '--pids') : (file.pids ?? devcontainerPids(devcontainer, DEFAULT_LIMITS.pids)),
+    memory: limits.memory,
+    nanoCpus: limits.nanoCpus,
+    pids: limits.pids,
     interactive: Boolean(flags.interactive),
     tty: Boolean(flags.tty),
     detach,
@@ -224,6 +237,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   // The unhealthy policy and --record are aca's own labels: the monitor finds them there.
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
+  spec.ownership[LABEL.disk] = String(limits.disk);
   spec.storage = lifecycle.storage;
   // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
   security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }), ...devcontainerRelaxations(devcontainer));

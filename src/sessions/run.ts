@@ -10,6 +10,7 @@ import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
+import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
@@ -20,6 +21,7 @@ import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
+import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
 import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
@@ -140,6 +142,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     try {
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
     } catch (error) {
       await discard(ctx, engine, spec, id).catch(() => {});
       if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
@@ -148,6 +151,11 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     return { name: spec.name, id };
   }
   return foreground(ctx, engine, id, request, secrets);
+}
+
+/** Sessions that write to the engine's disk get the disk-limit check beside them (disk-limit.ts). */
+function guardDisk(ctx: Context, spec: SessionSpec, id: string): void {
+  if (needsDiskGuard(spec.ownership, hasSessionVolumes(spec.storage), Boolean(spec.security?.writableRoot))) spawnDiskGuard(ctx, id);
 }
 
 /** Remove what was made for this session: its container (once made), its own volumes, its own network. */
@@ -162,7 +170,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   const { spec } = request;
   let signalled: ForwardedSignal | undefined;
   let timedOut = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: LongTimer | undefined;
   let graceTimer: NodeJS.Timeout | undefined;
   let stopInput: (() => void) | undefined;
   let detached = false;
@@ -189,6 +197,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
       output = runTerminal({
         stdin: ctx.stdin,
         stdout: ctx.out.stdout as never,
@@ -207,6 +216,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
+      guardDisk(ctx, spec, id);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
     }
     // --record: sample in-process while the command runs (loaded only then).
@@ -214,7 +224,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, request.monitor));
     }
     if (request.timeoutMs) {
-      timer = setTimeout(() => {
+      timer = setLongTimeout(() => {
         timedOut = true;
         void engine.stopContainer(id, 2).catch(() => {});
       }, request.timeoutMs);
@@ -226,6 +236,11 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     }
     const exitCode = await engine.waitContainer(id, 'not-running');
     if (signalled) return signalExitCode(signalled);
+    const diskStop = takeDiskStop(ctx.env, spec.name);
+    if (diskStop) {
+      ctx.out.error(diskStop);
+      return exitCode === 0 ? EXIT.engineFailure : exitCode;
+    }
     if (timedOut) {
       ctx.out.error(`timed out after ${request.timeoutMs! / 1000}s; the command in ${spec.name} was stopped`);
       return EXIT.timeout;
@@ -260,7 +275,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     }
     throw error;
   } finally {
-    if (timer) clearTimeout(timer);
+    timer?.cancel();
     if (graceTimer) clearTimeout(graceTimer);
     stopInput?.();
     untrap();

@@ -5,7 +5,7 @@
 import type { ContainerCreateBody } from '../engine/types.js';
 import type { PortSpec, VolumeSpec } from '../parse.js';
 import { HARDENING, SESSION_HOME, numericIds } from '../security.js';
-import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, type SessionSecurity } from '../security/profile.js';
+import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
 import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
 import { LABEL } from './labels.js';
@@ -139,9 +139,9 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
     ...(spec.healthcheck ? { Healthcheck: healthcheckBody(spec.healthcheck) } : {}),
     HostConfig: {
       Binds: binds,
-      // A writable home for whichever user the session runs as; charged to the memory limit.
+      // A writable home for whichever user the session runs as; charged to the memory limit, so a fifth of it (tmpfsSizes).
       Tmpfs: {
-        ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${spec.memory},${homeOwner}` }),
+        ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${tmpfsSizes(spec.memory).home},${homeOwner}` }),
         // A read-only root needs scratch space; secrets get their own private tmpfs,
         // where the launcher's gate also waits for the CA bundle.
         ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),

@@ -71,7 +71,11 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     expect(report.rootFilesystem).toBe('read-only');
     expect(report.network.interContainer).toBe(false);
     const text = await aca(['inspect', name, '--security'], { env });
-    expect(text.stdout).toMatch(/5\.12\s+Root filesystem mounted read-only\s+pass/);
+    expect(text.stdout).toMatch(/5\.13\s+Root filesystem mounted read-only\s+pass/);
+    // Numbered as docker-bench-security v1.6.1 numbers CIS Docker Benchmark v1.6.0: 5.1 is swarm mode.
+    expect(text.stdout).toMatch(/5\.1\s+Swarm mode not enabled, if not needed\s+pass/);
+    expect(text.stdout).toContain('CIS Docker Benchmark v1.6.0');
+    expect(report.cis.benchmark).toMatch(/docker-bench-security v1\.6\.1/);
   });
 
   it('keeps sessions from reaching each other (inter-container traffic off)', async () => {

@@ -172,6 +172,10 @@ describe('the default profile', () => {
       Config: { User: body.User, Labels: {} }, NetworkSettings: { Networks: { 'aca-s': {} } }, engine: { apparmor: false, selinux: false, seccomp: true },
     });
     expect(checks.filter((c) => c.status === 'warn')).toEqual([]);
-    expect(checks.map((c) => c.id)).toHaveLength(31);
+    expect(checks.map((c) => c.id)).toHaveLength(32);
+    // Numbered as docker-bench-security v1.6.1 does: 5.1 is swarm mode, 5.32 the engine socket.
+    expect(checks[0]).toMatchObject({ id: '5.1', title: expect.stringMatching(/swarm/i), status: 'pass' });
+    expect(checks.find((c) => c.id === '5.2')!.title).toMatch(/AppArmor/);
+    expect(checks.find((c) => c.id === '5.32')!.title).toMatch(/socket/);
   });
 });
