@@ -39,7 +39,11 @@ export function addSessionOptions(command: Command): Command {
     .option('--health-start-period <duration>', 'failures in this first period do not count (default 10s)')
     .option('--health-retries <n>', 'consecutive failures that make the session unhealthy (default 3)')
     .option('--on-unhealthy <restart|stop|none>', 'what aca monitor --supervise does when it turns unhealthy (default none)')
-    .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)');
+    .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)')
+    .option('--agent <name>', 'run a coding agent: claude, codex, or one from your configuration (its args after --)')
+    .option('--agent-login', "with --agent: copy the agent's subscription login from your home into the session (instead of an API key)")
+    .option('--branch <name>', 'work on a copy of the repository on a new branch NAME (see aca diff, aca merge)')
+    .option('--include-uncommitted', "with --branch: start from the working tree's changes too, as a first commit");
 }
 
 /** --detach-keys, on every command that attaches a terminal (see src/sessions/detach-keys.ts). */

@@ -87,7 +87,10 @@ export async function loadConfig(options: { workspace: string; env: NodeJS.Proce
   const projectFile = options.explicitFile ? resolve(options.explicitFile) : await searchUpward(ex, options.workspace);
   if (projectFile && projectFile !== userFile) {
     files.project = projectFile;
-    layers.push([projectFile, resolvePaths(await loadFile(await ex(), projectFile), projectFile)]);
+    const project = resolvePaths(await loadFile(await ex(), projectFile), projectFile);
+    // A preset carries its own image, command, secrets and hosts: only the user's own file may define one.
+    if (project.agents) throw new ConfigError(`${projectFile}: key "agents": agent presets may be defined only in your own configuration (${userDir ?? '$XDG_CONFIG_HOME/aca'}); a project may select one with "agent"`);
+    layers.push([projectFile, project]);
   }
 
   const values: Record<string, unknown> = {};

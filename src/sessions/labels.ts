@@ -28,6 +28,10 @@ export const LABEL = {
   onUnhealthy: 'aca.on-unhealthy',
   /** "true": every sample of the session is appended to its history (aca monitor --history). */
   record: 'aca.record',
+  /** The agent preset a session runs (--agent). */
+  agent: 'aca.agent',
+  /** The branch a --branch session works on: un-exported work until `aca merge` (see sessions/branch-state.ts). */
+  branch: 'aca.branch',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -25,6 +25,10 @@ import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
+import { LABEL } from './labels.js';
+import { branchLabels } from './branch.js';
+import { nonRootUser } from '../agents/apply.js';
+import { agentAndBranch } from '../agents/run-flags.js';
 
 export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
   image?: string;
@@ -51,6 +55,12 @@ export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags {
   base?: string;
   caCerts?: string;
   detachKeys?: string;
+  /** --agent NAME: a preset (src/agents/). */
+  agent?: string;
+  agentLogin?: boolean;
+  /** --branch NAME: the session works on its own copy of the repository, on this new branch. */
+  branch?: string;
+  includeUncommitted?: boolean;
 }
 
 export interface ResolvedRun {
@@ -89,10 +99,12 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
   return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
 }
 
-export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
-  const workspace = workspaceDir(ctx, flags.workspace);
+export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGiven: string[], options: { shell?: boolean } = {}): Promise<ResolvedRun> {
+  const workspace = workspaceDir(ctx, flagsGiven.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env });
   const file = config.values;
+  const agentName = flagsGiven.agent ?? file.agent;
+  const { flags, command, agent, branch } = await agentAndBranch(ctx, flagsGiven, commandGiven, workspace, file, agentName, options.shell);
 
   const env: Array<[string, string]> = [];
   for (const entry of file.env ?? []) {
@@ -129,7 +141,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
 
   const workspaceOwner = workspace ? statSync(workspace) : undefined;
   const invoking = userInfo();
-  const user = flags.user ?? file.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
+  let user = flags.user ?? file.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
 
   const detach = Boolean(flags.detach);
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
@@ -150,7 +162,9 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   });
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
-  const lifecycle = resolveLifecycle(name, remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
+  const lifecycle = resolveLifecycle(name, branch ? { ...flags, workspaceMode: 'copy' } : remote.workspaceMode ? { ...flags, workspaceMode: remote.workspaceMode } : flags, file, workspace !== undefined, new Date());
+  if (branch) lifecycle.labels[LABEL.workspaceMode] = 'branch';
+  if (agent?.preset.nonRoot) user = nonRootUser(agentName!, user, Boolean(workspace) && lifecycle.mode !== 'copy', Boolean(flags.user ?? file.user));
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
     flags,
@@ -193,7 +207,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
       host: hostname(),
       version: VERSION,
       now: new Date(),
-      mode: detach ? 'detached' : flags.tty ? 'interactive' : flags.keep ? 'kept' : 'foreground',
+      mode: detach ? 'detached' : flags.tty ? 'interactive' : flags.keep || branch ? 'kept' : 'foreground',
       owner: { pid: process.pid, bootId: bootId() },
     }),
     healthcheck: health.healthcheck,
@@ -201,6 +215,9 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   // The unhealthy policy and --record are aca's own labels: the monitor finds them there.
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
+  if (agent) spec.ownership[LABEL.agent] = agentName!;
+  if (branch) Object.assign(spec.ownership, branchLabels(branch));
+  spec.branch = branch;
   spec.storage = lifecycle.storage;
   spec.security = security.security;
   spec.protectedMounts = security.protectedMounts;

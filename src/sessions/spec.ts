@@ -9,6 +9,7 @@ import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, type
 import type { ResolvedSecurity } from '../security/resolve.js';
 import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
+import type { BranchPlan } from './branch.js';
 
 export const WORKSPACE_PATH = '/workspace';
 export const CA_BUNDLE_PATH = '/etc/aca/ca-certificates.crt';
@@ -52,6 +53,8 @@ export interface SessionSpec {
   securityPlan?: ResolvedSecurity | undefined;
   /** A health check, run by the engine inside the session (--health-cmd). */
   healthcheck?: HealthcheckSpec | undefined;
+  /** --branch: the workspace volume is filled with a copy of the repository on this new branch. */
+  branch?: BranchPlan | undefined;
 }
 
 export interface HealthcheckSpec {
