@@ -16,23 +16,33 @@ import { LABEL, containerName } from './labels.js';
 export interface GitHelper {
   /** Run a command in the helper; stdout comes back as bytes, stderr as text. */
   run(cmd: string[], input?: Buffer): Promise<{ exitCode: number; stdout: Buffer; stderr: string }>;
+  /** Give the (empty) repository directory to the session user: only a helper started with mayChown can. */
+  claimRepo(): Promise<void>;
   remove(): Promise<void>;
 }
 
 /** Git options that keep a repository's own config from running anything, inside too. */
+/**
+ * Where the helper mounts the workspace volume: a path the image does not have, so the engine never copies the
+ * image's /workspace (and its owner) into a still-empty volume.
+ */
+export const REPO = '/aca-repo';
+
 export const SAFE_GIT = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
 
-function helperBody(image: string, user: string, workspaceVolume: string, session: string): ContainerCreateBody {
+function helperBody(image: string, user: string, workspaceVolume: string, session: string, mayChown: boolean): ContainerCreateBody {
   return {
     Image: image,
     Entrypoint: ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'],
     Env: ['HOME=/tmp', 'GIT_CONFIG_NOSYSTEM=1', 'LC_ALL=C'],
     Labels: { [LABEL.managed]: 'true', [LABEL.helper]: 'branch', [LABEL.session]: session },
-    User: user,
-    WorkingDir: '/workspace',
+    // A helper that may chown runs as root (an exec as root in a container of another user gets no capabilities);
+    // every git command still runs as the session user (exec's user).
+    User: mayChown ? '0:0' : user,
+    WorkingDir: REPO,
     ...DETACHED_STDIO,
     HostConfig: {
-      Binds: [`${workspaceVolume}:/workspace`],
+      Binds: [`${workspaceVolume}:${REPO}`],
       Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777' },
       PortBindings: {},
       NetworkMode: 'none',
@@ -41,7 +51,7 @@ function helperBody(image: string, user: string, workspaceVolume: string, sessio
       NanoCpus: 1e9,
       PidsLimit: 256,
       CapDrop: [...HARDENING.CapDrop],
-      CapAdd: [],
+      CapAdd: mayChown ? ['CHOWN'] : [],
       SecurityOpt: [...HARDENING.SecurityOpt],
       Privileged: false,
       Init: true,
@@ -66,9 +76,12 @@ function demux(raw: Buffer): { stdout: Buffer; stderr: Buffer } {
   return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
-export async function startGitHelper(engine: Engine, options: { session: string; image: string; user: string; workspaceVolume: string }): Promise<GitHelper> {
+export async function startGitHelper(
+  engine: Engine,
+  options: { session: string; image: string; user: string; workspaceVolume: string; mayChown?: boolean },
+): Promise<GitHelper> {
   const name = `${containerName(options.session)}-git-${randomBytes(3).toString('hex')}`;
-  const id = await engine.createContainer(name, helperBody(options.image, options.user, options.workspaceVolume, options.session));
+  const id = await engine.createContainer(name, helperBody(options.image, options.user, options.workspaceVolume, options.session, Boolean(options.mayChown)));
   const remove = () => engine.removeContainer(id, { force: true }).catch(() => {});
   try {
     await engine.startContainer(id);
@@ -76,10 +89,8 @@ export async function startGitHelper(engine: Engine, options: { session: string;
     await remove();
     throw new AcaError(`cannot start a git helper for ${options.session}: ${(error as Error).message}`, { cause: error });
   }
-  return {
-    remove,
-    async run(cmd, input) {
-      const execId = await engine.createExec(id, { cmd, user: options.user, tty: false, stdin: input !== undefined, env: [] });
+  const exec = async (cmd: string[], user: string, input?: Buffer) => {
+      const execId = await engine.createExec(id, { cmd, user, tty: false, stdin: input !== undefined, env: [] });
       const { socket, head } = await engine.startExec(execId, false);
       const chunks: Buffer[] = [head];
       const done = new Promise<void>((resolve, reject) => {
@@ -94,6 +105,14 @@ export async function startGitHelper(engine: Engine, options: { session: string;
       const { ExitCode } = await engine.inspectExec(execId);
       const { stdout, stderr } = demux(Buffer.concat(chunks));
       return { exitCode: ExitCode ?? -1, stdout, stderr: stderr.toString('utf8') };
+  };
+  return {
+    remove,
+    run: (cmd, input) => exec(cmd, options.user, input),
+    async claimRepo() {
+      const owner = options.user.includes(':') ? options.user : `${options.user}:${options.user}`;
+      const result = await exec(['chown', owner, REPO], '0:0');
+      if (result.exitCode !== 0) throw new AcaError(`cannot give the workspace of ${options.session} to ${options.user}: ${result.stderr.trim()}`);
     },
   };
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
 import { AcaError, UsageError } from '../errors.js';
-import { SAFE_GIT, startGitHelper, type GitHelper } from './branch-git.js';
+import { REPO, SAFE_GIT, startGitHelper, type GitHelper } from './branch-git.js';
 import { checkedOutBranches, checkBranchName, hostGit, refExists } from './branch-host.js';
 import { BRANCH_LABEL } from './branch.js';
 import { recordMerged } from './branch-state.js';
@@ -40,13 +40,13 @@ async function withHelper<T>(ctx: Context, query: string, work: (session: Branch
 }
 
 async function git(helper: GitHelper, args: string[], what: string): Promise<Buffer> {
-  const result = await helper.run(['git', ...SAFE_GIT, '-C', '/workspace', ...args]);
+  const result = await helper.run(['git', ...SAFE_GIT, '-C', REPO, ...args]);
   if (result.exitCode !== 0) throw new AcaError(`${what}: ${result.stderr.trim().split('\n').pop() || `git exit ${result.exitCode}`}`);
   return result.stdout;
 }
 
 /** Every change in the session's work tree (untracked too), staged in a private index: the repository is left as it is. */
-const STAGE_ALL = 'set -e; export GIT_INDEX_FILE=/tmp/aca-review-index; cd /workspace; git -c core.hooksPath=/dev/null -c core.fsmonitor=false read-tree HEAD; git -c core.hooksPath=/dev/null -c core.fsmonitor=false add -A; ';
+const STAGE_ALL = `set -e; export GIT_INDEX_FILE=/tmp/aca-review-index; cd ${REPO}; git ${SAFE_GIT.join(' ')} read-tree HEAD; git ${SAFE_GIT.join(' ')} add -A; `;
 
 export interface BranchChanges {
   session: string;
@@ -61,7 +61,7 @@ export async function diffBranch(ctx: Context, query: string, options: { stat?: 
   return withHelper(ctx, query, async (session, helper) => {
     const log = (await git(helper, ['log', '--format=%H %s', `${session.base}..HEAD`], 'cannot read the branch')).toString('utf8');
     const commits = log.split('\n').filter(Boolean).map((line) => ({ sha: line.slice(0, 40), subject: line.slice(41) }));
-    const diffArgs = `git -c core.hooksPath=/dev/null -c core.fsmonitor=false diff --cached --no-ext-diff --no-textconv --no-color`;
+    const diffArgs = `git ${SAFE_GIT.join(' ')} diff --cached --no-ext-diff --no-textconv --no-color`;
     const names = await helper.run(['/bin/sh', '-c', `${STAGE_ALL}${diffArgs} --name-status ${session.base}; echo '--'; ${diffArgs} --name-only HEAD`]);
     if (names.exitCode !== 0) throw new AcaError(`cannot compare ${session.name}'s work tree: ${names.stderr.trim().split('\n').pop()}`);
     const [all = '', uncommitted = ''] = names.stdout.toString('utf8').split('--\n');
@@ -102,7 +102,7 @@ export async function mergeBranch(ctx: Context, query: string, options: { into?:
     if (into && checkedOut.includes(`refs/heads/${into}`)) {
       throw new AcaError(`--into ${into}: it is checked out on the host; merging into it would touch the working tree`, { hint: `Switch the host to another branch, or merge ${session.branch} yourself.` });
     }
-    const uncommitted = (await helper.run(['/bin/sh', '-c', `${STAGE_ALL}git -c core.hooksPath=/dev/null diff --cached --name-only HEAD`])).stdout.toString('utf8').split('\n').filter(Boolean).length;
+    const uncommitted = (await helper.run(['/bin/sh', '-c', `${STAGE_ALL}git ${SAFE_GIT.join(' ')} diff --cached --name-only HEAD`])).stdout.toString('utf8').split('\n').filter(Boolean).length;
     const bundle = await branchBundle(helper, session.branch);
     const dir = mkdtempSync(join(tmpdir(), 'aca-merge-'));
     try {

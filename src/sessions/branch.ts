@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/client.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';
-import { SAFE_GIT, startGitHelper } from './branch-git.js';
+import { REPO, SAFE_GIT, startGitHelper } from './branch-git.js';
 import { bundleOf, checkBranchName, repositoryAt, startingCommit } from './branch-host.js';
 
 export const BRANCH_LABEL = {
@@ -50,18 +50,21 @@ export async function seedBranch(engine: Engine, options: { session: string; ima
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const helper = await startGitHelper(engine, options);
+  const helper = await startGitHelper(engine, { ...options, mayChown: true });
   try {
+    // The engine may have given the still-empty volume the image's root-owned /workspace (copy-up): the session
+    // user gets it back before anything is in it.
+    await helper.claimRepo();
     const git = `git ${SAFE_GIT.join(' ')}`;
     const script = [
-      'set -e', 'cat > /tmp/seed.bundle', 'cd /workspace',
+      'set -e', 'cat > /tmp/seed.bundle', `cd ${REPO}`,
       `${git} init -q .`,
       `${git} fetch -q --no-tags /tmp/seed.bundle "$1"`,
       `${git} checkout -q -b "$2" FETCH_HEAD`,
     ].join('\n');
     const result = await helper.run(['/bin/sh', '-c', script, 'aca-seed', ref, options.plan.name], bundle);
     if (result.exitCode !== 0) {
-      const reason = /not found/.test(result.stderr) && /git/.test(result.stderr) ? `the image ${options.image} has no git` : result.stderr.trim().split('\n').pop();
+      const reason = /git: (not found|No such file)/.test(result.stderr) ? `the image ${options.image} has no git` : (result.stderr.split('\n').find((l) => l.startsWith('fatal:')) ?? result.stderr.trim().split('\n').pop());
       throw new AcaError(`cannot put the repository into session ${options.session}: ${reason || `exit ${result.exitCode}`}`);
     }
   } finally {

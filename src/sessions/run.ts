@@ -110,6 +110,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   try {
     if (spec.storage) {
       // A checkpoint's workspace copy replaces the host tree.
+      // A branch's workspace is filled by seedBranch below, not copied from the host tree.
       const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume && !spec.branch
         ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH }
         : undefined;
