@@ -74,11 +74,14 @@ export function applyAgent<F extends AgentFlags>(
   const extraEnv: string[] = [];
   for (const [k, v] of Object.entries(preset.env ?? {})) extraEnv.push(`${k}=${v}`);
   const allow = [...(preset.allowHosts ?? [])];
+  const baseUrlArgs: string[] = [];
   for (const variable of preset.passEnv ?? []) {
     const value = env[variable];
     if (value === undefined || value === '') continue;
     extraEnv.push(variable);
-    if (BASE_URL_VARIABLES.includes(variable)) allow.push(urlAllowEntry(variable, value));
+    if (!BASE_URL_VARIABLES.includes(variable)) continue;
+    allow.push(urlAllowEntry(variable, value));
+    baseUrlArgs.push(...(preset.baseUrlArgs?.(variable, value) ?? []));
   }
   for (const [k, v] of hostGitIdentity(env)) extraEnv.push(`${k}=${v}`);
 
@@ -109,7 +112,7 @@ export function applyAgent<F extends AgentFlags>(
   out.allowHost = [...new Set([...allow, ...(out.allowHost ?? [])])];
   out.cache = [...(preset.caches ?? []), ...(out.cache ?? [])];
 
-  let command = options.keepCommand ? args : [...preset.command, ...(args.length > 0 ? args : (preset.args ?? []))];
+  let command = options.keepCommand ? args : [...preset.command, ...baseUrlArgs, ...(args.length > 0 ? args : (preset.args ?? []))];
   if (loginCopies.length > 0) {
     // Copy the login into the home, private to the session user, then exec the agent.
     const copies = loginCopies.map((c) => `mkdir -p "$HOME/$(dirname '${c.target}')" && install -m 600 /run/secrets/${c.secret} "$HOME/${c.target}"`).join(' && ');

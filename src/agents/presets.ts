@@ -27,6 +27,8 @@ export interface AgentPreset {
   loginHosts?: string[] | undefined;
   /** The agent refuses to run as root (Claude Code with --dangerously-skip-permissions). */
   nonRoot?: boolean | undefined;
+  /** Built-in only: the agent's own flags for a pass-through base URL it does not read from the environment. */
+  baseUrlArgs?: ((variable: string, url: string) => string[]) | undefined;
 }
 
 export const BUILT_IN_AGENTS: Record<string, AgentPreset> = {
@@ -42,10 +44,16 @@ export const BUILT_IN_AGENTS: Record<string, AgentPreset> = {
   },
   codex: {
     // Codex's own sandbox (landlock, seccomp) is aca's job here; approvals would wait for ever without a human.
-    command: ['codex', '-c', 'sandbox_mode="danger-full-access"', '-c', 'approval_policy="never"'],
-    env: { CODEX_HOME: '/home/aca/.codex' },
+    // The key reaches Codex only through the environment (env_key), never through a login file in the home volume.
+    command: [
+      'codex', '-c', 'sandbox_mode="danger-full-access"', '-c', 'approval_policy="never"',
+      '-c', 'model_providers.aca-openai={ name = "OpenAI (aca)", base_url = "https://api.openai.com/v1", env_key = "OPENAI_API_KEY", wire_api = "responses" }',
+      '-c', 'model_provider="aca-openai"',
+    ],
     secrets: ['OPENAI_API_KEY'],
     passEnv: ['OPENAI_BASE_URL'],
+    // Codex 0.171 ignores OPENAI_BASE_URL in the environment: the provider's base_url says it instead.
+    baseUrlArgs: (variable, url) => (variable === 'OPENAI_BASE_URL' ? ['-c', `model_providers.aca-openai.base_url=${JSON.stringify(url)}`] : []),
     allowHosts: ['api.openai.com'],
     loginFiles: ['.codex/auth.json'],
     loginHosts: ['auth.openai.com', 'chatgpt.com'],

@@ -23,6 +23,7 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
   const KEY = `sk-ant-test-${randomBytes(16).toString('hex')}`;
   const model = `standin-${suite.runId}`;
   const denied = `denied-${suite.runId}`;
+  const openai = `openai-${suite.runId}`;
   const scratch = mkdtempSync(join(tmpdir(), 'aca-agent-test-'));
   const repo = join(scratch, 'repo');
   const state = join(scratch, 'state');
@@ -46,6 +47,7 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     stand = await standins(suite.runId);
     await stand.start(model, 'anthropic.mjs', FULL_IMAGE);
     await stand.start(denied, 'anthropic.mjs', FULL_IMAGE);
+    await stand.start(openai, 'openai.mjs', FULL_IMAGE);
     writeFileSync(gitconfig, '[user]\n\tname = Test Human\n\temail = human@example.test\n');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
     writeFileSync(join(repo, 'README.md'), '# project\n');
@@ -184,6 +186,22 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     expect(readdirSync(join(repo, '.git', 'hooks')).filter((h) => !h.endsWith('.sample'))).toEqual([]);
     git(repo, 'worktree', 'remove', '--force', join(scratch, 'evil-wt'));
     hostUnchanged(head);
+  }, 300_000);
+
+  it('points Codex at OPENAI_BASE_URL through the egress proxy, with its key as a secret', async () => {
+    const CODEX_KEY = `sk-test-${randomBytes(16).toString('hex')}`;
+    const name = `codex-${short}`;
+    // Codex gets nothing useful back, so it fails (or times out): what matters is what reached the service, and how.
+    await aca(['run', '--name', name, '--agent', 'codex', '--branch', 'feat-codex', '--egress-network', stand.network, '--base', DEBIAN, '--timeout', '40s',
+      '--', 'exec', '--skip-git-repo-check', 'say hi'], { OPENAI_API_KEY: CODEX_KEY, OPENAI_BASE_URL: `http://${openai}:${STANDIN_PORT}/v1` });
+    const requests = (await stand.requests(openai)).filter((r) => r.path);
+    const posts = requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses');
+    expect(posts.length, JSON.stringify(requests)).toBeGreaterThan(0);
+    expect(posts.map((r) => r.authorization), JSON.stringify(requests)).toEqual(posts.map(() => `Bearer ${CODEX_KEY}`));
+    const engine = await testEngine();
+    const inspect = JSON.stringify(await engine.inspectContainer(`aca-${name}`));
+    expect(inspect).toContain('"aca.agent":"codex"');
+    expect(inspect.includes(CODEX_KEY)).toBe(false);
   }, 300_000);
 
   it('refuses, before any container, a missing key, an unknown agent, a root --user, and a project file defining agents', async () => {
