@@ -9,8 +9,8 @@ import type { Engine } from '../engine/client.js';
 import type { ContainerCreateBody } from '../engine/types.js';
 import { DETACHED_STDIO } from '../engine/types.js';
 import { AcaError } from '../errors.js';
-import { HARDENING } from '../security.js';
-import { ULIMITS } from '../security/profile.js';
+import { execWithInput } from '../engine/networks.js';
+import { serviceHostConfig } from '../security/profile.js';
 import { LABEL, containerName } from './labels.js';
 
 export interface GitHelper {
@@ -41,39 +41,14 @@ function helperBody(image: string, user: string, workspaceVolume: string, sessio
     User: mayChown ? '0:0' : user,
     WorkingDir: REPO,
     ...DETACHED_STDIO,
-    HostConfig: {
-      Binds: [`${workspaceVolume}:${REPO}`],
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777' },
-      PortBindings: {},
-      NetworkMode: 'none',
-      Memory: 1024 * 1024 * 1024,
-      MemorySwap: 1024 * 1024 * 1024,
-      NanoCpus: 1e9,
-      PidsLimit: 256,
-      CapDrop: [...HARDENING.CapDrop],
-      CapAdd: mayChown ? ['CHOWN'] : [],
-      SecurityOpt: [...HARDENING.SecurityOpt],
-      Privileged: false,
-      Init: true,
-      ReadonlyRootfs: true,
-      AutoRemove: false,
-      RestartPolicy: { Name: 'no' },
-      Ulimits: ULIMITS.map((u) => ({ ...u })),
-    },
+    HostConfig: serviceHostConfig({
+      binds: [`${workspaceVolume}:${REPO}`],
+      tmpfs: { '/tmp': 'rw,nosuid,nodev,size=1g,mode=1777' },
+      network: 'none',
+      memory: 1024 * 1024 * 1024,
+      capAdd: mayChown ? ['CHOWN'] : [],
+    }),
   };
-}
-
-/** Split a multiplexed exec stream into stdout and stderr. */
-function demux(raw: Buffer): { stdout: Buffer; stderr: Buffer } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= raw.length) {
-    const size = raw.readUInt32BE(at + 4);
-    (raw[at] === 2 ? err : out).push(raw.subarray(at + 8, at + 8 + size));
-    at += 8 + size;
-  }
-  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }
 
 export async function startGitHelper(
@@ -90,21 +65,8 @@ export async function startGitHelper(
     throw new AcaError(`cannot start a git helper for ${options.session}: ${(error as Error).message}`, { cause: error });
   }
   const exec = async (cmd: string[], user: string, input?: Buffer) => {
-      const execId = await engine.createExec(id, { cmd, user, tty: false, stdin: input !== undefined, env: [] });
-      const { socket, head } = await engine.startExec(execId, false);
-      const chunks: Buffer[] = [head];
-      const done = new Promise<void>((resolve, reject) => {
-        socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-        socket.on('end', resolve);
-        socket.on('close', resolve);
-        socket.on('error', reject);
-      });
-      if (input !== undefined) socket.write(input);
-      (socket as unknown as { end(): void }).end();
-      await done;
-      const { ExitCode } = await engine.inspectExec(execId);
-      const { stdout, stderr } = demux(Buffer.concat(chunks));
-      return { exitCode: ExitCode ?? -1, stdout, stderr: stderr.toString('utf8') };
+    const result = await execWithInput(engine, id, { cmd, user, input });
+    return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
   };
   return {
     remove,

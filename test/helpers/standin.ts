@@ -3,6 +3,7 @@
  * on an egress network the test makes: a session reaches one only as an allowed host, through aca's egress proxy.
  */
 import { fileURLToPath } from 'node:url';
+import { DETACHED_STDIO } from '../../src/engine/types.js';
 import { testEngine, TEST_LABEL } from './engine.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/standin/', import.meta.url));
@@ -34,12 +35,7 @@ export async function standins(runId: string): Promise<Standins> {
         Labels: labels,
         User: '65534:65534',
         WorkingDir: '/',
-        Tty: false,
-        OpenStdin: false,
-        StdinOnce: false,
-        AttachStdin: false,
-        AttachStdout: false,
-        AttachStderr: false,
+        ...DETACHED_STDIO,
         HostConfig: { Binds: [`${FIXTURES}:/standin:ro`], NetworkMode: network, Init: true, ReadonlyRootfs: true, CapDrop: ['ALL'] },
       } as never);
       containers.push(id);
