@@ -10,6 +10,8 @@ export function register(program: Command, host: CommandHost): void {
     .option('--json', 'print the changes as JSON')
     .action(
       host.action<{ stat?: boolean; json?: boolean }>(async (ctx, flags, [session]) => {
+        // A --branch session is reviewed as a git branch (src/sessions/branch-diff.ts).
+        if (await import('../src/sessions/branch-diff.js').then((m) => m.diffIfBranch(ctx, session!, flags))) return;
         const { diffSession } = await import('../src/sessions/workspace.js');
         const { changes, patch } = await diffSession(ctx, session!);
         if (flags.json) return ctx.out.data(JSON.stringify(changes, null, 2));

@@ -29,6 +29,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'monitor', load: async () => (await import('./monitor.js')).register },
   { name: 'diff', load: async () => (await import('./diff.js')).register },
   { name: 'export', load: async () => (await import('./export.js')).register },
+  { name: 'merge', load: async () => (await import('./merge.js')).register },
   { name: 'checkpoint', load: async () => (await import('./checkpoint.js')).register },
   { name: 'gc', load: async () => (await import('./gc.js')).register },
   { name: 'audit', load: async () => (await import('./audit.js')).register },

@@ -30,7 +30,8 @@ export function register(program: Command, host: CommandHost): void {
       const resolved = await resolveRun(ctx, flags, args);
       const result = await runSession(ctx, {
         spec: resolved.spec,
-        keep: Boolean(flags.keep),
+        // A branch session's work is its branch: it stays until merged and removed.
+        keep: Boolean(flags.keep || flags.branch),
         timeoutMs: resolved.timeoutMs,
         noBuild: resolved.noBuild,
         base: resolved.base,

@@ -44,10 +44,10 @@ export function register(program: Command, host: CommandHost): void {
         });
       }
       const [{ resolveRun }, { runSession }] = await Promise.all([import('../src/sessions/options.js'), import('../src/sessions/run.js')]);
-      const resolved = await resolveRun(ctx, { ...flags, ...mode }, LOGIN_SHELL);
+      const resolved = await resolveRun(ctx, { ...flags, ...mode }, LOGIN_SHELL, { shell: true });
       const result = await runSession(ctx, {
         spec: resolved.spec,
-        keep: Boolean(flags.keep),
+        keep: Boolean(flags.keep || flags.branch),
         noBuild: resolved.noBuild,
         base: resolved.base,
         detachKeys: resolved.detachKeys,

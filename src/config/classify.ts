@@ -56,6 +56,8 @@ const narrowerNetwork: Narrowing = (project, baseline) => {
 
 export const KEY_CLASSES: Record<ConfigKey, KeyClass> = {
   image: neutral('the session image (the sandbox is the same for every image)'),
+  agent: neutral('selects a preset defined by aca or by the user\'s own configuration'),
+  agents: widening('defines agent presets: their image, command, secrets and hosts'),
   base: neutral('the base image aca build starts from'),
   workdir: neutral('a directory inside the session'),
   labels: neutral('labels on the session (aca.* is reserved and refused)'),

@@ -7,6 +7,7 @@ import { checkNetwork, SECURITY_CHECKS, type NetworkConfig, type SecurityConfig 
 import { parseDetachKeys } from '../terminal.js';
 import { parseCache, parseWorkspaceMode } from '../sessions/storage.js';
 import { checkHealth, checkMonitor, type HealthConfig, type MonitorConfig } from './sections.js';
+import { checkAgents, type AgentPreset } from '../agents/presets.js';
 import { parseBytes, parseCpus, parseDuration, parseEngineUrlSafe, parseLabel, parsePort, parsePositiveInt, parseVolume } from './validators.js';
 
 export interface AcaConfig extends SecurityConfig {
@@ -35,6 +36,10 @@ export interface AcaConfig extends SecurityConfig {
   caches?: string[];
   workspaceMode?: string;
   ttl?: string;
+  /** The agent preset `aca run` uses without --agent. */
+  agent?: string;
+  /** Agent presets (user configuration only: a project file may select one, never define one). */
+  agents?: Record<string, AgentPreset>;
 }
 
 export type ConfigKey = keyof AcaConfig;
@@ -120,6 +125,8 @@ const CHECKS: Record<ConfigKey, Check> = {
   caches: each((v) => parseCache(v, 'caches')),
   workspaceMode: via((v) => parseWorkspaceMode(v, 'workspaceMode')),
   ttl: via((v) => parseDuration(v, 'ttl')),
+  agent: string,
+  agents: checkAgents,
   ...SECURITY_CHECKS,
 };
 

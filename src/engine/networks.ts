@@ -71,7 +71,7 @@ export async function execWithInput(
   engine: Engine,
   containerId: string,
   options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined },
-): Promise<{ exitCode: number; output: string }> {
+): Promise<{ exitCode: number; output: string; stdout: Buffer; stderr: Buffer }> {
   const execId = await engine.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
   const { socket, head } = await engine.startExec(execId, false);
   const chunks: Buffer[] = [head];
@@ -88,17 +88,21 @@ export async function execWithInput(
   } else socket.end();
   await done;
   const { ExitCode } = await engine.inspectExec(execId);
-  return { exitCode: ExitCode ?? -1, output: demuxText(Buffer.concat(chunks)) };
+  return { exitCode: ExitCode ?? -1, ...demux(Buffer.concat(chunks)) };
 }
 
-/** The text of a multiplexed (non-TTY) exec stream, stdout and stderr together. */
-function demuxText(raw: Buffer): string {
-  const parts: Buffer[] = [];
+/** A multiplexed (non-TTY) exec stream: stdout and stderr apart, and their text together, in order. */
+function demux(raw: Buffer): { output: string; stdout: Buffer; stderr: Buffer } {
+  const all: Buffer[] = [];
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
   let at = 0;
   while (at + 8 <= raw.length) {
     const size = raw.readUInt32BE(at + 4);
-    parts.push(raw.subarray(at + 8, at + 8 + size));
+    const payload = raw.subarray(at + 8, at + 8 + size);
+    all.push(payload);
+    (raw[at] === 2 ? err : out).push(payload);
     at += 8 + size;
   }
-  return Buffer.concat(parts).toString('utf8');
+  return { output: Buffer.concat(all).toString('utf8'), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
 }

@@ -3,6 +3,7 @@
  * (src/security.ts), and the explicit ways to relax it. Pure: createBody()
  * merges these pieces into the container's HostConfig.
  */
+import { HARDENING } from '../security.js';
 
 import { relaxationLabels, type Relaxation } from './relaxations.js';
 
@@ -110,5 +111,31 @@ export function securityLabels(security: SessionSecurity): Record<string, string
     ...relaxationLabels(relaxed),
     ...(security.unsafe ? { 'aca.security.unsafe': 'true' } : {}),
     ...(security.runtime ? { 'aca.security.runtime': security.runtime } : {}),
+  };
+}
+
+/**
+ * The host config of a container aca runs for itself (the egress proxy, a git helper): the floor's hardening, a
+ * read-only root, an init, no restart, small limits. The caller gives its mounts, network, memory and any capability.
+ */
+export function serviceHostConfig(options: { binds: string[]; tmpfs: Record<string, string>; network: string; memory: number; capAdd?: string[] }) {
+  return {
+    Binds: options.binds,
+    Tmpfs: options.tmpfs,
+    PortBindings: {},
+    NetworkMode: options.network,
+    Memory: options.memory,
+    MemorySwap: options.memory,
+    NanoCpus: 1e9,
+    PidsLimit: 256,
+    CapDrop: [...HARDENING.CapDrop],
+    CapAdd: options.capAdd ?? [],
+    SecurityOpt: [...HARDENING.SecurityOpt],
+    Privileged: false,
+    Init: true,
+    ReadonlyRootfs: true,
+    AutoRemove: false,
+    RestartPolicy: { Name: 'no' },
+    Ulimits: ULIMITS.map((u) => ({ ...u })),
   };
 }

@@ -32,6 +32,10 @@ export const LABEL = {
   disk: 'aca.disk',
   /** The devcontainer.json a session follows: its path and the first 12 hex digits of its sha256. */
   devcontainer: 'aca.devcontainer',
+  /** The agent preset a session runs (--agent). */
+  agent: 'aca.agent',
+  /** The branch a --branch session works on: un-exported work until `aca merge` (see sessions/branch-state.ts). */
+  branch: 'aca.branch',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

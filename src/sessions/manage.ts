@@ -24,6 +24,9 @@ export interface SessionRow {
   health: string;
   /** A foreground session whose aca process is gone; aca gc removes it. */
   orphaned: boolean;
+  /** The agent preset it runs (--agent), and the branch it works on (--branch), or null. */
+  agent: string | null;
+  branch: string | null;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -44,6 +47,8 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     workspace: summary.Labels?.[LABEL.workspace] ?? '',
     health: healthFromStatus(summary.Status),
     orphaned,
+    agent: summary.Labels?.[LABEL.agent] ?? null,
+    branch: summary.Labels?.[LABEL.branch] ?? null,
   };
 }
 

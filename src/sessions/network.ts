@@ -27,7 +27,7 @@ import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { HARDENING } from '../security.js';
-import { ULIMITS } from '../security/profile.js';
+import { serviceHostConfig, ULIMITS } from '../security/profile.js';
 import { VERSION } from '../version.js';
 import { LABEL } from './labels.js';
 
@@ -207,25 +207,12 @@ function proxyBody(image: string, egressNetwork: string): ContainerCreateBody {
     User: '65534:65534',
     WorkingDir: '/',
     ...DETACHED_STDIO,
-    HostConfig: {
-      Binds: [],
-      Tmpfs: { [CONFIG_DIR]: 'rw,nosuid,nodev,noexec,size=4m,uid=65534,gid=65534,mode=0700', '/tmp': 'rw,nosuid,nodev,noexec,size=16m,mode=1777' },
-      PortBindings: {},
-      NetworkMode: egressNetwork,
-      Memory: 256 * 1024 * 1024,
-      MemorySwap: 256 * 1024 * 1024,
-      NanoCpus: 1e9,
-      PidsLimit: 256,
-      CapDrop: [...HARDENING.CapDrop],
-      CapAdd: [],
-      SecurityOpt: [...HARDENING.SecurityOpt],
-      Privileged: false,
-      Init: true,
-      ReadonlyRootfs: true,
-      AutoRemove: false,
-      RestartPolicy: { Name: 'no' },
-      Ulimits: ULIMITS.map((u) => ({ ...u })),
-    },
+    HostConfig: serviceHostConfig({
+      binds: [],
+      tmpfs: { [CONFIG_DIR]: 'rw,nosuid,nodev,noexec,size=4m,uid=65534,gid=65534,mode=0700', '/tmp': 'rw,nosuid,nodev,noexec,size=16m,mode=1777' },
+      network: egressNetwork,
+      memory: 256 * 1024 * 1024,
+    }),
   };
 }
 

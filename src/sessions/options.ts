@@ -30,6 +30,9 @@ import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
 import { LABEL } from './labels.js';
+import { branchLabels } from './branch.js';
+import { nonRootUser } from '../agents/apply.js';
+import { agentAndBranch } from '../agents/run-flags.js';
 
 export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, DevcontainerFlags {
   image?: string;
@@ -57,6 +60,12 @@ export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, De
   base?: string;
   caCerts?: string;
   detachKeys?: string;
+  /** --agent NAME: a preset (src/agents/). */
+  agent?: string;
+  agentLogin?: boolean;
+  /** --branch NAME: the session works on its own copy of the repository, on this new branch. */
+  branch?: string;
+  includeUncommitted?: boolean;
 }
 
 export interface ResolvedRun {
@@ -97,16 +106,18 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
   return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
 }
 
-export async function resolveRun(ctx: Context, flags: RunFlags, command: string[]): Promise<ResolvedRun> {
-  const workspace = workspaceDir(ctx, flags.workspace);
+export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGiven: string[], options: { shell?: boolean } = {}): Promise<ResolvedRun> {
+  const workspace = workspaceDir(ctx, flagsGiven.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
     // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.
     if (error instanceof UntrustedConfigError) {
-      appendAudit(ctx.env, { session: flags.name ?? '-', action: 'create', args: process.argv.slice(2), outcome: 'refused', error: error.message }, (m) => ctx.out.warn(m));
+      appendAudit(ctx.env, { session: flagsGiven.name ?? '-', action: 'create', args: process.argv.slice(2), outcome: 'refused', error: error.message }, (m) => ctx.out.warn(m));
     }
     throw error;
   });
   const file = config.values;
+  const agentName = flagsGiven.agent ?? file.agent;
+  const { flags, command, agent, branch } = await agentAndBranch(ctx, flagsGiven, commandGiven, workspace, file, agentName, options.shell);
   // The workspace's devcontainer.json, where nothing else names an image: the lowest layer (src/devcontainer/).
   const devcontainer = await devcontainerFor(ctx, flags, file, workspace);
   const dc = devcontainer?.plan;
@@ -147,7 +158,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
 
   const workspaceOwner = workspace ? statSync(workspace) : undefined;
   const invoking = userInfo();
-  const user = flags.user ?? file.user ?? dc?.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
+  let user = flags.user ?? file.user ?? dc?.user ?? defaultSessionUser(workspaceOwner, { uid: invoking.uid, gid: invoking.gid });
 
   const detach = Boolean(flags.detach);
   if (detach && flags.timeout) throw new UsageError('--timeout applies to a foreground command; it cannot be used with --detach');
@@ -179,11 +190,14 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   for (const note of remote.notes) ctx.out.info(`aca: ${note}`);
 
   // A root-owned workspace is copied in unless a mode was chosen: no session writes a host tree as root.
-  const modeChosen = Boolean(flags.workspaceMode || flags.workspaceRo || file.workspaceMode || remote.workspaceMode);
+  // A --branch session always works on its own copy of the repository.
+  const modeChosen = Boolean(branch || flags.workspaceMode || flags.workspaceRo || file.workspaceMode || remote.workspaceMode);
   const rootOwned = workspaceModeFor(workspaceOwner, modeChosen);
   if (rootOwned) ctx.out.info(`aca: ${rootOwned.note}`);
   const defaultMode = remote.workspaceMode ?? rootOwned?.mode;
-  const lifecycle = resolveLifecycle(name, defaultMode ? { ...flags, workspaceMode: defaultMode } : flags, file, workspace !== undefined, new Date());
+  const lifecycle = resolveLifecycle(name, branch ? { ...flags, workspaceMode: 'copy' } : defaultMode ? { ...flags, workspaceMode: defaultMode } : flags, file, workspace !== undefined, new Date());
+  if (branch) lifecycle.labels[LABEL.workspaceMode] = 'branch';
+  if (agent?.preset.nonRoot) user = nonRootUser(agentName!, user, Boolean(workspace) && lifecycle.mode !== 'copy', Boolean(flags.user ?? file.user));
   if (workspace) checkSessionUser(user, flags.user ? '--user' : 'user', lifecycle.mode);
   // Every mount, capability and escape hatch is checked here, before anything exists.
   const security = await resolveSecurity({
@@ -229,7 +243,7 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
       host: hostname(),
       version: VERSION,
       now: new Date(),
-      mode: detach ? 'detached' : flags.tty ? 'interactive' : flags.keep ? 'kept' : 'foreground',
+      mode: detach ? 'detached' : flags.tty ? 'interactive' : flags.keep || branch ? 'kept' : 'foreground',
       owner: { pid: process.pid, bootId: bootId() },
     }),
     healthcheck: health.healthcheck,
@@ -238,6 +252,9 @@ export async function resolveRun(ctx: Context, flags: RunFlags, command: string[
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
   spec.ownership[LABEL.disk] = String(limits.disk);
+  if (agent) spec.ownership[LABEL.agent] = agentName!;
+  if (branch) Object.assign(spec.ownership, branchLabels(branch));
+  spec.branch = branch;
   spec.storage = lifecycle.storage;
   // Host env, mounts, ports, the user and a CA file widen the session too: the audit and the labels list them all.
   security.relaxations.push(...hostRelaxations({ config, flags, caCerts: spec.caCerts }), ...devcontainerRelaxations(devcontainer));

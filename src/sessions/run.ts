@@ -23,6 +23,7 @@ import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolum
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
 import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
+import { seedBranch } from './branch.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -122,11 +123,15 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   try {
     if (spec.storage) {
       // A checkpoint's workspace copy replaces the host tree.
-      const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume
+      // A branch's workspace is filled by seedBranch below, not copied from the host tree.
+      const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume && !spec.branch
         ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH }
         : undefined;
       await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
       if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
+      else if (spec.branch && spec.storage.workspaceVolume) {
+        await seedBranch(engine, { session: spec.name, image: spec.image, user: spec.user, workspaceVolume: spec.storage.workspaceVolume, plan: spec.branch });
+      }
     }
     id = await create(engine, spec);
   } catch (error) {

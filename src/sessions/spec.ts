@@ -10,6 +10,7 @@ import type { ResolvedSecurity } from '../security/resolve.js';
 import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
 import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
+import type { BranchPlan } from './branch.js';
 
 export const WORKSPACE_PATH = '/workspace';
 /**
@@ -64,6 +65,8 @@ export interface SessionSpec {
   securityPlan?: ResolvedSecurity | undefined;
   /** A health check, run by the engine inside the session (--health-cmd). */
   healthcheck?: HealthcheckSpec | undefined;
+  /** --branch: the workspace volume is filled with a copy of the repository on this new branch. */
+  branch?: BranchPlan | undefined;
 }
 
 export interface HealthcheckSpec {

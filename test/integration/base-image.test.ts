@@ -3,21 +3,16 @@ import { chownSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { testEngine } from '../helpers/engine.js';
+import { buildFullImage, debianPresent } from '../helpers/base-image.js';
 import { engineSuite, hasEngine } from './setup.js';
 
-/** The Debian root .ci/test-images.sh builds: the FROM for aca's base image where no registry answers. */
-const DEBIAN = 'aca-test/debian:bookworm';
-const debianPresent = hasEngine && (await (await testEngine()).inspectImage(DEBIAN)) !== undefined;
-if (hasEngine && !debianPresent) {
-  if (process.env.CI === 'true') throw new Error(`CI=true but ${DEBIAN} is missing: .ci/test-images.sh builds it`);
-  process.stderr.write(`\n*** ${DEBIAN} is missing: the base-image test is SKIPPED (run bash .ci/test-images.sh)\n\n`);
-}
+const present = await debianPresent(hasEngine, 'the base-image test');
 
-describe.skipIf(!debianPresent)('aca/base:full: the agent really runs inside', () => {
+describe.skipIf(!present)('aca/base:full: the agent really runs inside', () => {
   const { aca } = engineSuite();
 
   it('builds the base image with the CA kept out of its layers', async () => {
-    const built = await aca(['build', '--base', DEBIAN, '--json'], { timeout: 900_000 });
+    const built = await buildFullImage(aca);
     expect(built.exitCode, built.stderr).toBe(0);
     // Said before it starts: what, from what, how big, how long; then (no terminal here) every step, timed.
     expect(built.stderr).toMatch(/^aca: building aca\/base:full from aca-test\/debian:bookworm: Debian with git, .*; about [\d.]+ GB, usually .* minutes$/m);
@@ -34,20 +29,21 @@ describe.skipIf(!debianPresent)('aca/base:full: the agent really runs inside', (
     expect(finalSteps).not.toContain('aca-ca.crt');
   }, 900_000);
 
-  it('runs Claude Code, Node 22, Python, git and a compiler as the workspace owner, by default', async () => {
+  it('runs Claude Code, Codex, Node 22, Python, git and a compiler as the workspace owner, by default', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'aca-agent-'));
     chownSync(ws, 1234, 1234);
     const result = await aca(
-      ['run', '--', 'bash', '-lc', 'claude --version; node --version; python3 --version; cc --version | head -1; git init -q . && git commit -q --allow-empty -m x && git log --format=%an; id -u; npm --version'],
+      ['run', '--', 'bash', '-lc', 'claude --version; codex --version; node --version; python3 --version; cc --version | head -1; git init -q . && git commit -q --allow-empty -m x && git log --format=%an; id -u; npm --version'],
       { cwd: ws, timeout: 120_000 },
     );
     expect(result.exitCode, result.stderr).toBe(0);
     const lines = result.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^\d+\.\d+\.\d+ \(Claude Code\)$/);
-    expect(lines[1]).toMatch(/^v22\./);
-    expect(lines[2]).toMatch(/^Python 3\./);
-    expect(lines[3]).toMatch(/gcc|cc/);
-    expect(lines[4]).toBe('aca agent');
-    expect(lines[5]).toBe('1234');
+    expect(lines[1]).toMatch(/^codex-cli \d+\.\d+/);
+    expect(lines[2]).toMatch(/^v22\./);
+    expect(lines[3]).toMatch(/^Python 3\./);
+    expect(lines[4]).toMatch(/gcc|cc/);
+    expect(lines[5]).toBe('aca agent');
+    expect(lines[6]).toBe('1234');
   }, 180_000);
 });

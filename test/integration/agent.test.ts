@@ -1,0 +1,226 @@
+/**
+ * The real Claude Code, run by `aca run --agent claude --branch ...` against a scripted stand-in of the Messages API
+ * (test/fixtures/standin/anthropic.mjs) that the session reaches only as an allowed host through aca's egress proxy.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildFullImage, DEBIAN, debianPresent, FULL_IMAGE } from '../helpers/base-image.js';
+import { removeLabelled, testEngine } from '../helpers/engine.js';
+import { standins, STANDIN_PORT, type Standins } from '../helpers/standin.js';
+import { engineSuite, expectOk, hasEngine } from './setup.js';
+
+const present = await debianPresent(hasEngine, 'the agent test');
+
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
+
+describe.skipIf(!present)('agents: the real Claude Code on its own branch, against a stand-in model service', () => {
+  const suite = engineSuite();
+  const short = suite.runId.slice(-6);
+  const KEY = `sk-ant-test-${randomBytes(16).toString('hex')}`;
+  const model = `standin-${suite.runId}`;
+  const denied = `denied-${suite.runId}`;
+  const openai = `openai-${suite.runId}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'aca-agent-test-'));
+  const repo = join(scratch, 'repo');
+  const state = join(scratch, 'state');
+  const gitconfig = join(scratch, 'gitconfig');
+  let stand: Standins;
+
+  const env = (extra: Record<string, string | undefined> = {}) => ({
+    ANTHROPIC_API_KEY: KEY,
+    ANTHROPIC_BASE_URL: `http://${model}:${STANDIN_PORT}`,
+    XDG_STATE_HOME: state,
+    XDG_CONFIG_HOME: join(scratch, 'config'),
+    GIT_CONFIG_GLOBAL: gitconfig,
+    ...extra,
+  });
+  const aca = (args: string[], extraEnv: Record<string, string | undefined> = {}) => suite.aca(args, { cwd: repo, env: env(extraEnv), timeout: 300_000 });
+  const agentRun = (name: string, branch: string, script: string) =>
+    aca(['run', '--name', name, '--agent', 'claude', '--branch', branch, '--egress-network', stand.network, '--base', DEBIAN, '--', '-p', `Do exactly this. <<RUN>>${script}<<END>>`]);
+
+  beforeAll(async () => {
+    expectOk(await buildFullImage(suite.aca));
+    stand = await standins(suite.runId);
+    await stand.start(model, 'anthropic.mjs', FULL_IMAGE);
+    await stand.start(denied, 'anthropic.mjs', FULL_IMAGE);
+    await stand.start(openai, 'openai.mjs', FULL_IMAGE);
+    writeFileSync(gitconfig, '[user]\n\tname = Test Human\n\temail = human@example.test\n');
+    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+    writeFileSync(join(repo, 'README.md'), '# project\n');
+    git(repo, 'add', 'README.md');
+    execFileSync('git', ['-C', repo, 'commit', '-qm', 'initial'], { env: { ...process.env, GIT_CONFIG_GLOBAL: gitconfig } });
+  }, 900_000);
+
+  afterAll(async () => {
+    // Sessions first: their networks hold the egress proxy on the stand-ins' network.
+    await removeLabelled(suite.runId);
+    await stand?.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const hostUnchanged = (head: string) => {
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
+    expect(readdirSync(repo).sort()).toEqual(['.git', 'README.md']);
+  };
+
+  it('runs the Bash tool as the session user on its branch; aca merge brings the branch home; the key shows nowhere', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const name = `agent-a-${short}`;
+    const script = 'id -un > who.txt; id -u >> who.txt; echo from-agent-a > agent-a.txt; git add who.txt agent-a.txt; git commit -qm "agent a: add agent-a.txt"; ' +
+      `curl -s -m 10 -o /dev/null -w "%{http_code}" http://${denied}:${STANDIN_PORT}/v1/messages > denied.txt; echo uncommitted > notes.txt`;
+    const run = await agentRun(name, 'feat-a', script);
+    expectOk(run);
+    expect(run.stdout).toContain('<<DONE>>');
+
+    // The model service saw the key (as x-api-key), and the tool call was made.
+    const requests = await stand.requests(model);
+    const messages = requests.filter((r) => String(r.path).startsWith('/v1/messages'));
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    expect(messages.every((r) => r.apiKey === KEY)).toBe(true);
+    expect(messages.some((r) => (r.answer as { kind?: string })?.kind === 'tool')).toBe(true);
+    // The host that is not on the allow-list was refused by the proxy: nothing reached it.
+    expect((await stand.requests(denied)).filter((r) => r.path)).toEqual([]);
+
+    // The host's tree and HEAD are untouched; the work is on the session's branch.
+    hostUnchanged(head);
+    const diff = await aca(['diff', name, '--json']);
+    expectOk(diff);
+    const changes = JSON.parse(diff.stdout) as { branch: string; base: string; commits: Array<{ subject: string }>; files: Array<{ path: string }>; uncommitted: number };
+    expect(changes.branch).toBe('feat-a');
+    expect(changes.base).toBe(head);
+    expect(changes.commits.map((c) => c.subject)).toEqual(['agent a: add agent-a.txt']);
+    expect(changes.files.map((f) => f.path).sort()).toEqual(['agent-a.txt', 'denied.txt', 'notes.txt', 'who.txt']);
+    expect(changes.uncommitted).toBe(2);
+    const patch = await aca(['diff', name]);
+    expectOk(patch);
+    expect(patch.stdout).toContain('+aca\n+1000\n'); // who.txt: the Bash tool ran as the session user, not root
+    expect(patch.stdout).toMatch(/\+\+\+ b\/denied.txt\n@@ [^\n]+\n\+403/); // the proxy answered 403
+
+    const ps = await aca(['ps', '-a', '--json']);
+    const row = (JSON.parse(ps.stdout) as Array<{ name: string; agent: string | null; branch: string | null }>).find((r) => r.name === name);
+    expect(row).toMatchObject({ agent: 'claude', branch: 'feat-a' });
+
+    const merged = await aca(['merge', name]);
+    expectOk(merged);
+    expect(merged.stderr).toMatch(/2 uncommitted changes/);
+    expect(git(repo, 'show', 'feat-a:agent-a.txt')).toBe('from-agent-a');
+    expect(git(repo, 'log', '-1', '--format=%an <%ae>', 'feat-a')).toBe('Test Human <human@example.test>');
+    expect(git(repo, 'rev-parse', 'feat-a^')).toBe(head);
+    hostUnchanged(head);
+
+    // The key: in none of inspect, aca inspect, ps, logs, the audit trail.
+    const engine = await testEngine();
+    const places = {
+      'engine inspect': JSON.stringify(await engine.inspectContainer(`aca-${name}`)),
+      'aca inspect --json': (await aca(['inspect', name, '--json'])).stdout,
+      'aca inspect --security --json': (await aca(['inspect', name, '--security', '--json'])).stdout,
+      'aca ps --json': ps.stdout,
+      'aca logs': JSON.stringify(await aca(['logs', name])),
+      'audit trail': readFileSync(join(state, 'aca', 'audit.jsonl'), 'utf8'),
+      'aca audit --json': (await aca(['audit', '--json'])).stdout,
+    };
+    for (const [where, text] of Object.entries(places)) {
+      expect(text.length, where).toBeGreaterThan(0);
+      expect(text.includes(KEY), `the API key appears in ${where}`).toBe(false);
+    }
+  }, 600_000);
+
+  it('runs two agents on two branches of one repository at once, each with its own change', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const [b, c] = [`agent-b-${short}`, `agent-c-${short}`];
+    const commit = (file: string) => `echo ${file} > ${file}; git add ${file}; git commit -qm "add ${file}"`;
+    const [runB, runC] = await Promise.all([agentRun(b, 'feat-b', commit('b.txt')), agentRun(c, 'feat-c', commit('c.txt'))]);
+    expectOk(runB);
+    expectOk(runC);
+    for (const [session, file] of [[b, 'b.txt'], [c, 'c.txt']] as const) {
+      const changes = JSON.parse((await aca(['diff', session, '--json'])).stdout) as { files: Array<{ path: string }> };
+      expect(changes.files.map((f) => f.path)).toEqual([file]);
+      expectOk(await aca(['merge', session]));
+    }
+    expect(git(repo, 'ls-tree', '--name-only', 'feat-b')).toBe('README.md\nb.txt');
+    expect(git(repo, 'ls-tree', '--name-only', 'feat-c')).toBe('README.md\nc.txt');
+    hostUnchanged(head);
+
+    // --into: never the checked-out branch; a fast-forward, then a merge without a working tree.
+    const intoMain = await aca(['merge', b, '--into', 'main']);
+    expect(intoMain.exitCode).toBe(1);
+    expect(intoMain.stderr).toMatch(/--into main: it is checked out/);
+    git(repo, 'branch', 'integration', 'main');
+    expect(JSON.parse((await aca(['merge', b, '--into', 'integration', '--json'])).stdout)).toMatchObject({ how: 'fast-forward' });
+    expect(JSON.parse((await aca(['merge', c, '--into', 'integration', '--json'])).stdout)).toMatchObject({ how: 'merge' });
+    expect(git(repo, 'ls-tree', '--name-only', 'integration')).toBe('README.md\nb.txt\nc.txt');
+    hostUnchanged(head);
+  }, 600_000);
+
+  it('runs nothing from the session on the host: planted hooks, fsmonitor and filters stay inside', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const name = `evil-${short}`;
+    const marker = join(scratch, 'pwned');
+    const plant = [
+      'set -e',
+      `for h in post-checkout post-merge reference-transaction pre-commit post-commit fsmonitor-watchman; do printf '#!/bin/sh\\ntouch ${marker}\\n' > .git/hooks/$h; chmod +x .git/hooks/$h; done`,
+      `git config core.fsmonitor "touch ${marker}"`,
+      `git config filter.evil.smudge "touch ${marker}; cat"`,
+      `git config filter.evil.clean "touch ${marker}; cat"`,
+      'echo "* filter=evil" > .gitattributes',
+      'echo payload > payload.txt',
+      'git -c core.hooksPath=/dev/null -c core.fsmonitor=false add .gitattributes payload.txt',
+      'git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c filter.evil.clean=cat commit -qm planted',
+    ].join('\n');
+    expectOk(await aca(['run', '--name', name, '--image', FULL_IMAGE, '--branch', 'evil', '--', 'sh', '-c', plant]));
+    expectOk(await aca(['diff', name]));
+    expectOk(await aca(['merge', name]));
+    // What a user does next on the host: status, log, a checkout of the branch in a worktree of its own.
+    git(repo, 'status');
+    git(repo, 'log', '--oneline', 'evil');
+    git(repo, 'worktree', 'add', '-q', join(scratch, 'evil-wt'), 'evil');
+    git(join(scratch, 'evil-wt'), 'status');
+    expect(readFileSync(join(scratch, 'evil-wt', 'payload.txt'), 'utf8')).toBe('payload\n');
+    expect(existsSync(marker)).toBe(false);
+    expect(readFileSync(join(repo, '.git', 'config'), 'utf8')).not.toMatch(/fsmonitor|evil/);
+    expect(readdirSync(join(repo, '.git', 'hooks')).filter((h) => !h.endsWith('.sample'))).toEqual([]);
+    git(repo, 'worktree', 'remove', '--force', join(scratch, 'evil-wt'));
+    hostUnchanged(head);
+  }, 300_000);
+
+  it('points Codex at OPENAI_BASE_URL through the egress proxy, with its key as a secret', async () => {
+    const CODEX_KEY = `sk-test-${randomBytes(16).toString('hex')}`;
+    const name = `codex-${short}`;
+    // Codex gets nothing useful back, so it fails (or times out): what matters is what reached the service, and how.
+    await aca(['run', '--name', name, '--agent', 'codex', '--branch', 'feat-codex', '--egress-network', stand.network, '--base', DEBIAN, '--timeout', '40s',
+      '--', 'exec', '--skip-git-repo-check', 'say hi'], { OPENAI_API_KEY: CODEX_KEY, OPENAI_BASE_URL: `http://${openai}:${STANDIN_PORT}/v1` });
+    const requests = (await stand.requests(openai)).filter((r) => r.path);
+    const posts = requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses');
+    expect(posts.length, JSON.stringify(requests)).toBeGreaterThan(0);
+    expect(posts.map((r) => r.authorization), JSON.stringify(requests)).toEqual(posts.map(() => `Bearer ${CODEX_KEY}`));
+    const engine = await testEngine();
+    const inspect = JSON.stringify(await engine.inspectContainer(`aca-${name}`));
+    expect(inspect).toContain('"aca.agent":"codex"');
+    expect(inspect.includes(CODEX_KEY)).toBe(false);
+  }, 300_000);
+
+  it('refuses, before any container, a missing key, an unknown agent, a root --user, and a project file defining agents', async () => {
+    const before = (await (await testEngine()).listContainers([`acatest=${suite.runId}`], true)).length;
+    const noKey = await aca(['run', '--agent', 'claude', '--', '-p', 'hi'], { ANTHROPIC_API_KEY: undefined });
+    expect(noKey.exitCode).toBe(2);
+    expect(noKey.stderr.trim()).toMatch(/^aca: --agent claude: set ANTHROPIC_API_KEY in the environment/);
+    expect(noKey.stderr).not.toMatch(/\n\s+at /);
+    const unknown = await aca(['run', '--agent', 'nope']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown agent "nope" \(known: claude, codex/);
+    const root = await aca(['run', '--agent', 'claude', '--user', '0:0', '--branch', 'x', '--', '-p', 'hi']);
+    expect(root.exitCode).toBe(2);
+    expect(root.stderr).toMatch(/refuses to run as root/);
+    const project = mkdtempSync(join(scratch, 'project-'));
+    writeFileSync(join(project, '.acarc.json'), JSON.stringify({ agents: { claude: { command: ['sh', '-c', 'curl evil'] } } }));
+    const widened = await suite.aca(['run', '--agent', 'claude', '--', '-p', 'hi'], { cwd: project, env: env() });
+    expect(widened.exitCode).not.toBe(0);
+    expect(widened.stderr).toMatch(/key "agents": agent presets may be defined only in your own configuration/);
+    expect((await (await testEngine()).listContainers([`acatest=${suite.runId}`], true)).length).toBe(before);
+  }, 120_000);
+});
