@@ -32,5 +32,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'gc', load: async () => (await import('./gc.js')).register },
   { name: 'audit', load: async () => (await import('./audit.js')).register },
   { name: 'config', load: async () => (await import('./config.js')).register },
+  { name: 'mcp', load: async () => (await import('./mcp.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
 ];

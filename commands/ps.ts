@@ -19,7 +19,7 @@ export function register(program: Command, host: CommandHost): void {
         ctx.out.data(
           table(
             ['NAME', 'ID', 'IMAGE', 'STATE', 'STATUS', 'HEALTH', 'AGENT', 'BRANCH', 'WORKSPACE'],
-            rows.map((r) => [r.name, r.id, r.image, r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state), r.status, r.health, r.agent ?? '', r.branch ?? '', r.workspace]),
+            rows.map((r) => [r.name, r.id, r.image, r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state), r.status, r.health, r.mcp ? `mcp${r.agent ? `/${r.agent}` : ''}` : (r.agent ?? ''), r.branch ?? '', r.workspace]),
           ),
         );
       }),
