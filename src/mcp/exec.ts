@@ -64,8 +64,11 @@ export async function startCommand(engine: Engine, containerId: string, command:
   };
 }
 
-/** Children first, then the process group, then the shell: as the session user, inside the session. */
+/**
+ * As the session user, inside the session: stop the shell first (so it starts nothing more), kill its children, its
+ * process group (Docker's exec makes one; Podman's may not), then the shell itself.
+ */
 async function killInSession(engine: Engine, containerId: string, pidFile: string): Promise<void> {
-  const script = 'p=$(cat "$0" 2>/dev/null); case "$p" in ""|*[!0-9]*) exit 0;; esac; pkill -KILL -P "$p" 2>/dev/null; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; rm -f "$0"; exit 0';
+  const script = 'p=$(cat "$0" 2>/dev/null); case "$p" in ""|*[!0-9]*) exit 0;; esac; kill -STOP "$p" 2>/dev/null; pkill -KILL -P "$p" 2>/dev/null; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; rm -f "$0"; exit 0';
   await execWithInput(engine, containerId, { cmd: ['/bin/sh', '-c', script, pidFile] }).catch(() => {});
 }
