@@ -4,15 +4,18 @@
  * brought home by `aca merge`. The environments are aca sessions on aca/base:full (it has git, which --branch needs).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { IncomingMessage } from 'node:http';
+import { extract } from 'tar-stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ACA_BIN } from '../helpers/aca.js';
 import { buildFullImage, debianPresent, FULL_IMAGE } from '../helpers/base-image.js';
-import { inspectSession, TEST_LABEL } from '../helpers/engine.js';
+import { inspectSession, TEST_LABEL, testEngine } from '../helpers/engine.js';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
 
 const present = await debianPresent(hasEngine, 'the aca mcp test');
@@ -251,4 +254,78 @@ describe.skipIf(!present)('aca mcp: environments for an agent on the host, over 
     expectOk(diff);
     expect(JSON.parse(diff.stdout)).toMatchObject({ files: [{ path: 'work.txt' }], uncommitted: 1 });
   }, 300_000);
+
+  /** Claude Code's own executable, copied out of aca/base:full through the engine's archive API (it runs on this host). */
+  async function claudeExecutable(): Promise<string> {
+    const engine = await testEngine();
+    const id = await engine.createContainer(`aca-claude-copy-${short}`, { Image: FULL_IMAGE, Labels: { [TEST_LABEL]: suite.runId } } as never);
+    try {
+      const http = (engine as unknown as { http: { stream(m: string, p: string, o: object): Promise<IncomingMessage> } }).http;
+      const tar = await http.stream('GET', `/containers/${id}/archive`, { query: { path: '/opt/aca/lib/node_modules/@anthropic-ai/claude-code/bin/claude.exe' } });
+      const chunks: Buffer[] = [];
+      await new Promise<void>((resolveTar, reject) => {
+        const x = extract();
+        x.on('entry', (_header, stream, next) => { stream.on('data', (c: Buffer) => chunks.push(c)); stream.on('end', next); });
+        x.on('finish', resolveTar);
+        x.on('error', reject);
+        tar.pipe(x);
+      });
+      const file = join(scratch, 'claude');
+      writeFileSync(file, Buffer.concat(chunks));
+      chmodSync(file, 0o755);
+      return file;
+    } finally {
+      await engine.removeContainer(id, { force: true });
+    }
+  }
+
+  it('is driven by the real Claude Code as its MCP client, against a scripted stand-in model', async () => {
+    const claude = await claudeExecutable();
+    const standin = spawn(process.execPath, [join(import.meta.dirname, '../fixtures/standin/anthropic-mcp.mjs')], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const log: string[] = [];
+      const port = await new Promise<number>((resolvePort) => standin.stdout.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+          log.push(line);
+          const listening = (JSON.parse(line) as { listening?: number }).listening;
+          if (listening) resolvePort(listening);
+        }
+      }));
+      const name = `mcp-cc-${short}`;
+      const steps = [
+        { tool: 'mcp__aca__open_environment', input: { explanation: 'Claude Code works here', name, branch: `cc-${short}` } },
+        { tool: 'mcp__aca__write_file', input: { environment: name, path: 'from-claude.txt', content: 'written by Claude Code\n' } },
+        { tool: 'mcp__aca__run_command', input: { environment: name, command: 'id -u; cat from-claude.txt' } },
+        { tool: 'mcp__aca__commit', input: { environment: name, message: 'claude code: add from-claude.txt' } },
+        { tool: 'mcp__aca__close_environment', input: { environment: name } },
+      ];
+      const mcpConfig = JSON.stringify({ mcpServers: { aca: { command: ACA_BIN, args: ['mcp'], env } } });
+      const home = join(scratch, 'claude-home');
+      mkdirSync(home, { recursive: true });
+      const { stdout: run } = await promisify(execFile)(claude, ['-p', '--mcp-config', mcpConfig, '--strict-mcp-config', '--allowedTools', 'mcp__aca', '--', `Do exactly this. <<MCP>>${JSON.stringify(steps)}<<END>>`], {
+        cwd: repo,
+        encoding: 'utf8',
+        timeout: 300_000,
+        env: {
+          ...env, HOME: home, ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}`, ANTHROPIC_API_KEY: 'sk-ant-test',
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1',
+          // In -p mode Claude Code would otherwise ask the model before the MCP server is connected, and hide its tools behind a search.
+          MCP_CONNECTION_NONBLOCKING: 'false', ENABLE_TOOL_SEARCH: 'false',
+        },
+      });
+      expect(run).toContain('<<DONE>>');
+      expect(run).toContain(`"closed": "${name}"`);
+      // The model was offered aca's tools and called each in turn.
+      const calls = log.map((l) => JSON.parse(l) as { answer?: { kind: string; name?: string } }).filter((l) => l.answer?.kind === 'tool').map((l) => l.answer!.name);
+      expect(calls).toEqual(steps.map((s) => s.tool));
+      const lines = (await aca(['logs', name])).stdout;
+      expect(lines).toContain('exit 0: "id -u; cat from-claude.txt"');
+      expect((await inspectSession(name)).State.Running).toBe(false);
+      expectOk(await aca(['merge', name]));
+      expect(git('show', `cc-${short}:from-claude.txt`)).toBe('written by Claude Code');
+      expect(git('log', '-1', '--format=%s', `cc-${short}`)).toBe('claude code: add from-claude.txt');
+    } finally {
+      standin.kill();
+    }
+  }, 600_000);
 });
