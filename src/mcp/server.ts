@@ -198,6 +198,8 @@ export async function serveMcp(ctx: Context): Promise<number> {
   };
   const done = new Promise<number>((resolveDone) => {
     process.stdin.once('end', () => void finish('the client closed stdin').then(resolveDone));
+    // A client gone mid-answer: EPIPE on stdout ends the server the same way, never as a crash.
+    process.stdout.on('error', () => void finish('the client stopped reading').then(resolveDone));
     for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
       process.once(signal, () => void finish(`${signal}`).then(() => resolveDone(signal === 'SIGINT' ? 130 : 143)));
     }
