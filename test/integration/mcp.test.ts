@@ -203,8 +203,22 @@ describe.skipIf(!present)('aca mcp: environments for an agent on the host, over 
     expect(await refused(() => call('run_command', { environment: 'nope', command: 42 } as never))).toMatch(/command|string/i);
     expect(await refused(() => call('run_command', { environment: 'nope', command: 'true', timeout_seconds: 0 }))).toMatch(/timeout_seconds|>=|too small/i);
     expect(await refused(() => call('read_file', { environment: 'nope', path: 'x' }))).toMatch(/no open environment/);
-    // Arguments that would widen the sandbox are not in any schema: they are dropped, never applied.
-    expect((await client.listTools()).tools.find((t) => t.name === 'open_environment')?.inputSchema.properties).not.toHaveProperty('volume');
+    // Arguments that would widen the sandbox are in no schema: sent anyway, they are dropped, never applied.
+    expect(Object.keys((await client.listTools()).tools.find((t) => t.name === 'open_environment')?.inputSchema.properties ?? {}).sort()).toEqual(['branch', 'explanation', 'image', 'name', 'path', 'preset']);
+    const name = `mcp-w-${short}`;
+    const widened = await call('open_environment', {
+      explanation: 'try to widen', name, branch: `mcp-widen-${short}`,
+      volume: ['/etc:/host-etc'], volumes: ['/etc:/host-etc'], allow_host: ['example.com'], allowHost: ['example.com'], user: '0:0', privileged: true, cap_add: ['SYS_ADMIN'], env: { SECRET: 'x' }, network: 'host',
+    });
+    expect(widened.isError, widened.text).toBe(false);
+    const info = await inspectSession(name);
+    expect(info.Config.User).toBe('1000:1000');
+    expect(JSON.stringify(info.HostConfig.Binds ?? []) + JSON.stringify(info.Mounts)).not.toContain('/host-etc');
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.HostConfig.CapAdd ?? []).toEqual([]);
+    expect(info.HostConfig.NetworkMode).not.toBe('host');
+    expect(info.Config.Env.join('\n')).not.toContain('SECRET');
+    expect((await call('run_command', { environment: name, command: 'id -u' })).json()).toMatchObject({ stdout: '1000\n' });
     expect((await call('list_environments')).isError).toBe(false);
   }, 300_000);
 
