@@ -109,7 +109,7 @@ export class Environments {
     return env;
   }
 
-  /** One line in the session's output (`aca logs`): JSON-quoted text, so nothing in it can fake a second line. */
+  /** One line in the session's output (`aca logs`); line breaks in the text are flattened so it stays one line. */
   log(env: Environment, text: string): void {
     const line = `[aca mcp ${new Date().toISOString()}] ${text.replace(/[\r\n]+/g, ' ')}\n`;
     if (!env.lifeline.destroyed) env.lifeline.write(line);
