@@ -35,6 +35,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'audit', load: async () => (await import('./audit.js')).register },
   { name: 'trust', load: async () => (await import('./trust.js')).register },
   { name: 'config', load: async () => (await import('./config.js')).register },
+  { name: 'mcp', load: async () => (await import('./mcp.js')).register },
   { name: 'doctor', load: async () => (await import('./doctor.js')).register },
   { name: 'completion', load: async () => (await import('./completion.js')).register },
   { name: '__disk-guard', load: async () => (await import('./disk-guard.js')).register },

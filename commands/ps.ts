@@ -14,7 +14,7 @@ const COLUMNS: Array<{ header: string; cell: (row: SessionRow, color: ChalkInsta
   },
   { header: 'STATUS', cell: (r) => r.status },
   { header: 'HEALTH', cell: (r) => r.health },
-  { header: 'AGENT', cell: (r) => r.agent ?? '' },
+  { header: 'AGENT', cell: (r) => (r.mcp ? `mcp${r.agent ? `/${r.agent}` : ''}` : (r.agent ?? '')) },
   { header: 'BRANCH', cell: (r) => r.branch ?? '' },
   { header: 'WORKSPACE', cell: (r) => r.workspace },
 ];

@@ -36,6 +36,8 @@ export const LABEL = {
   agent: 'aca.agent',
   /** The branch a --branch session works on: un-exported work until `aca merge` (see sessions/branch-state.ts). */
   branch: 'aca.branch',
+  /** "true": an environment opened by `aca mcp` (src/mcp/); its purpose is in aca.mcp.purpose. */
+  mcp: 'aca.mcp',
 } as const;
 
 export const MANAGED_FILTER = `${LABEL.managed}=true`;

@@ -27,6 +27,8 @@ export interface SessionRow {
   /** The agent preset it runs (--agent), and the branch it works on (--branch), or null. */
   agent: string | null;
   branch: string | null;
+  /** An environment `aca mcp` opened for an agent on the host. */
+  mcp: boolean;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -49,6 +51,7 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     orphaned,
     agent: summary.Labels?.[LABEL.agent] ?? null,
     branch: summary.Labels?.[LABEL.branch] ?? null,
+    mcp: summary.Labels?.[LABEL.mcp] === 'true',
   };
 }
 
