@@ -18,8 +18,8 @@ export function register(program: Command, host: CommandHost): void {
         const paint = (state: string) => (state === 'running' ? color.green(state) : state === 'exited' ? color.dim(state) : state);
         ctx.out.data(
           table(
-            ['NAME', 'ID', 'IMAGE', 'STATE', 'STATUS', 'HEALTH', 'WORKSPACE'],
-            rows.map((r) => [r.name, r.id, r.image, r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state), r.status, r.health, r.workspace]),
+            ['NAME', 'ID', 'IMAGE', 'STATE', 'STATUS', 'HEALTH', 'ISOLATION', 'WORKSPACE'],
+            rows.map((r) => [r.name, r.id, r.image, r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state), r.status, r.health, r.isolation, r.workspace]),
           ),
         );
       }),

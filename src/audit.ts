@@ -27,6 +27,8 @@ export interface AuditEntry {
   unsafe?: string[];
   /** The relaxations asked for (writable-root, cap-add=X, ...). */
   relaxed?: string[];
+  /** The session's isolation: container or gvisor. */
+  isolation?: string;
 }
 
 export function auditFile(env: NodeJS.ProcessEnv): string {
@@ -70,6 +72,7 @@ export interface AuditRecord {
   error?: string;
   unsafe?: string[];
   relaxed?: string[];
+  isolation?: string | undefined;
   secretValues?: string[];
 }
 
@@ -88,6 +91,7 @@ export function appendAudit(env: NodeJS.ProcessEnv, record: AuditRecord, warn: (
     ...(record.error ? { error: maskArgs([record.error], record.secretValues)[0]! } : {}),
     ...(record.unsafe?.length ? { unsafe: record.unsafe } : {}),
     ...(record.relaxed?.length ? { relaxed: record.relaxed } : {}),
+    ...(record.isolation ? { isolation: record.isolation } : {}),
   };
   try {
     const dir = ensureStateDir(env);

@@ -10,6 +10,7 @@ import { UsageError } from '../errors.js';
 import { checkCapabilities } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
+import { DEFAULT_ISOLATION, parseIsolation } from './isolation.js';
 import { gitProtection } from './git.js';
 import { checkMountSource, knownEngineSockets, probeSockets, type MountFacts } from './mounts.js';
 import type { SessionSecurity } from './profile.js';
@@ -21,6 +22,7 @@ export interface SecurityFlags {
   privileged?: boolean;
   unsafe?: boolean;
   runtime?: string;
+  isolation?: string;
   protectGit?: boolean;
   secret?: string[];
   secretEnv?: string[];
@@ -141,6 +143,9 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       privileged: Boolean(flags.privileged),
       unsafe,
       runtime: flags.runtime ?? file.runtime,
+      isolationChoice: flags.isolation
+        ? parseIsolation(flags.isolation)
+        : (file.isolation ?? (input.env.ACA_ISOLATION ? parseIsolation(input.env.ACA_ISOLATION, 'ACA_ISOLATION') : DEFAULT_ISOLATION)),
       gitUnprotected: relaxed.includes('no-protect-git'),
       secrets: secrets.length > 0,
     },

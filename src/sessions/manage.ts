@@ -1,4 +1,5 @@
 /** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
+import { ISOLATION_LABEL } from '../security/profile.js';
 import type { Context } from '../context.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { EngineApiError } from '../engine/http.js';
@@ -22,6 +23,8 @@ export interface SessionRow {
   health: string;
   /** A foreground session whose aca process is gone; aca gc removes it. */
   orphaned: boolean;
+  /** container or gvisor. */
+  isolation: string;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -42,6 +45,7 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     workspace: summary.Labels?.[LABEL.workspace] ?? '',
     health: healthFromStatus(summary.Status),
     orphaned,
+    isolation: summary.Labels?.[ISOLATION_LABEL] ?? 'container',
   };
 }
 
