@@ -129,6 +129,8 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
     ...(slowDriver ? { hint: 'vfs copies every layer: builds and starts are slow and use much disk. Use overlay2 (Docker) or overlay with fuse-overlayfs (rootless Podman).' } : {}),
     data: { driver: info.Driver ?? null, root: info.DockerRootDir ?? null },
   });
+  const { gvisorCheck } = await import('./gvisor-setup.js');
+  checks.push(gvisorCheck(engine.kind, info, local));
   const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
   checks.push({
     name: 'security features',
@@ -190,12 +192,13 @@ function ptyCheck(): Check {
   }
 }
 
-export async function runDoctor(ctx: Context): Promise<DoctorReport> {
+export async function runDoctor(ctx: Context, options: { fix?: boolean } = {}): Promise<DoctorReport> {
   const checks: Check[] = [];
   const probe = await engineChecks(ctx);
   checks.push(...probe.checks);
   if (probe.engine) {
     try {
+      if (options.fix) await (await import('./gvisor-setup.js')).fixGvisor(ctx, probe.engine);
       checks.push(...(await engineFacts(ctx, probe.engine)));
     } catch (error) {
       checks.push({ name: 'engine facts', status: 'fail', detail: `the engine answered its ping but not /version or /info: ${(error as Error).message}` });
