@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGE, inspectSession, testEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, TEST_LABEL, inspectSession, testEngine } from '../helpers/engine.js';
 import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 
 /**
@@ -65,4 +65,35 @@ describe.skipIf(!gvisor)('gVisor isolation', () => {
     expect(result.stdout).toBe('through stdin\n');
     expect(result.exitCode).toBe(7);
   });
+
+  it('keeps the egress allow-list: an allowed host through the proxy, a denied one refused, nothing direct', async () => {
+    // bash's /dev/tcp reads with blocking calls; busybox wget cannot read a proxied response under this gVisor (see security.test.ts).
+    const engine = await testEngine();
+    const net = `acatest-gv-${runId}`;
+    await engine.http.json('POST', '/networks/create', { body: { Name: net, Labels: { [TEST_LABEL]: runId } } });
+    try {
+      const www = await engine.createContainer(`acatest-gv-www-${runId}`, {
+        Image: TEST_IMAGE, Cmd: ['sh', '-c', 'mkdir -p /tmp/www && echo hello-from-allowed > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www'],
+        Env: [], Labels: { [TEST_LABEL]: runId }, User: '0', WorkingDir: '/', Tty: false, OpenStdin: false, StdinOnce: false,
+        AttachStdin: false, AttachStdout: false, AttachStderr: false, HostConfig: { NetworkMode: net } as never,
+        NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: ['allowed.test', 'denied.test'] } } },
+      } as never);
+      await engine.startContainer(www);
+      const ip = ((await engine.inspectContainer(www)) as unknown as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }).NetworkSettings.Networks[net]!.IPAddress;
+      const script = [
+        'P=${http_proxy#http://}',
+        'req() { exec 3<>"/dev/tcp/${P%:*}/${P##*:}" || return 9; printf "GET %s HTTP/1.0\\r\\n\\r\\n" "$1" >&3; cat <&3; exec 3<&-; }',
+        'req http://allowed.test/ | tail -n 1',
+        'req http://denied.test/ | head -n 1 | tr -d "\\r"',
+        `(exec 3<>/dev/tcp/${ip}/80) 2>/dev/null && echo direct-connected || echo direct-refused`,
+      ].join('\n');
+      const result = await aca(['run', '--isolation', 'gvisor', '--image', 'aca-test/debian:bookworm', '--base', 'aca-test/debian:bookworm', '--no-workspace',
+        '--allow-host', 'allowed.test', '--egress-network', net, '--', 'bash', '-c', script], { env, timeout: 170_000 });
+      expect(result.stdout, result.stderr).toBe('hello-from-allowed\nHTTP/1.1 403 Forbidden\ndirect-refused\n');
+    } finally {
+      for (const c of await engine.listContainers([`${TEST_LABEL}=${runId}`], true)) await engine.removeContainer(c.Id, { force: true });
+      await engine.removeContainer(`aca-egress-${net}`, { force: true }).catch(() => undefined);
+      await engine.http.json('DELETE', `/networks/${net}`).catch(() => undefined);
+    }
+  }, 180_000);
 });
