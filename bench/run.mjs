@@ -21,7 +21,7 @@ const label = `acabench=${process.pid}`;
 // bin/aca spares aca that (see there), a bare `node` cannot. The targets are measured without it, for every
 // command alike, so that no ratio owes anything to the variable; one context row shows what it costs.
 const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
-const env = { ...process.env };
+const env = { ...process.env, ACA_ISOLATION: 'container' }; // the docker baselines use runc; gVisor has its own rows
 delete env.NODE_EXTRA_CA_CERTS;
 
 function time(cmd, args, options = {}) {
@@ -92,9 +92,36 @@ try {
       () => time(ACA, ['exec', session, '--', 'true'], { env: process.env }),
       () => time(ACA, ['exec', session, '--', 'true'])));
   }
+  gvisorRows();
 } finally {
   spawnSync(ACA, ['rm', '-f', session], { stdio: 'ignore' });
+  spawnSync(ACA, ['rm', '-f', `${session}-gv`], { stdio: 'ignore' });
   spawnSync('docker', ['rm', '-f', container], { stdio: 'ignore' });
+}
+
+/**
+ * What gVisor costs (context rows): the same aca commands under --isolation gvisor against container, and a
+ * syscall-heavy command (20,000 4 KiB reads and writes, then a file-tree walk) exec'd in each. Skipped where the
+ * engine does not offer gVisor.
+ */
+function gvisorRows() {
+  const runtimes = JSON.parse(execFileSync('docker', ['info', '--format', '{{json .Runtimes}}'], { encoding: 'utf8' }));
+  if (!Object.keys(runtimes).some((name) => name === 'runsc')) {
+    process.stderr.write('gVisor rows skipped: Docker does not offer runsc (aca doctor shows the steps)\n');
+    return;
+  }
+  const gv = `${session}-gv`;
+  execFileSync(ACA, ['run', '-d', '--isolation', 'gvisor', '--name', gv, '--label', label, '--image', IMAGE], { cwd: workspace, stdio: 'ignore', env });
+  results.push(compare('gVisor: aca run --isolation gvisor vs container', CONTEXT,
+    () => time(ACA, ['run', '--isolation', 'gvisor', '--label', label, '--image', IMAGE, '--', 'true'], { cwd: workspace }),
+    () => time(ACA, ['run', '--isolation', 'container', '--label', label, '--image', IMAGE, '--', 'true'], { cwd: workspace })));
+  results.push(compare('gVisor: aca exec in a gvisor vs a container session', CONTEXT,
+    () => time(ACA, ['exec', gv, '--', 'true']),
+    () => time(ACA, ['exec', session, '--', 'true'])));
+  const heavy = ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null; find / -xdev >/dev/null 2>&1; true'];
+  results.push(compare('gVisor: syscall-heavy exec (dd + find), gvisor vs container', CONTEXT,
+    () => time(ACA, ['exec', gv, '--', ...heavy]),
+    () => time(ACA, ['exec', session, '--', ...heavy])));
 }
 
 const rows = results.map((r) => `${!Number.isFinite(r.target) ? 'info' : r.pass ? 'ok  ' : 'SLOW'}  ${r.name.padEnd(62)} ${r.acaMs.toFixed(0).padStart(5)} ms / ${r.baselineMs.toFixed(0).padStart(5)} ms = ${r.ratio.toFixed(2)}x ${Number.isFinite(r.target) ? `(target <= ${r.target}x)` : '(no target)'}`);

@@ -7,10 +7,11 @@ export function register(program: Command, host: CommandHost): void {
     .summary('check this machine and its engine for what aca needs')
     .description('Check every engine candidate, the engine aca uses (version, rootless, cgroups, storage, security features, disk), aca\'s base image, node-pty and the configuration files. Exits 1 when aca cannot work here.')
     .option('--json', 'print the report as JSON: {"ok", "checks": [{name, status, detail, hint?, data?}]}')
+    .option('--fix', 'set up gVisor for the engine (install runsc, register it, reload the engine), as root on Debian/Ubuntu; says what it changes first')
     .action(
-      host.action<{ json?: boolean }>(async (ctx, flags) => {
+      host.action<{ json?: boolean; fix?: boolean }>(async (ctx, flags) => {
         const { runDoctor } = await import('../src/doctor.js');
-        const report = await runDoctor(ctx);
+        const report = await runDoctor(ctx, { fix: Boolean(flags.fix) });
         if (flags.json) {
           ctx.out.data(JSON.stringify(report, null, 2));
         } else {

@@ -48,7 +48,7 @@ export function register(program: Command, host: CommandHost): void {
           ['seccomp', report.seccomp],
           ['apparmor', report.apparmor],
           ['selinux', report.selinux],
-          ['runtime', report.runtime],
+          ['isolation', report.isolation === 'gvisor' ? `gvisor (gVisor's user-space kernel, runtime ${report.runtime})` : `container (runtime ${report.runtime}, the host's kernel)`],
           ['limits', `memory ${mib(report.limits.memory)} (swap ${mib(report.limits.memorySwap)}), cpus ${report.limits.cpus}, cpu-shares ${report.limits.cpuShares}, pids ${report.limits.pids}`],
           ['ulimits', report.limits.ulimits.map((u) => `${u.Name}=${u.Soft}:${u.Hard}`).join(' ') || 'none'],
           ['namespaces', Object.entries(report.namespaces).map(([k, v]) => `${k}=${v}`).join(' ')],

@@ -50,7 +50,6 @@ export function addSessionOptions(command: Command): Command {
     .option('--no-devcontainer', 'ignore the workspace\'s devcontainer.json')
     .option('--strict', 'refuse a devcontainer.json with properties aca does not support, instead of skipping them')
     .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)')
-    .option('--record', 'append every monitor sample of this session to its history (aca monitor --history)')
     .option('--agent <name>', 'run a coding agent: claude, codex, or one from your configuration (its args after --)')
     .option('--agent-login', "with --agent: copy the agent's subscription login from your home into the session (instead of an API key)")
     .option('--branch <name>', 'work on a copy of the repository on a new branch NAME (see aca diff, aca merge)')

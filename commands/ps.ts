@@ -16,6 +16,7 @@ const COLUMNS: Array<{ header: string; cell: (row: SessionRow, color: ChalkInsta
   { header: 'HEALTH', cell: (r) => r.health },
   { header: 'AGENT', cell: (r) => (r.mcp ? `mcp${r.agent ? `/${r.agent}` : ''}` : (r.agent ?? '')) },
   { header: 'BRANCH', cell: (r) => r.branch ?? '' },
+  { header: 'ISOLATION', cell: (r) => r.isolation },
   { header: 'WORKSPACE', cell: (r) => r.workspace },
 ];
 

@@ -32,6 +32,8 @@ export interface AuditEntry {
   relaxed?: string[];
   /** The same, each with where it came from: flag, user config FILE, trusted project file FILE. */
   relaxations?: Relaxation[];
+  /** The session's isolation: container or gvisor. */
+  isolation?: string;
 }
 
 export function auditFile(env: NodeJS.ProcessEnv): string {
@@ -76,6 +78,7 @@ export interface AuditRecord {
   unsafe?: string[];
   relaxed?: string[];
   relaxations?: Relaxation[] | undefined;
+  isolation?: string | undefined;
   secretValues?: string[];
 }
 
@@ -95,6 +98,7 @@ export function appendAudit(env: NodeJS.ProcessEnv, record: AuditRecord, warn: (
     ...(record.unsafe?.length ? { unsafe: record.unsafe } : {}),
     ...(record.relaxed?.length ? { relaxed: record.relaxed } : {}),
     ...(record.relaxations?.length ? { relaxations: record.relaxations.map((r) => ({ what: maskArgs([r.what], record.secretValues)[0]!, from: r.from })) } : {}),
+    ...(record.isolation ? { isolation: record.isolation } : {}),
   };
   try {
     const dir = ensureStateDir(env);

@@ -138,6 +138,8 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   const { diskLimitMechanism } = await import('./sessions/disk-limit.js');
   const diskLimits = diskLimitMechanism(info);
   checks.push({ name: 'disk limits', status: 'ok', detail: diskLimits.detail, data: { mechanism: 'periodic-check', backingFilesystem: diskLimits.backingFs } });
+  const { gvisorCheck } = await import('./gvisor-setup.js');
+  checks.push(gvisorCheck(engine.kind, info, local));
   const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
   checks.push({
     name: 'security features',
@@ -228,12 +230,13 @@ function ptyCheck(): Check {
   }
 }
 
-export async function runDoctor(ctx: Context): Promise<DoctorReport> {
+export async function runDoctor(ctx: Context, options: { fix?: boolean } = {}): Promise<DoctorReport> {
   const checks: Check[] = [];
   const probe = await engineChecks(ctx);
   checks.push(...probe.checks);
   if (probe.engine) {
     try {
+      if (options.fix) await (await import('./gvisor-setup.js')).fixGvisor(ctx, probe.engine);
       checks.push(...(await engineFacts(ctx, probe.engine)));
       checks.push(await createCheck(probe.engine));
     } catch (error) {

@@ -74,6 +74,7 @@ export const KEY_CLASSES: Record<ConfigKey, KeyClass> = {
     WORKSPACE_RANK[String(project)]! > WORKSPACE_RANK[String(baseline ?? 'bind')]! ? `"${String(project)}" is wider than "${String(baseline ?? 'bind')}"` : undefined),
   writableRoot: narrowing('false only', (project) => (project === true ? 'makes the root filesystem writable' : undefined)),
   protectGit: narrowing('true only', (project) => (project === false ? 'stops protecting .git' : undefined)),
+  isolation: narrowing('gvisor only (a second kernel in between)', (project) => (project !== 'gvisor' ? `"${String(project)}" may run the session on the host's kernel` : undefined)),
   network: narrowing('an allow-list of fewer hosts only', narrowerNetwork),
   env: narrowing('literal NAME=VALUE only', (project) => {
     const fromHost = (project as string[]).filter((entry) => !entry.includes('='));

@@ -48,8 +48,7 @@ export interface SecurityFeatures {
  */
 export function securityFeatures(info: EngineSystemInfo, local: boolean): SecurityFeatures {
   const names = new Set((info.SecurityOptions ?? []).map((o) => /(?:^|,)name=([^,]+)/.exec(o)?.[1] ?? o));
-  const runsc = Object.entries(info.Runtimes ?? {}).find(([name, runtime]) => name === 'runsc' || /(?:^|\/)runsc$/.test(runtime.path ?? ''));
-  const gvisor = runsc !== undefined && (!local || !runsc[1].path?.startsWith('/') || existsSync(runsc[1].path));
+  const gvisor = usableGvisorRuntime(info, local) !== undefined;
   return {
     seccomp: names.has('seccomp'),
     apparmor: names.has('apparmor'),
@@ -58,6 +57,31 @@ export function securityFeatures(info: EngineSystemInfo, local: boolean): Securi
     rootless: names.has('rootless'),
     gvisor,
   };
+}
+
+/** The runtime name under which the engine offers gVisor (runsc), when its binary is there (on a local engine). */
+export function usableGvisorRuntime(info: EngineSystemInfo, local: boolean): string | undefined {
+  const runsc = Object.entries(info.Runtimes ?? {}).find(([name, runtime]) => name === 'runsc' || /(?:^|\/)runsc$/.test(runtime.path ?? ''));
+  if (!runsc) return undefined;
+  return !local || !runsc[1].path?.startsWith('/') || existsSync(runsc[1].path) ? runsc[0] : undefined;
+}
+
+/** What a session's isolation choice needs to know about the engine (see security/isolation.ts). */
+export interface IsolationFacts {
+  /** gVisor's runtime name on this engine, when it is offered and usable. */
+  gvisorRuntime: string | undefined;
+  /** Every runtime the engine lists, for error messages. */
+  runtimes: string[];
+  /**
+   * auto may pick gVisor here. Docker lists only the runtimes registered in daemon.json; Podman lists every
+   * runtime its containers.conf knows, runsc included, whether or not it is set up to work, so on Podman only an
+   * explicit --isolation gvisor uses it.
+   */
+  autoMayPickGvisor: boolean;
+}
+
+export function isolationFacts(kind: string, info: EngineSystemInfo, local: boolean): IsolationFacts {
+  return { gvisorRuntime: usableGvisorRuntime(info, local), runtimes: Object.keys(info.Runtimes ?? {}), autoMayPickGvisor: kind !== 'podman' };
 }
 
 /** "Docker 20.10.24" / "Podman 4.3.1", and the API version it speaks. */

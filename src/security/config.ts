@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { normaliseCapability } from './capabilities.js';
 import { parseSecret } from './secrets.js';
 import { parseAllowHost } from './egress.js';
+import { parseIsolation, type IsolationChoice } from './isolation.js';
 
 export interface NetworkConfig {
   /** The network to join (as --network). */
@@ -20,6 +21,7 @@ export interface SecurityConfig {
   writableRoot?: boolean;
   protectGit?: boolean;
   runtime?: string;
+  isolation?: IsolationChoice;
 }
 
 const list = (value: unknown, where: string, each: (item: string, at: string) => void): string[] => {
@@ -64,5 +66,12 @@ export const SECURITY_CHECKS = {
   runtime: (value: unknown, where: string) => {
     if (typeof value !== 'string' || !/^[a-zA-Z0-9_.-]+$/.test(value)) throw new ConfigError(`${where}: expected a runtime name, e.g. runsc`);
     return value;
+  },
+  isolation: (value: unknown, where: string) => {
+    try {
+      return parseIsolation(String(value), 'isolation');
+    } catch {
+      throw new ConfigError(`${where}: expected container, gvisor or auto`);
+    }
   },
 };

@@ -1,3 +1,5 @@
+import type { Isolation, IsolationChoice } from './isolation.js';
+
 /**
  * The hardened profile every session gets on top of the foundation's floor
  * (src/security.ts), and the explicit ways to relax it. Pure: createBody()
@@ -19,6 +21,10 @@ export interface SessionSecurity {
   unsafe: boolean;
   /** --runtime, e.g. runsc (gVisor), checked against what the engine lists. */
   runtime?: string | undefined;
+  /** --isolation as asked (flag, config, ACA_ISOLATION, default auto); the engine decides what auto means. */
+  isolationChoice?: IsolationChoice | undefined;
+  /** The isolation the session got (set once the engine's runtimes are known). */
+  isolation?: Isolation | undefined;
   /** Rootless Podman: map the session user to the invoking user. */
   keepId?: boolean | undefined;
   /** --no-protect-git on a writable workspace: .git/hooks and .git/config are not mounted read-only. */
@@ -96,6 +102,9 @@ export function profileHostConfig(security: SessionSecurity) {
   };
 }
 
+/** The isolation a session got: container or gvisor. */
+export const ISOLATION_LABEL = 'aca.security.isolation';
+
 /** Labels that make a relaxed profile visible in `docker inspect` and `aca inspect`. */
 export function securityLabels(security: SessionSecurity): Record<string, string> {
   const relaxed: Relaxation[] = [];
@@ -111,6 +120,7 @@ export function securityLabels(security: SessionSecurity): Record<string, string
     ...relaxationLabels(relaxed),
     ...(security.unsafe ? { 'aca.security.unsafe': 'true' } : {}),
     ...(security.runtime ? { 'aca.security.runtime': security.runtime } : {}),
+    ...(security.isolation ? { [ISOLATION_LABEL]: security.isolation } : {}),
   };
 }
 

@@ -15,6 +15,7 @@ import { checkCapabilities, normaliseCapability } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
 import { gitProtection, type ProtectedMount } from './git.js';
+import { DEFAULT_ISOLATION, parseIsolation } from './isolation.js';
 import { checkMountSource, knownEngineSockets, probeSockets, type MountFacts } from './mounts.js';
 import type { SessionSecurity } from './profile.js';
 import { attribute, FLAG, type Relaxation } from './relaxations.js';
@@ -26,6 +27,7 @@ export interface SecurityFlags {
   privileged?: boolean;
   unsafe?: boolean;
   runtime?: string;
+  isolation?: string;
   protectGit?: boolean;
   secret?: string[];
   secretEnv?: string[];
@@ -174,6 +176,9 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
       privileged: Boolean(flags.privileged),
       unsafe,
       runtime,
+      isolationChoice: flags.isolation
+        ? parseIsolation(flags.isolation)
+        : (file.isolation ?? (input.env.ACA_ISOLATION ? parseIsolation(input.env.ACA_ISOLATION, 'ACA_ISOLATION') : DEFAULT_ISOLATION)),
       gitUnprotected: relaxations.some((r) => r.what === 'no-protect-git'),
       secrets: secrets.length > 0,
     },

@@ -8,13 +8,15 @@ import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput } from '../engine/streams.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
-import { commandDidNotStart, isLocalContainerProcess, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
 import { execLauncher } from '../security/secrets.js';
 import { checkSessionUser } from '../security.js';
 import { LABEL } from './labels.js';
+import { ISOLATION_LABEL } from '../security/profile.js';
+import { execSignaller } from './exec-signal.js';
 
 export interface ExecRequest {
   session: string;
@@ -43,8 +45,10 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);
   // With a terminal, the local terminal's type, unless -e TERM=... names one.
   const env = request.tty && !request.env.some(([key]) => key === 'TERM') ? [['TERM', localTerminalType(ctx.env)], ...request.env] : request.env;
-  const execId = await engine.createExec(session.id, {
-    cmd: execLauncher(secretEnv, request.command),
+  let execId = '';
+  const signaller = execSignaller(engine, { id: session.id, gvisor: session.summary.Labels?.[ISOLATION_LABEL] === 'gvisor' }, () => execId, execLauncher(secretEnv, request.command), request.user);
+  execId = await engine.createExec(session.id, {
+    cmd: signaller.command,
     env: env.map(([k, v]) => `${k}=${v}`),
     workdir: request.workdir,
     user: request.user,
@@ -54,18 +58,12 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   });
 
   let signalled: ForwardedSignal | undefined;
-  let hostPid = 0;
   const untrap = trapSignals(
     (signal) => {
       signalled = signal;
-      // The exec API cannot signal its process: signal it by host pid, when that pid is the container's here.
-      void Promise.all([engine.inspectExec(execId), engine.inspectContainer(session.id)]).then(([exec, container]) => {
-        if (!isLocalContainerProcess(exec.Pid, container.State.Pid)) return;
-        hostPid = exec.Pid;
-        process.kill(hostPid, signal);
-      }).catch(() => {});
+      void signaller.signal(signal).catch(() => false);
     },
-    () => { if (hostPid > 0) try { process.kill(hostPid, 'SIGKILL'); } catch { /* gone */ } },
+    () => void signaller.signal('SIGKILL').catch(() => false),
   );
   let stopInput: (() => void) | undefined;
   try {

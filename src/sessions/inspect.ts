@@ -2,6 +2,7 @@
 import type { Context } from '../context.js';
 import { inspectNetwork } from '../engine/networks.js';
 import { CIS_BENCHMARK, scoreCis, summarise, type CisCheck } from '../security/cis.js';
+import { ISOLATION_LABEL } from '../security/profile.js';
 import { LABEL } from './labels.js';
 import { EGRESS_ALLOW_LABEL } from './network.js';
 import { readRelaxations, type Relaxation } from '../security/relaxations.js';
@@ -32,6 +33,8 @@ export interface SecurityReport {
   apparmor: string;
   selinux: string;
   runtime: string;
+  /** container or gvisor (older sessions: from the runtime). */
+  isolation: string;
   limits: { memory: number; memorySwap: number; cpus: number; cpuShares: number; pids: number; ulimits: Array<{ Name: string; Soft: number; Hard: number }> };
   namespaces: Record<'pid' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'network', string>;
   tmpfs: Record<string, string>;
@@ -106,6 +109,7 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
     apparmor: info.AppArmorProfile || (lsm.apparmor ? 'none' : 'unavailable on this host'),
     selinux: info.ProcessLabel || (lsm.selinux ? 'none' : 'unavailable on this host'),
     runtime: ns(h.Runtime, 'runc'),
+    isolation: labels[ISOLATION_LABEL] ?? (/runsc/.test(String(h.Runtime ?? '')) ? 'gvisor' : 'container'),
     limits: {
       memory: h.Memory ?? 0, memorySwap: h.MemorySwap ?? 0, cpus: (h.NanoCpus ?? 0) / 1e9, cpuShares: h.CpuShares ?? 0,
       pids: h.PidsLimit ?? 0, ulimits: h.Ulimits ?? [],

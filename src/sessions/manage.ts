@@ -1,4 +1,5 @@
 /** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
+import { ISOLATION_LABEL } from '../security/profile.js';
 import type { Context } from '../context.js';
 import type { ContainerSummary } from '../engine/types.js';
 import { EngineApiError } from '../engine/errors.js';
@@ -29,6 +30,8 @@ export interface SessionRow {
   branch: string | null;
   /** An environment `aca mcp` opened for an agent on the host. */
   mcp: boolean;
+  /** container or gvisor. */
+  isolation: string;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -52,6 +55,7 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     agent: summary.Labels?.[LABEL.agent] ?? null,
     branch: summary.Labels?.[LABEL.branch] ?? null,
     mcp: summary.Labels?.[LABEL.mcp] === 'true',
+    isolation: summary.Labels?.[ISOLATION_LABEL] ?? 'container',
   };
 }
 

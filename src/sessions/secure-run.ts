@@ -10,6 +10,9 @@ import { execWithInput } from '../engine/networks.js';
 import type { ContainerCreateBody } from '../engine/types.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
+import { isRemoteEndpoint } from '../engine/endpoint.js';
+import { isolationFacts } from '../engine/info.js';
+import { chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
 import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
 import { CA_BUNDLE_PATH, type SessionSpec } from './spec.js';
@@ -47,19 +50,21 @@ export async function prepareSecurity(
   }
   if (!plan) return values;
   for (const secret of plan.secrets) values.secrets.set(secret.name, readSecret(secret, ctx.env));
-  if (plan.security.runtime || engine.kind === 'podman') {
+  const choice = plan.security.isolationChoice ?? 'container';
+  if (plan.security.runtime || choice !== 'container' || engine.kind === 'podman') {
     const info = await engine.systemInfo();
-    if (plan.security.runtime) {
-      const runtimes = Object.keys(info.Runtimes ?? {});
-      if (!runtimes.includes(plan.security.runtime)) {
-        throw new UsageError(`--runtime ${plan.security.runtime}: unavailable: the engine lists ${runtimes.join(', ') || 'no runtimes'}`, {
-          hint: plan.security.runtime === 'runsc' ? 'Install gVisor and register it with the engine (runsc install), then restart the engine.' : undefined,
-        });
-      }
+    const facts = isolationFacts(engine.kind, info, !isRemoteEndpoint(engine.http.endpoint));
+    if (plan.security.runtime && !facts.runtimes.includes(plan.security.runtime)) {
+      throw new UsageError(`--runtime ${plan.security.runtime}: unavailable: the engine lists ${facts.runtimes.join(', ') || 'no runtimes'}`, {
+        hint: /runsc$/.test(plan.security.runtime) ? GVISOR_SETUP_HINT : undefined,
+      });
     }
+    const chosen = chooseIsolation(choice, plan.security.runtime, facts);
+    plan.security.runtime = chosen.runtime;
+    plan.security.isolation = chosen.isolation;
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
     if (engine.kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless'))) plan.security.keepId = true;
-  }
+  } else plan.security.isolation = 'container';
   for (const note of plan.notes) ctx.out.info(`aca: ${note}`);
   if (plan.overrides.length > 0) {
     ctx.out.warn(`--unsafe: allowing ${plan.overrides.join(', ')} for ${spec.name}; this session can reach past its sandbox (recorded in the audit trail)`);
@@ -116,6 +121,7 @@ export function auditCreate(ctx: Context, spec: SessionSpec, values: Deliveries)
     unsafe: plan?.overrides,
     relaxed: plan?.relaxed,
     relaxations: plan?.relaxations,
+    isolation: plan?.security.isolation,
     secretValues: [...values.secrets.values()].map((v) => v.toString('utf8')),
   }, (m) => ctx.out.warn(m));
 }

@@ -67,7 +67,8 @@ export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromis
     stripFinalNewline: false,
     // Never the repository: a session mounts its cwd as the workspace.
     cwd: options.cwd ?? scratchDir(),
-    env: { NO_COLOR: '1', ...options.env },
+    // The suite runs on the engine's default runtime unless a pass asks for another (.ci/run's gVisor pass).
+    env: { NO_COLOR: '1', ACA_ISOLATION: process.env.ACA_ISOLATION ?? 'container', ...options.env },
     ...(options.input !== undefined ? { input: options.input } : options.inputFile ? { inputFile: options.inputFile } : { stdin: 'ignore' }),
     timeout: options.timeout ?? 60_000,
   } as never) as never;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { engineKind, engineSuite, hasEngine } from './setup.js';
+import { engineKind, engineSuite, hasEngine, underGvisor } from './setup.js';
 import { bindableDir, chownTree } from '../helpers/aca.js';
 import { TEST_IMAGE, TEST_LABEL, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 
@@ -103,7 +103,8 @@ describe.skipIf(!hasEngine)('from the inside', () => {
     expect(result.stdout).toMatch(/ok\n$/);
   });
 
-  it('stops a fork bomb at the pids limit', async () => {
+  // Under gVisor a fork bomb ends the whole session instead (its own threads count against the limit): gvisor.test.ts.
+  it.skipIf(underGvisor)('stops a fork bomb at the pids limit', async () => {
     const result = await run(['--pids', '30'], ['sh', '-c', 'i=0; while [ $i -lt 200 ]; do sleep 30 & i=$((i+1)); done; echo done; kill $(jobs -p) 2>/dev/null; exit 0']);
     expect(result.stderr).toMatch(/can't fork|Resource temporarily unavailable/i);
   });
@@ -216,7 +217,12 @@ describe.skipIf(!hasEngine)('secrets', () => {
   });
 });
 
-describe.skipIf(!hasEngine)('egress allow-list', () => {
+/**
+ * Under gVisor (Debian's runsc with --network=host) busybox wget cannot read a proxied response ("Resource temporarily
+ * unavailable", a gVisor fault outside aca), so this file's busybox clients are replaced there by the bash client of
+ * gvisor.test.ts, which checks the same allow-list through the same proxy.
+ */
+describe.skipIf(!hasEngine || underGvisor)('egress allow-list', () => {
   const net = `acatest-${runId}`;
   let ip = '';
   beforeAll(async () => {

@@ -6,6 +6,9 @@ import { removeLabelled } from '../helpers/engine.js';
 
 export const hasEngine = inject('engineKind') !== 'none';
 export const engineKind = inject('engineKind');
+/** The isolation this pass gives every session (.ci/run's third pass: gvisor); see test/helpers/aca.ts. */
+export const isolation = process.env.ACA_ISOLATION ?? 'container';
+export const underGvisor = isolation === 'gvisor';
 
 export function engineSuite() {
   const runId = testRunId();

@@ -139,7 +139,8 @@ describe.skipIf(!hasEngine)('interactive sessions through a real terminal', () =
     await outer.exited;
   });
 
-  it('streams 50 MB through the terminal intact and without stalling', async () => {
+  // gVisor's ptrace platform moves terminal output a few times slower: this bound is runc's; gvisor.test.ts covers streams.
+  it.skipIf(process.env.ACA_ISOLATION === 'gvisor')('streams 50 MB through the terminal intact and without stalling', async () => {
     const term = shell(`bulk-${runId}`);
     await term.run('true');
     const out = await term.run("dd if=/dev/zero bs=1048576 count=50 2>/dev/null | tr '\\0' a", 120_000);

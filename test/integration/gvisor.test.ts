@@ -1,0 +1,99 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_IMAGE, TEST_LABEL, inspectSession, testEngine } from '../helpers/engine.js';
+import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
+
+/**
+ * Sessions under gVisor, on the real runsc. Outside CI the file is skipped with a loud notice where the engine
+ * does not offer gVisor; in CI (.ci/run registers runsc with Docker through `aca doctor --fix`) it must run.
+ */
+const gvisor = await (async () => {
+  if (!hasEngine) return false;
+  const { usableGvisorRuntime } = await import('../../dist/src/engine/info.js');
+  return engineKind === 'docker' && usableGvisorRuntime(await (await testEngine()).systemInfo(), true) !== undefined;
+})();
+if (hasEngine && !gvisor) {
+  if (process.env.CI === 'true' && engineKind === 'docker') throw new Error('CI=true but Docker does not offer gVisor (runsc): .ci/run registers it');
+  process.stderr.write(`\n*** gVisor is not registered with this ${engineKind} engine: the gVisor tests are SKIPPED (aca doctor shows the steps).\n\n`);
+}
+
+describe.skipIf(!gvisor)('gVisor isolation', () => {
+  const { aca, runId } = engineSuite();
+  const stateDir = mkdtempSync(join(tmpdir(), 'aca-gv-state-'));
+  afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+  const env = { XDG_STATE_HOME: stateDir };
+
+  it('runs a session on gVisor\'s kernel with --isolation gvisor, and shows it in ps, inspect and the audit trail', async () => {
+    const name = `gv-${runId}`;
+    expectOk(await aca(['run', '-d', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace'], { env }));
+    const kernel = await aca(['exec', name, '--', 'uname', '-r'], { env });
+    expect(kernel.stdout).toBe('4.4.0\n'); // gVisor's user-space kernel says so
+    expect((await inspectSession(name)).HostConfig.Runtime).toBe('runsc');
+    const ps = JSON.parse((await aca(['ps', '--json'], { env })).stdout) as Array<{ name: string; isolation: string }>;
+    expect(ps.find((s) => s.name === name)?.isolation).toBe('gvisor');
+    expect((await aca(['inspect', '--security', name], { env })).stdout).toMatch(/^isolation +gvisor \(gVisor's user-space kernel, runtime runsc\)$/m);
+    const audit = readFileSync(join(stateDir, 'aca', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { session: string; action: string; isolation?: string });
+    expect(audit.find((e) => e.session === name && e.action === 'create')?.isolation).toBe('gvisor');
+  });
+
+  it('auto picks gVisor where Docker offers it; container keeps the host kernel', async () => {
+    const auto = await aca(['run', '--image', TEST_IMAGE, '--no-workspace', '--', 'uname', '-r'], { env: { ...env, ACA_ISOLATION: 'auto' } });
+    expectOk(auto);
+    expect(auto.stdout).toBe('4.4.0\n');
+    const container = await aca(['run', '--isolation', 'container', '--image', TEST_IMAGE, '--no-workspace', '--', 'uname', '-r'], { env: { ...env, ACA_ISOLATION: 'gvisor' } });
+    expectOk(container);
+    expect(container.stdout).not.toBe('4.4.0\n');
+  });
+
+  it('reports an out-of-memory kill, which under gVisor ends the whole session', async () => {
+    const result = await aca(['run', '--isolation', 'gvisor', '--memory', '64m', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'head -c 300m /dev/zero | tail > /dev/null; echo survived'], { env });
+    expect(result.exitCode).toBe(137);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/out of memory/);
+  });
+
+  it('contains a fork bomb: the session ends at the pids limit instead of failing forks inside', async () => {
+    const result = await aca(['run', '--isolation', 'gvisor', '--pids', '128', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'i=0; while [ $i -lt 500 ]; do sleep 30 & i=$((i+1)); done; echo all-forked'], { env, timeout: 90_000 });
+    expect(result.stdout).not.toContain('all-forked');
+    expect(result.exitCode).not.toBe(0);
+  });
+
+  it('delivers secrets and keeps stdin, exit codes and the workspace working', async () => {
+    const result = await aca(['run', '-i', '--isolation', 'gvisor', '--secret-env', 'GV_TOKEN', '--image', TEST_IMAGE, '--', 'sh', '-c', 'cat; test "$GV_TOKEN" = s3cret && ls /workspace >/dev/null && exit 7'], { env: { ...env, GV_TOKEN: 's3cret' }, input: 'through stdin\n' });
+    expect(result.stdout).toBe('through stdin\n');
+    expect(result.exitCode).toBe(7);
+  });
+
+  it('keeps the egress allow-list: an allowed host through the proxy, a denied one refused, nothing direct', async () => {
+    // bash's /dev/tcp reads with blocking calls; busybox wget cannot read a proxied response under this gVisor (see security.test.ts).
+    const engine = await testEngine();
+    const net = `acatest-gv-${runId}`;
+    await engine.http.json('POST', '/networks/create', { body: { Name: net, Labels: { [TEST_LABEL]: runId } } });
+    try {
+      const www = await engine.createContainer(`acatest-gv-www-${runId}`, {
+        Image: TEST_IMAGE, Cmd: ['sh', '-c', 'mkdir -p /tmp/www && echo hello-from-allowed > /tmp/www/index.html && exec httpd -f -p 80 -h /tmp/www'],
+        Env: [], Labels: { [TEST_LABEL]: runId }, User: '0', WorkingDir: '/', Tty: false, OpenStdin: false, StdinOnce: false,
+        AttachStdin: false, AttachStdout: false, AttachStderr: false, HostConfig: { NetworkMode: net } as never,
+        NetworkingConfig: { EndpointsConfig: { [net]: { Aliases: ['allowed.test', 'denied.test'] } } },
+      } as never);
+      await engine.startContainer(www);
+      const ip = ((await engine.inspectContainer(www)) as unknown as { NetworkSettings: { Networks: Record<string, { IPAddress: string }> } }).NetworkSettings.Networks[net]!.IPAddress;
+      const script = [
+        'P=${http_proxy#http://}',
+        'req() { exec 3<>"/dev/tcp/${P%:*}/${P##*:}" || return 9; printf "GET %s HTTP/1.0\\r\\n\\r\\n" "$1" >&3; cat <&3; exec 3<&-; }',
+        'req http://allowed.test/ | tail -n 1',
+        'req http://denied.test/ | head -n 1 | tr -d "\\r"',
+        `(exec 3<>/dev/tcp/${ip}/80) 2>/dev/null && echo direct-connected || echo direct-refused`,
+      ].join('\n');
+      const result = await aca(['run', '--isolation', 'gvisor', '--image', 'aca-test/debian:bookworm', '--base', 'aca-test/debian:bookworm', '--no-workspace',
+        '--allow-host', 'allowed.test', '--egress-network', net, '--', 'bash', '-c', script], { env, timeout: 170_000 });
+      expect(result.stdout, result.stderr).toBe('hello-from-allowed\nHTTP/1.1 403 Forbidden\ndirect-refused\n');
+    } finally {
+      for (const c of await engine.listContainers([`${TEST_LABEL}=${runId}`], true)) await engine.removeContainer(c.Id, { force: true });
+      await engine.removeContainer(`aca-egress-${net}`, { force: true }).catch(() => undefined);
+      await engine.http.json('DELETE', `/networks/${net}`).catch(() => undefined);
+    }
+  }, 180_000);
+});
