@@ -19,7 +19,7 @@ export function register(program: Command, host: CommandHost): void {
         ctx.out.data(
           table(
             ['NAME', 'ID', 'IMAGE', 'STATE', 'STATUS', 'HEALTH', 'WORKSPACE'],
-            rows.map((r) => [r.name, r.id, r.image, r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state), r.status, r.health, r.workspace]),
+            rows.map((r) => [r.name, r.id, r.image, (r.orphaned ? color.red(`${r.state} (orphaned)`) : paint(r.state)) + (r.unexported ? color.yellow(' unexported') : ''), r.status, r.health, r.workspace]),
           ),
         );
       }),

@@ -5,6 +5,8 @@ import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
   json?: boolean;
+  rm?: boolean;
+  respectGitignore?: boolean;
 }
 
 export function register(program: Command, host: CommandHost): void {
@@ -27,10 +29,16 @@ export function register(program: Command, host: CommandHost): void {
         import('../src/sessions/options.js'),
         import('../src/sessions/run.js'),
       ]);
+      if (flags.rm && flags.keep) {
+        const { UsageError } = await import('../src/errors.js');
+        throw new UsageError('--rm and --keep contradict each other');
+      }
       const resolved = await resolveRun(ctx, flags, args);
       const result = await runSession(ctx, {
         spec: resolved.spec,
         keep: Boolean(flags.keep),
+        discard: Boolean(flags.rm),
+        respectGitignore: Boolean(flags.respectGitignore),
         timeoutMs: resolved.timeoutMs,
         noBuild: resolved.noBuild,
         base: resolved.base,

@@ -12,7 +12,13 @@ export interface GcOptions {
   keepVolumes: boolean;
   caches: boolean;
   keepCheckpoints: number;
+  /** Remove sessions with un-exported copy-mode changes too. */
+  includeUnexported?: boolean;
+  /** Un-exported work older than this (since the session was created) is removed anyway; default 7 days. */
+  unexportedMaxAgeMs?: number;
 }
+
+export const UNEXPORTED_MAX_AGE_MS = 7 * 24 * 3_600_000;
 
 export interface HostFacts {
   now: Date;
@@ -38,7 +44,7 @@ export interface LabelledObject {
   created?: number | undefined;
 }
 
-export type GcKind = 'session' | 'helper' | 'volume' | 'network' | 'image' | 'checkpoint';
+export type GcKind = 'session' | 'helper' | 'volume' | 'network' | 'image' | 'checkpoint' | 'resume';
 
 export interface GcAction {
   kind: GcKind;
@@ -95,10 +101,40 @@ export interface GcInventory {
 }
 
 export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFacts): GcAction[] {
+  return planGcSparing(inventory, options, facts).actions;
+}
+
+/** A checkpoint volume's maker, by the owner labels it carries: gone when it was this host's and its process died. */
+function makerGone(labels: Record<string, string>, facts: HostFacts, created: number | undefined): boolean {
+  const pid = Number(labels[LABEL.ownerPid]);
+  if (pid && labels[LABEL.ownerHost] === facts.hostname) return labels[LABEL.ownerBoot] !== facts.bootId || !facts.ownerAlive(pid);
+  // Made elsewhere: only once it is far older than any checkpoint takes.
+  return created !== undefined && facts.now.getTime() - created * 1000 > 24 * 3_600_000;
+}
+
+function unexportedVerdict(session: SessionObject, reason: string, options: GcOptions, facts: HostFacts): { remove?: string; spare?: string } {
+  if (options.includeUnexported) return { remove: `${reason}; its un-exported changes too (--include-unexported)` };
+  const maxAge = options.unexportedMaxAgeMs ?? UNEXPORTED_MAX_AGE_MS;
+  const created = Date.parse(session.labels[LABEL.created] ?? '');
+  if (Number.isFinite(created) && facts.now.getTime() - created > maxAge) {
+    return { remove: `${reason}; un-exported changes older than ${Math.round(maxAge / 3_600_000)}h` };
+  }
+  return { spare: `${reason}, but its workspace copy has un-exported changes (aca diff ${session.name}; aca export ${session.name}; --include-unexported removes it)` };
+}
+
+/** The plan, and the sessions it spared for their un-exported work (with why). */
+export function planGcSparing(inventory: GcInventory, options: GcOptions, facts: HostFacts): { actions: GcAction[]; spared: GcAction[] } {
   const actions: GcAction[] = [];
+  const spared: GcAction[] = [];
   const remaining = new Set<string>();
+  const unexported = new Set(inventory.volumes.filter((v) => v.labels[LABEL.volume] === 'unexported').map((v) => v.labels[LABEL.session]));
   for (const session of inventory.sessions) {
-    const reason = sessionVerdict(session, options, facts);
+    let reason = sessionVerdict(session, options, facts);
+    if (reason && unexported.has(session.name)) {
+      const verdict = unexportedVerdict(session, reason, options, facts);
+      if (verdict.spare) spared.push({ kind: 'session', id: session.id, name: session.name, reason: verdict.spare });
+      reason = verdict.remove;
+    }
     if (reason) actions.push({ kind: 'session', id: session.id, name: session.name, reason });
     else remaining.add(session.name);
   }
@@ -116,11 +152,25 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
   };
   const young = (o: LabelledObject) => o.created !== undefined && facts.now.getTime() - o.created * 1000 < CREATION_GRACE_MS;
   const known = new Set(inventory.sessions.map((s) => s.name));
+  const checkpointImages = new Set(inventory.checkpoints.map((c) => c.labels[LABEL.checkpoint] ?? c.name));
   for (const volume of inventory.volumes) {
     // A session's volumes exist a moment before its container does: a young volume
     // of a session gc has not seen may belong to one being created.
     const owner = volume.labels[LABEL.session];
-    if (volume.labels[LABEL.checkpoint] || (young(volume) && !(owner && known.has(owner)))) continue;
+    const checkpoint = volume.labels[LABEL.checkpoint];
+    if (checkpoint) {
+      // Volumes of a checkpoint whose image was never made (interrupted) or is gone; never while its maker lives.
+      const inScope = !inventory.scoped || inventory.sessions.some((s) => s.name === volume.labels[LABEL.checkpointOf]);
+      if (!checkpointImages.has(checkpoint) && inScope && makerGone(volume.labels, facts, volume.created)) {
+        actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: `checkpoint ${checkpoint} was never completed` });
+        const session = inventory.sessions.find((s) => s.name === volume.labels[LABEL.checkpointOf]);
+        if (volume.labels[LABEL.checkpointPaused] === 'true' && session?.state === 'paused' && !actions.some((a) => a.kind === 'resume' && a.id === session.id)) {
+          actions.push({ kind: 'resume', id: session.id, name: session.name, reason: `paused by checkpoint ${checkpoint}, which was interrupted` });
+        }
+      }
+      continue;
+    }
+    if (young(volume) && !(owner && known.has(owner))) continue;
     if (volume.labels[LABEL.cache]) {
       if (options.caches && shared) actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: `cache "${volume.labels[LABEL.cache]}" (--caches)` });
       continue;
@@ -146,5 +196,5 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
       actions.push({ kind: 'checkpoint', id: old.id, name: old.name, reason: `beyond the newest ${options.keepCheckpoints} of ${session}` });
     }
   }
-  return actions;
+  return { actions, spared };
 }

@@ -22,6 +22,8 @@ export interface SessionRow {
   health: string;
   /** A foreground session whose aca process is gone; aca gc removes it. */
   orphaned: boolean;
+  /** A copy-mode session whose workspace changes are not exported yet; aca gc keeps it. */
+  unexported: boolean;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -31,7 +33,7 @@ export function healthFromStatus(status: string): string {
   return match[1] === 'health: starting' ? 'starting' : match[1]!;
 }
 
-export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
+export function toRow(summary: ContainerSummary, orphaned = false, unexported = false): SessionRow {
   return {
     name: sessionName(summary),
     id: summary.Id.slice(0, 12),
@@ -42,6 +44,7 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     workspace: summary.Labels?.[LABEL.workspace] ?? '',
     health: healthFromStatus(summary.Status),
     orphaned,
+    unexported,
   };
 }
 
@@ -50,8 +53,10 @@ export async function listSessionRows(ctx: Context, all: boolean): Promise<Sessi
   const sessions = await listSessions(engine, all);
   const [{ isOrphan }, { hostFacts }] = await Promise.all([import('../gc/plan.js'), import('../host.js')]);
   const facts = hostFacts();
+  const { listVolumes } = await import('../engine/storage.js');
+  const marked = new Set((await listVolumes(engine, [`${LABEL.managed}=true`, `${LABEL.volume}=unexported`])).map((v) => v.Labels?.[LABEL.session]));
   return sessions
-    .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts)))
+    .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts), marked.has(sessionName(s))))
     .sort((a, b) => b.created.localeCompare(a.created));
 }
 

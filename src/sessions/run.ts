@@ -18,6 +18,7 @@ import type { MonitorConfig } from '../config/sections.js';
 import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
+import { exclusionRules, markUnexported } from './manifest.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -29,6 +30,10 @@ export interface RunRequest {
   /** The key sequence that detaches a terminal session (-t with -i). */
   detachKeys?: Buffer | undefined;
   keep: boolean;
+  /** --rm: remove the session at exit even when its copy-mode workspace changed (the changes are discarded). */
+  discard?: boolean | undefined;
+  /** Copy mode: leave out what the workspace's .gitignore ignores. */
+  respectGitignore?: boolean | undefined;
   timeoutMs?: number | undefined;
   noBuild: boolean;
   base?: string | undefined;
@@ -110,7 +115,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     if (spec.storage) {
       // A checkpoint's workspace copy replaces the host tree.
       const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume
-        ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH }
+        ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH, exclude: exclusionRules(spec.workspace.hostPath, Boolean(request.respectGitignore)) }
         : undefined;
       await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
       if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
@@ -137,6 +142,35 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     return { name: spec.name, id };
   }
   return foreground(ctx, engine, id, request, secrets);
+}
+
+/**
+ * A copy-mode workspace the session changed is kept (the session stopped,
+ * its volumes in place) until it is reviewed, unless --rm says to discard
+ * it. Whatever cannot be checked is kept too: work is never lost silently.
+ */
+async function keepUnreviewedWork(ctx: Context, engine: Engine, spec: SessionSpec, discardChanges: boolean): Promise<boolean> {
+  if (!spec.storage?.workspaceVolume) return false;
+  const { changesAtExit, statLines } = await import('./workspace.js');
+  let changes: Awaited<ReturnType<typeof changesAtExit>>;
+  try {
+    changes = await changesAtExit(engine, spec.name, spec.image);
+  } catch (error) {
+    if (discardChanges) return false;
+    ctx.out.warn(`could not compare the workspace copy of ${spec.name} (${(error as Error).message}); keeping it`);
+    changes = undefined;
+  }
+  if (changes?.length === 0) return false;
+  const count = changes ? `${changes.length} path${changes.length === 1 ? '' : 's'}` : 'its workspace';
+  if (discardChanges) {
+    ctx.out.info(`aca: discarded the changes of ${spec.name} to ${count} in its workspace copy (--rm)`);
+    return false;
+  }
+  await markUnexported(engine, spec.name).catch(() => {});
+  ctx.out.info(`aca: ${spec.name} changed ${count} in its workspace copy; the session is kept (stopped) until you review it:`);
+  for (const line of statLines(changes ?? [])) ctx.out.info(`  ${line}`);
+  ctx.out.info(`  review: aca diff ${spec.name}\n  apply:  aca export ${spec.name}\n  (or discard: aca rm ${spec.name})`);
+  return true;
 }
 
 /** Remove what was made for this session: its container (once made), its own volumes, its own network. */
@@ -235,7 +269,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     untrap();
     await recorder?.stop();
     if (detached) { /* the session stays, on purpose */ }
-    else if (!request.keep) {
+    else if (!request.keep && !(await keepUnreviewedWork(ctx, engine, spec, Boolean(request.discard)))) {
       await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }
     else ctx.out.info(`aca: kept session ${spec.name}`);
