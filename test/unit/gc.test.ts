@@ -91,3 +91,30 @@ describe('planGc', () => {
     expect(plan.map((a) => a.name)).toEqual(['mine', 'aca-mine-home']);
   });
 });
+
+describe('un-exported work and interrupted checkpoints', () => {
+  const stopped = { id: 'id-w', name: 'w', state: 'exited', labels: labels(), finishedAt: old };
+  const marker = { id: 'aca-w-unexported', name: 'aca-w-unexported', labels: { 'aca.session': 'w', 'aca.volume': 'unexported' }, created: 0 };
+  const workspace = { id: 'aca-w-workspace', name: 'aca-w-workspace', labels: { 'aca.session': 'w', 'aca.volume': 'workspace' }, created: 0 };
+  const inventory = { ...empty, sessions: [stopped], volumes: [marker, workspace] };
+  it('spares a session with un-exported changes and its volumes, and says why', async () => {
+    const { planGcSparing } = await import('../../src/gc/plan.js');
+    const plan = planGcSparing(inventory, options, facts);
+    expect(plan.actions).toEqual([]);
+    expect(plan.spared).toEqual([expect.objectContaining({ kind: 'session', name: 'w', reason: expect.stringContaining('un-exported changes') })]);
+    expect(planGc(inventory, { ...options, includeUnexported: true }, facts).map((a) => a.name).sort()).toEqual(['aca-w-unexported', 'aca-w-workspace', 'w']);
+    expect(planGc(inventory, { ...options, unexportedMaxAgeMs: 3_600_000 }, facts).map((a) => a.name)).toContain('w');
+    expect(planGc(inventory, { ...options, unexportedMaxAgeMs: 3 * 3_600_000 }, facts)).toEqual([]);
+  });
+  it('removes the volumes of a checkpoint whose image was never made once its maker is gone, and resumes the session it paused', () => {
+    const ckpt = (pid: number) => ({
+      id: `aca-ckpt-c-home`, name: 'aca-ckpt-c-home', created: 0,
+      labels: { 'aca.checkpoint': 'c', 'aca.checkpoint.session': 'p', 'aca.checkpoint.paused': 'true', 'aca.owner.pid': String(pid), 'aca.owner.host': 'box', 'aca.owner.boot': 'boot-1' },
+    });
+    const paused = { id: 'id-p', name: 'p', state: 'paused', labels: labels() };
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(111)] }, options, facts)).toEqual([]);
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(222)] }, options, facts).map((a) => `${a.kind}:${a.name}`)).toEqual(['volume:aca-ckpt-c-home', 'resume:p']);
+    const complete = { id: 'img', name: 'c', labels: { 'aca.checkpoint': 'c', 'aca.checkpoint.session': 'p' }, created: 0 };
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(222)], checkpoints: [complete] }, options, facts)).toEqual([]);
+  });
+});
