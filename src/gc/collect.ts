@@ -63,6 +63,7 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
     state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
   return {
     scoped: scope.length > 0,
+    scopeLabels: scope,
     sessions: (await Promise.all(sessions.map(async (c) => {
       try {
         return { id: c.Id, name: sessionName(c), state: c.State, labels: labels(c.Labels), finishedAt: await stoppedAt(c.Id, c.State) };

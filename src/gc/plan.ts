@@ -92,6 +92,8 @@ export interface GcInventory {
    * own volumes and networks are considered, and nothing shared.
    */
   scoped?: boolean;
+  /** The scope's labels ("K=V"): a volume or helper carrying them all belongs to it even when its session never came to be. */
+  scopeLabels?: string[];
   sessions: SessionObject[];
   helpers: LabelledObject[];
   volumes: LabelledObject[];
@@ -140,7 +142,9 @@ export function planGcSparing(inventory: GcInventory, options: GcOptions, facts:
   }
   // A scoped gc (--label) touches only the labelled sessions and their own volumes and networks.
   const shared = !inventory.scoped;
-  for (const helper of shared ? inventory.helpers : []) {
+  const carriesScope = (labels: Record<string, string>) =>
+    (inventory.scopeLabels ?? []).length > 0 && inventory.scopeLabels!.every((kv) => labels[kv.slice(0, kv.indexOf('='))] === kv.slice(kv.indexOf('=') + 1));
+  for (const helper of inventory.helpers.filter((h) => shared || carriesScope(h.labels))) {
     const age = facts.now.getTime() - (helper.created ?? 0) * 1000;
     if (age >= CREATION_GRACE_MS) actions.push({ kind: 'helper', id: helper.id, name: helper.name, reason: 'left over from an interrupted set-up' });
   }
@@ -148,7 +152,7 @@ export function planGcSparing(inventory: GcInventory, options: GcOptions, facts:
   const sessionGone = (labels: Record<string, string>) => {
     const owner = labels[LABEL.session];
     if (owner === undefined || remaining.has(owner)) return false;
-    return !inventory.scoped || inScope.has(owner);
+    return !inventory.scoped || inScope.has(owner) || (carriesScope(labels) && !known.has(owner));
   };
   const young = (o: LabelledObject) => o.created !== undefined && facts.now.getTime() - o.created * 1000 < CREATION_GRACE_MS;
   const known = new Set(inventory.sessions.map((s) => s.name));

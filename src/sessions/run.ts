@@ -117,7 +117,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
       const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume
         ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH, exclude: exclusionRules(spec.workspace.hostPath, Boolean(request.respectGitignore)) }
         : undefined;
-      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
+      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace, spec.labels);
       if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
     }
     id = await create(engine, spec);

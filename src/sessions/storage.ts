@@ -96,9 +96,11 @@ export async function prepareStorage(
   plan: StoragePlan,
   user: string,
   workspace?: { hostPath: string; target: string; exclude: string[] },
+  userLabels: Record<string, string> = {},
 ): Promise<void> {
   const mounts: Array<{ volume: string; target: string; mode: number }> = [];
-  const sessionLabels = { [LABEL.managed]: 'true', [LABEL.session]: session };
+  // The user's --label values too, so a gc scoped by label finds what an interrupted set-up left.
+  const sessionLabels = { ...userLabels, [LABEL.managed]: 'true', [LABEL.session]: session };
   if (plan.homeVolume) {
     await createVolume(engine, plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
     mounts.push({ volume: plan.homeVolume, target: SESSION_HOME, mode: 0o700 });
