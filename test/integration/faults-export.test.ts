@@ -57,7 +57,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     expect(await volumesOf(name)).toEqual([]);
     const helpers = await (await testEngine()).listContainers([`aca.session=${name}`], true);
     expect(helpers).toEqual([]);
-  });
+  }, 180_000);
 
   it('mid checkpoint: no partial checkpoint is listed, and gc removes its volumes and resumes the session', async () => {
     const dir = bigProject();
@@ -77,7 +77,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     // Nothing half-made stands in the way of the same checkpoint now.
     expectOk(await aca(['checkpoint', name, '--name', checkpoint]));
     expectOk(await aca(['checkpoint', 'rm', checkpoint]));
-  });
+  }, 180_000);
 
   it('mid export: every host file is the old or the new version, never half, and the next export finishes the job', async () => {
     const dir = bigProject();

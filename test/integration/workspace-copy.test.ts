@@ -51,7 +51,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ written: [], deleted: ['old.txt'], alreadyOnHost: ['blob.bin', 'new.txt', 'readme.md'] });
     expect(existsSync(join(dir, 'old.txt'))).toBe(false);
     expect(readdirSync(dir).filter((f) => f.startsWith('.aca-export-'))).toEqual([]);
-  });
+  }, 180_000);
 
   it('is a three-way merge: host edits made after the copy are never reverted, and a path both changed is a conflict', async () => {
     const dir = project();
@@ -82,7 +82,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     expectOk(await aca(['export', name, '--prefer-session']));
     expect(readFileSync(join(dir, 'readme.md'), 'utf8')).toBe('session\n');
     expect(readFileSync(join(dir, 'host-only.txt'), 'utf8')).toBe('v2 from the host\n');
-  });
+  }, 180_000);
 
   it('never exports git metadata, aca configuration or setuid files the session wrote; a host git status as a user runs nothing', async () => {
     const dir = project();
@@ -125,7 +125,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     const named = await aca(['export', name, '--include', 'suid']);
     expect(named.exitCode, named.stderr).toBe(0);
     expect(statSync(join(dir, 'suid')).mode & 0o7777).toBe(0o755);
-  });
+  }, 180_000);
 
   it('keeps a foreground run\'s changed workspace until it is reviewed; an unchanged one, or one run with --rm, goes', async () => {
     const dir = project();
@@ -167,7 +167,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     expect(rm.stderr).toContain(`aca: discarded the changes of ${discarded} to 1 path in its workspace copy (--rm)`);
     expect((await aca(['ps', '-a', '--json'])).stdout).not.toContain(discarded);
     expect(existsSync(join(dir, 'y'))).toBe(false);
-  });
+  }, 180_000);
 
   it('streams the workspace in, leaving out what .acaignore (and with --respect-gitignore, .gitignore) excludes', async () => {
     const dir = project();
@@ -193,7 +193,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--image', TEST_IMAGE], { cwd: dir }));
     await aca(['exec', name, '--', 'sh', '-c', 'mkdir -p node_modules/new && echo y > node_modules/new/a.js && echo z > kept.txt']);
     expect((await aca(['diff', '--stat', name])).stdout).toBe('A kept.txt\n');
-  });
+  }, 180_000);
 
   it('refuses an export that a symlink would lead out of the directory, writing nothing', async () => {
     const dir = project();
@@ -207,7 +207,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     expect(existsSync(join(dir, 'escape'))).toBe(false);
     const target = mkdtempSync(join(tmpdir(), 'aca-export-to-'));
     expect((await aca(['export', name, target])).exitCode).toBe(1);
-  });
+  }, 180_000);
 
   it('says there is nothing to diff for a bind-mounted workspace', async () => {
     const name = `bind-${runId}`;
@@ -215,7 +215,7 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
     const result = await aca(['diff', name]);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain('works on the host tree directly');
-  });
+  }, 180_000);
 
   it('restores a checkpoint: files in the filesystem, the home and the workspace copy', async () => {
     const dir = project();
