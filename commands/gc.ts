@@ -66,6 +66,7 @@ export function register(program: Command, host: CommandHost): void {
         const verb = report.dryRun ? 'would remove' : 'removed';
         for (const a of report.actions) {
           if (a.error) ctx.out.warn(`could not remove ${a.kind} ${a.name}: ${a.error}`);
+          else if (a.kind === 'resume') ctx.out.data(`${report.dryRun ? 'would resume' : 'resumed'} session ${a.name} (${a.reason})`);
           else ctx.out.data(`${verb} ${a.kind} ${a.name} (${a.reason})`);
         }
         for (const s of report.spared) ctx.out.info(`kept ${s.kind} ${s.name}: ${s.reason}`);

@@ -106,10 +106,16 @@ export function planGc(inventory: GcInventory, options: GcOptions, facts: HostFa
   return planGcSparing(inventory, options, facts).actions;
 }
 
+/** The aca process that created an object (its owner labels) was this host's and is gone. */
+function creatorGone(labels: Record<string, string>, facts: HostFacts): boolean {
+  const pid = Number(labels[LABEL.ownerPid]);
+  if (!pid || labels[LABEL.ownerHost] !== facts.hostname) return false;
+  return labels[LABEL.ownerBoot] !== facts.bootId || !facts.ownerAlive(pid);
+}
+
 /** A checkpoint volume's maker, by the owner labels it carries: gone when it was this host's and its process died. */
 function makerGone(labels: Record<string, string>, facts: HostFacts, created: number | undefined): boolean {
-  const pid = Number(labels[LABEL.ownerPid]);
-  if (pid && labels[LABEL.ownerHost] === facts.hostname) return labels[LABEL.ownerBoot] !== facts.bootId || !facts.ownerAlive(pid);
+  if (Number(labels[LABEL.ownerPid]) && labels[LABEL.ownerHost] === facts.hostname) return creatorGone(labels, facts);
   // Made elsewhere: only once it is far older than any checkpoint takes.
   return created !== undefined && facts.now.getTime() - created * 1000 > 24 * 3_600_000;
 }
@@ -144,9 +150,10 @@ export function planGcSparing(inventory: GcInventory, options: GcOptions, facts:
   const shared = !inventory.scoped;
   const carriesScope = (labels: Record<string, string>) =>
     (inventory.scopeLabels ?? []).length > 0 && inventory.scopeLabels!.every((kv) => labels[kv.slice(0, kv.indexOf('='))] === kv.slice(kv.indexOf('=') + 1));
-  for (const helper of inventory.helpers.filter((h) => shared || carriesScope(h.labels))) {
+  const checkpointInScope = (labels: Record<string, string>) => Boolean(labels[LABEL.checkpoint]) && inventory.sessions.some((s) => s.name === labels[LABEL.checkpointOf]);
+  for (const helper of inventory.helpers.filter((h) => shared || carriesScope(h.labels) || checkpointInScope(h.labels))) {
     const age = facts.now.getTime() - (helper.created ?? 0) * 1000;
-    if (age >= CREATION_GRACE_MS) actions.push({ kind: 'helper', id: helper.id, name: helper.name, reason: 'left over from an interrupted set-up' });
+    if (age >= CREATION_GRACE_MS || creatorGone(helper.labels, facts)) actions.push({ kind: 'helper', id: helper.id, name: helper.name, reason: 'left over from an interrupted set-up' });
   }
   const inScope = new Set(inventory.sessions.map((s) => s.name));
   const sessionGone = (labels: Record<string, string>) => {
@@ -174,7 +181,7 @@ export function planGcSparing(inventory: GcInventory, options: GcOptions, facts:
       }
       continue;
     }
-    if (young(volume) && !(owner && known.has(owner))) continue;
+    if (young(volume) && !(owner && known.has(owner)) && !creatorGone(volume.labels, facts)) continue;
     if (volume.labels[LABEL.cache]) {
       if (options.caches && shared) actions.push({ kind: 'volume', id: volume.name, name: volume.name, reason: `cache "${volume.labels[LABEL.cache]}" (--caches)` });
       continue;

@@ -11,7 +11,7 @@ import {
 } from '../engine/storage.js';
 import { AcaError, CommandExit, UsageError } from '../errors.js';
 import { signalExitCode } from './foreground.js';
-import { hostFacts } from '../host.js';
+import { creatorLabels, hostFacts } from '../host.js';
 import { baseVolumeName } from './manifest.js';
 import { LABEL, MANAGED_FILTER } from './labels.js';
 import { resolveSession } from './resolve.js';
@@ -98,7 +98,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
   const facts = hostFacts();
   try {
     if (paused) await pauseContainer(engine, session.id);
-    const owner = { [LABEL.checkpoint]: name };
+    const owner = { [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, ...creatorLabels() };
     for (const what of SAVED) {
       check();
       const source = sourceVolume(session.name, what);

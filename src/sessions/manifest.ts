@@ -78,14 +78,14 @@ export function toTree(manifest: Manifest): Tree {
   return new Map(Object.entries(manifest.entries));
 }
 
-export function sessionVolumeLabels(session: string, what: string): Record<string, string> {
-  return { [LABEL.managed]: 'true', [LABEL.session]: session, [LABEL.volume]: what };
+export function sessionVolumeLabels(session: string, what: string, labels: Record<string, string> = {}): Record<string, string> {
+  return { ...labels, [LABEL.managed]: 'true', [LABEL.session]: session, [LABEL.volume]: what };
 }
 
-/** The base volume and the unexported marker of a new copy-mode session. */
-export async function createBaseVolumes(engine: Engine, session: string): Promise<void> {
-  await createVolume(engine, baseVolumeName(session), sessionVolumeLabels(session, 'base'));
-  await markUnexported(engine, session);
+/** The base volume and the unexported marker of a new copy-mode session (with the session's volume labels). */
+export async function createBaseVolumes(engine: Engine, session: string, labels: Record<string, string>): Promise<void> {
+  await createVolume(engine, baseVolumeName(session), sessionVolumeLabels(session, 'base', labels));
+  await createVolume(engine, unexportedVolumeName(session), sessionVolumeLabels(session, 'unexported', labels));
 }
 
 /**

@@ -8,6 +8,7 @@ import { createHelperContainer, createVolume, inspectVolume, listVolumes, putArc
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, numericIds } from '../security.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
+import { creatorLabels } from '../host.js';
 import { BASE_MOUNT, baseVolumeName, createBaseVolumes, excluder, writeManifest } from './manifest.js';
 
 /** Where a session's workspace is mounted (spec.ts's WORKSPACE_PATH; repeated here to avoid an import cycle). */
@@ -100,7 +101,7 @@ export async function prepareStorage(
 ): Promise<void> {
   const mounts: Array<{ volume: string; target: string; mode: number }> = [];
   // The user's --label values too, so a gc scoped by label finds what an interrupted set-up left.
-  const sessionLabels = { ...userLabels, [LABEL.managed]: 'true', [LABEL.session]: session };
+  const sessionLabels = { ...userLabels, ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session };
   if (plan.homeVolume) {
     await createVolume(engine, plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
     mounts.push({ volume: plan.homeVolume, target: SESSION_HOME, mode: 0o700 });
@@ -115,7 +116,7 @@ export async function prepareStorage(
     await createVolume(engine, plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
     mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_TARGET, mode: 0o755 });
     // The record of what was copied in (filled below, or by a checkpoint's restore), out of the session's reach.
-    await createBaseVolumes(engine, session);
+    await createBaseVolumes(engine, session, sessionLabels);
   }
   if (mounts.length === 0) return;
 

@@ -54,7 +54,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     expect(readFileSync(join(dir, 'data', 'f7'))).toEqual(before);
     const gc = await aca(['gc', ...scope, '--json']);
     expect(gc.exitCode, gc.stderr).toBe(0);
-    expect(await volumesOf(name)).toEqual([]);
+    expect(await volumesOf(name), gc.stdout).toEqual([]);
     const helpers = await (await testEngine()).listContainers([`aca.session=${name}`], true);
     expect(helpers).toEqual([]);
   }, 180_000);
@@ -75,7 +75,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     expect(await ckptVolumes()).toEqual([]);
     expect((await engine.inspectContainer(`aca-${name}`)).State.Status).toBe('running');
     // Nothing half-made stands in the way of the same checkpoint now.
-    expectOk(await aca(['checkpoint', name, '--name', checkpoint]));
+    expectOk(await aca(['checkpoint', name, '--name', checkpoint], { timeout: 170_000 }));
     expectOk(await aca(['checkpoint', 'rm', checkpoint]));
   }, 180_000);
 
@@ -104,6 +104,6 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     expect(existsSync(join(dir, 'data'))).toBe(true);
     const gc = await aca(['gc', ...scope, '--json']);
     expect(gc.exitCode, gc.stderr).toBe(0);
-    expect(await volumesOf(name)).toEqual([]);
-  });
+    expect(await volumesOf(name), gc.stdout).toEqual([]);
+  }, 180_000);
 });

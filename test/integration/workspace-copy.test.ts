@@ -247,5 +247,5 @@ describe.skipIf(!hasEngine)('copy mode, diff, export and checkpoints', () => {
       expect(removed.exitCode, removed.stderr).toBe(0);
     }
     expect((await aca(['checkpoint', 'rm', checkpoint])).exitCode).toBe(1);
-  });
+  }, 180_000);
 });

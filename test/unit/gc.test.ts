@@ -118,3 +118,16 @@ describe('un-exported work and interrupted checkpoints', () => {
     expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(222)], checkpoints: [complete] }, options, facts)).toEqual([]);
   });
 });
+
+describe('what an interrupted set-up left', () => {
+  it('removes a young volume and helper at once when the aca process that made them is gone, never while it lives', () => {
+    const creator = (pid: number) => ({ 'aca.owner.pid': String(pid), 'aca.owner.host': 'box', 'aca.owner.boot': 'boot-1' });
+    const young = Math.floor(now.getTime() / 1000) - 5;
+    const volume = (pid: number) => ({ id: 'aca-x-workspace', name: 'aca-x-workspace', labels: { 'aca.session': 'x', acatest: 'r', ...creator(pid) }, created: young });
+    const helper = (pid: number) => ({ id: 'h', name: 'aca-x-init', labels: { 'aca.session': 'x', 'aca.helper': 'storage', acatest: 'r', ...creator(pid) }, created: young });
+    const scoped = { ...empty, scoped: true, scopeLabels: ['acatest=r'] };
+    expect(planGc({ ...scoped, volumes: [volume(111)], helpers: [helper(111)] }, options, facts)).toEqual([]);
+    expect(planGc({ ...scoped, volumes: [volume(222)], helpers: [helper(222)] }, options, facts).map((a) => `${a.kind}:${a.name}`).sort()).toEqual(['helper:aca-x-init', 'volume:aca-x-workspace']);
+    expect(planGc({ ...scoped, scopeLabels: ['acatest=other'], volumes: [volume(222)], helpers: [helper(222)] }, options, facts)).toEqual([]);
+  });
+});
