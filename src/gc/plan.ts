@@ -151,9 +151,12 @@ export function planGcSparing(inventory: GcInventory, options: GcOptions, facts:
   const carriesScope = (labels: Record<string, string>) =>
     (inventory.scopeLabels ?? []).length > 0 && inventory.scopeLabels!.every((kv) => labels[kv.slice(0, kv.indexOf('='))] === kv.slice(kv.indexOf('=') + 1));
   const checkpointInScope = (labels: Record<string, string>) => Boolean(labels[LABEL.checkpoint]) && inventory.sessions.some((s) => s.name === labels[LABEL.checkpointOf]);
-  for (const helper of inventory.helpers.filter((h) => shared || carriesScope(h.labels) || checkpointInScope(h.labels))) {
+  const sessionInScope = (labels: Record<string, string>) => inventory.sessions.some((s) => s.name === labels[LABEL.session]);
+  for (const helper of inventory.helpers.filter((h) => shared || carriesScope(h.labels) || checkpointInScope(h.labels) || sessionInScope(h.labels))) {
     const age = facts.now.getTime() - (helper.created ?? 0) * 1000;
-    if (age >= CREATION_GRACE_MS || creatorGone(helper.labels, facts)) actions.push({ kind: 'helper', id: helper.id, name: helper.name, reason: 'left over from an interrupted set-up' });
+    // A helper whose creator is known goes when that aca process does (an export may take longer than the grace).
+    const hasCreator = Boolean(helper.labels[LABEL.ownerPid]);
+    if (hasCreator ? creatorGone(helper.labels, facts) : age >= CREATION_GRACE_MS) actions.push({ kind: 'helper', id: helper.id, name: helper.name, reason: 'left over from an interrupted set-up' });
   }
   const inScope = new Set(inventory.sessions.map((s) => s.name));
   const sessionGone = (labels: Record<string, string>) => {

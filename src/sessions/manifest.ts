@@ -14,6 +14,7 @@ import type { Exclude, ManifestEntry, Tree } from '../archive.js';
 import type { Engine } from '../engine/client.js';
 import { createHelperContainer, createVolume, getArchive, inspectVolume, putArchive, removeVolume } from '../engine/storage.js';
 import { LABEL, containerName } from './labels.js';
+import { creatorLabels } from '../host.js';
 
 export const baseVolumeName = (session: string) => `aca-${session}-base`;
 export const unexportedVolumeName = (session: string) => `aca-${session}-unexported`;
@@ -123,7 +124,7 @@ export async function openWorkspace(engine: Engine, session: string, image: stri
     name: `${containerName(session)}-read-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
     image,
     binds: [`${workspaceVolume}:${WORKSPACE_MOUNT}:ro`, ...(hasBase ? [`${baseVolumeName(session)}:${BASE_MOUNT}:ro`] : [])],
-    labels: { [LABEL.managed]: 'true', [LABEL.session]: session },
+    labels: { ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session },
   });
   try {
     const manifest = hasBase ? await readManifest(engine, helper) : undefined;

@@ -21,11 +21,11 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
   const scope = ['--label', `acatest=${runId}`];
   const dirs: string[] = [];
   afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
-  const bigProject = () => {
+  const bigProject = (files = FILES) => {
     const dir = mkdtempSync(join(tmpdir(), 'aca-fault-'));
     dirs.push(dir);
     mkdirSync(join(dir, 'data'));
-    for (let i = 0; i < FILES; i++) writeFileSync(join(dir, 'data', `f${i}`), randomBytes(FILE_BYTES));
+    for (let i = 0; i < files; i++) writeFileSync(join(dir, 'data', `f${i}`), randomBytes(FILE_BYTES));
     return dir;
   };
   const volumesOf = async (session: string) => {
@@ -60,7 +60,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
   }, 180_000);
 
   it('mid checkpoint: no partial checkpoint is listed, and gc removes its volumes and resumes the session', async () => {
-    const dir = bigProject();
+    const dir = bigProject(FILES / 2);
     const name = `ckptkill-${runId}`;
     const checkpoint = `half-${runId}`.toLowerCase();
     expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--image', TEST_IMAGE], { cwd: dir }));
@@ -77,7 +77,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     // Nothing half-made stands in the way of the same checkpoint now.
     expectOk(await aca(['checkpoint', name, '--name', checkpoint], { timeout: 170_000 }));
     expectOk(await aca(['checkpoint', 'rm', checkpoint]));
-  }, 180_000);
+  }, 300_000);
 
   it('mid export: every host file is the old or the new version, never half, and the next export finishes the job', async () => {
     const dir = bigProject();
