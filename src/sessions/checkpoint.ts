@@ -41,16 +41,24 @@ export function validateCheckpointName(name: string): string {
  * the image is needed.
  */
 async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  const helper = await createHelperContainer(engine, {
+  // Two helpers, one to read and one to write: the engine serialises archive calls on one container, so reading
+  // and writing through the same helper deadlocks as soon as the archive outgrows the buffers between them.
+  const helper = (binds: string[]) => createHelperContainer(engine, {
     name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
     image,
-    binds: [`${from}:/aca-copy-from/data`, `${to}:/aca-copy-to/data`],
+    binds,
     labels: owner,
   });
+  const reader = await helper([`${from}:/aca-copy-from/data:ro`]);
   try {
-    await putArchive(engine, helper, '/aca-copy-to', await getArchive(engine, helper, '/aca-copy-from/data'));
+    const writer = await helper([`${to}:/aca-copy-to/data`]);
+    try {
+      await putArchive(engine, writer, '/aca-copy-to', await getArchive(engine, reader, '/aca-copy-from/data'));
+    } finally {
+      await engine.removeContainer(writer, { force: true });
+    }
   } finally {
-    await engine.removeContainer(helper, { force: true });
+    await engine.removeContainer(reader, { force: true });
   }
 }
 
