@@ -132,3 +132,7 @@ writeFileSync(new URL('./results/latest.json', import.meta.url), `${JSON.stringi
 // The monitor's own cost (20 sessions watched at 1 s); its own script, so it can be run alone too.
 const monitorCost = spawnSync('node', [fileURLToPath(new URL('./monitor-cost.mjs', import.meta.url))], { stdio: 'inherit' });
 if (monitorCost.status !== 0) process.exitCode = 1;
+
+// Copy mode's memory while it streams a workspace (2 GiB; --quick: 256 MiB); its own script too.
+const copyMemory = spawnSync('node', [fileURLToPath(new URL('./copy-memory.mjs', import.meta.url)), ...(process.argv.includes('--quick') ? ['--quick'] : [])], { stdio: 'inherit' });
+if (copyMemory.status !== 0) process.exitCode = 1;

@@ -6,7 +6,8 @@ export function register(program: Command, host: CommandHost): void {
     .command('checkpoint')
     .summary('save a session\'s filesystem and home; ls and rm manage them')
     .description('Save SESSION\'s filesystem (as an image) and its home and copy-mode workspace volumes. '
-      + 'Start a new session from one with: aca run --from-checkpoint NAME.')
+      + 'All or nothing: a running session is paused while it is saved and resumed afterwards; a failed or interrupted '
+      + 'checkpoint leaves nothing (aca gc cleans up after a killed one). Start a new session from one with: aca run --from-checkpoint NAME.')
     .argument('[session]', 'the session to save')
     .option('--name <name>', 'checkpoint name (default: SESSION-<time>)')
     .option('--json', 'print the checkpoint as JSON')

@@ -4,7 +4,7 @@ import type { CommandHost } from '../src/cli.js';
 export function register(program: Command, host: CommandHost): void {
   program
     .command('diff')
-    .summary('show what a copy-mode session changed in its workspace')
+    .summary('show what a copy-mode session changed in its workspace since it was copied in')
     .argument('<session>', 'session name or id prefix')
     .option('--stat', 'list changed paths only')
     .option('--json', 'print the changes as JSON')
@@ -12,12 +12,12 @@ export function register(program: Command, host: CommandHost): void {
       host.action<{ stat?: boolean; json?: boolean }>(async (ctx, flags, [session]) => {
         // A --branch session is reviewed as a git branch (src/sessions/branch-diff.ts).
         if (await import('../src/sessions/branch-diff.js').then((m) => m.diffIfBranch(ctx, session!, flags))) return;
-        const { diffSession } = await import('../src/sessions/workspace.js');
+        const { diffSession, statLines } = await import('../src/sessions/workspace.js');
         const { changes, patch } = await diffSession(ctx, session!);
         if (flags.json) return ctx.out.data(JSON.stringify(changes, null, 2));
         if (flags.stat) {
-          const mark = { added: 'A', modified: 'M', deleted: 'D' } as const;
-          for (const c of changes) ctx.out.data(`${mark[c.kind]} ${c.path}${c.binary ? ' (binary)' : ''}`);
+          const lines = statLines(changes);
+          changes.forEach((c, i) => ctx.out.data(`${lines[i]}${c.binary ? ' (binary)' : ''}${c.hostChanged ? ' (changed on the host too)' : ''}`));
           return;
         }
         if (patch) ctx.out.stdout.write(patch);

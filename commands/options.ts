@@ -37,6 +37,8 @@ export function addSessionOptions(command: Command): Command {
     .option('--base <image>', 'FROM image when aca\'s base image must be built')
     .option('--ca-certs <file>', 'CA bundle the session trusts (default: the host bundle named by NODE_EXTRA_CA_CERTS or SSL_CERT_FILE)')
     .option('--workspace-mode <bind|ro|copy>', 'bind the workspace (default), read-only, or work on a copy (see aca diff / aca export)')
+    .option('--rm', 'remove the session when its command exits, discarding a copy-mode workspace\'s changes')
+    .option('--respect-gitignore', 'copy mode: leave out what the workspace\'s .gitignore ignores (.acaignore always applies)')
     .option('--cache <name[:path]>', 'mount a shared cache volume: npm, pip, cargo, go, apt, ... or NAME:/path (repeatable)', collect, [])
     .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
     .option('--from-checkpoint <name>', 'start from a checkpoint (aca checkpoint ls)')

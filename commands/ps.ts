@@ -10,7 +10,7 @@ const COLUMNS: Array<{ header: string; cell: (row: SessionRow, color: ChalkInsta
   { header: 'IMAGE', cell: (r) => r.image },
   {
     header: 'STATE',
-    cell: (r, color) => (r.orphaned ? color.red(`${r.state} (orphaned)`) : r.state === 'running' ? color.green(r.state) : r.state === 'exited' ? color.dim(r.state) : r.state),
+    cell: (r, color) => (r.orphaned ? color.red(`${r.state} (orphaned)`) : r.state === 'running' ? color.green(r.state) : r.state === 'exited' ? color.dim(r.state) : r.state) + (r.unexported ? color.yellow(' unexported') : ''),
   },
   { header: 'STATUS', cell: (r) => r.status },
   { header: 'HEALTH', cell: (r) => r.health },

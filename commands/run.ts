@@ -5,6 +5,8 @@ import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
   json?: boolean;
+  rm?: boolean;
+  respectGitignore?: boolean;
 }
 
 export function register(program: Command, host: CommandHost): void {
@@ -27,11 +29,17 @@ export function register(program: Command, host: CommandHost): void {
         import('../src/sessions/options.js'),
         import('../src/sessions/run.js'),
       ]);
+      if (flags.rm && flags.keep) {
+        const { UsageError } = await import('../src/errors.js');
+        throw new UsageError('--rm and --keep contradict each other');
+      }
       const resolved = await resolveRun(ctx, flags, args);
       const result = await runSession(ctx, {
         spec: resolved.spec,
         // A branch session's work is its branch: it stays until merged and removed.
         keep: Boolean(flags.keep || flags.branch),
+        discard: Boolean(flags.rm),
+        respectGitignore: Boolean(flags.respectGitignore),
         timeoutMs: resolved.timeoutMs,
         noBuild: resolved.noBuild,
         base: resolved.base,

@@ -1,12 +1,16 @@
 /**
  * Tar streams for the engine's archive API: directory entries that set the
- * owner and mode of volume roots, a workspace packed for copy mode, and a
- * workspace read back for diff and export. tar-stream does the format (PAX
- * headers for long names included); the walking and the rules are ours.
+ * owner and mode of volume roots, a workspace packed for copy mode (streamed
+ * from disk with backpressure, hashing every file on the way into a
+ * manifest), and a session's workspace read back entry by entry. tar-stream
+ * does the format (PAX headers for long names included); the walking and the
+ * rules are ours.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import tarStream from 'tar-stream';
 
 export interface DirEntry {
@@ -24,106 +28,192 @@ export function directoriesTar(entries: DirEntry[]): Readable {
   return pack as unknown as Readable;
 }
 
-/**
- * Pack a host directory under `prefix/`, every entry owned by uid:gid (the
- * session user). Regular files, directories and symlinks; sockets, fifos and
- * devices are left out.
- */
-export function packDirectory(root: string, prefix: string, owner: { uid: number; gid: number }): Readable {
+/** A tar holding one regular file. */
+export function singleFileTar(name: string, content: Buffer, mode = 0o600): Readable {
   const pack = tarStream.pack();
-  const add = (relative: string) => {
-    const full = join(root, relative);
-    const stat = lstatSync(full);
-    const name = relative ? `${prefix}/${relative}` : prefix;
-    const common = { name, uid: owner.uid, gid: owner.gid, mode: stat.mode & 0o7777, mtime: stat.mtime };
-    if (stat.isDirectory()) {
-      pack.entry({ ...common, type: 'directory' });
-      for (const child of readdirSync(full).sort()) add(relative ? `${relative}/${child}` : child);
-    } else if (stat.isSymbolicLink()) {
-      pack.entry({ ...common, type: 'symlink', linkname: readlinkSync(full) });
-    } else if (stat.isFile()) {
-      pack.entry({ ...common, type: 'file', size: stat.size }, readFileSync(full));
-    }
-  };
-  // Entries are added synchronously; tar-stream buffers them for the reader.
-  queueMicrotask(() => {
-    try {
-      add('');
-      pack.finalize();
-    } catch (error) {
-      pack.destroy(error as Error);
-    }
-  });
+  pack.entry({ name, type: 'file', mode, size: content.length, mtime: new Date() }, content);
+  pack.finalize();
   return pack as unknown as Readable;
 }
 
-export interface TreeEntry {
-  type: 'file' | 'directory' | 'symlink' | 'other';
+/** What one path held: for files their size and content hash, for links their target. */
+export interface ManifestEntry {
+  type: 'file' | 'directory' | 'symlink';
   mode: number;
-  content?: Buffer;
+  size: number;
+  /** sha256 of a file's content (hex). */
+  hash?: string;
   linkname?: string;
 }
 
-/** Read a tar stream into a map of path (relative to its first component) → entry. */
-export async function readTree(tar: Readable, maxBytes = 512 * 1024 * 1024): Promise<Map<string, TreeEntry>> {
+/** Path (relative, "/"-separated) → entry. */
+export type Tree = Map<string, ManifestEntry>;
+
+/** Whether a relative path is left out (and, for a directory, its contents with it). */
+export type Exclude = (relative: string) => boolean;
+
+/**
+ * Pack a host directory under `prefix/`, every entry owned by uid:gid (the
+ * session user). Regular files, directories and symlinks; sockets, fifos and
+ * devices are left out, and so is whatever `exclude` names. Files are read
+ * as a stream into the tar, which the engine drains: memory stays flat
+ * whatever the workspace's size. `tree` resolves, once the tar is complete,
+ * to what was packed, each file with the hash of the bytes that were sent.
+ */
+export function packWorkspace(root: string, prefix: string, owner: { uid: number; gid: number }, exclude: Exclude = () => false): { tar: Readable; tree: Promise<Tree> } {
+  const pack = tarStream.pack();
+  const tree: Tree = new Map();
+  const add = async (relative: string): Promise<void> => {
+    const full = join(root, relative);
+    const stat = lstatSync(full);
+    const name = relative ? `${prefix}/${relative}` : prefix;
+    const mode = stat.mode & 0o7777;
+    const common = { name, uid: owner.uid, gid: owner.gid, mode, mtime: stat.mtime };
+    if (stat.isDirectory()) {
+      pack.entry({ ...common, type: 'directory' });
+      if (relative) tree.set(relative, { type: 'directory', mode, size: 0 });
+      for (const child of readdirSync(full).sort()) {
+        const path = relative ? `${relative}/${child}` : child;
+        if (!exclude(path)) await add(path);
+      }
+    } else if (stat.isSymbolicLink()) {
+      const linkname = readlinkSync(full);
+      pack.entry({ ...common, type: 'symlink', linkname });
+      tree.set(relative, { type: 'symlink', mode, size: 0, linkname });
+    } else if (stat.isFile()) {
+      tree.set(relative, { type: 'file', mode, size: stat.size, hash: await streamFile(pack, { ...common, type: 'file', size: stat.size }, full, stat.size) });
+    }
+  };
+  const done = (async () => {
+    try {
+      await add('');
+      pack.finalize();
+      return tree;
+    } catch (error) {
+      pack.destroy(error as Error);
+      throw error;
+    }
+  })();
+  done.catch(() => {}); // the error reaches the reader of the tar too
+  return { tar: pack as unknown as Readable, tree: done };
+}
+
+/** Stream one file into the tar, waiting whenever the tar's reader is behind; the hash of what went in. */
+async function streamFile(pack: tarStream.Pack, header: Parameters<tarStream.Pack["entry"]>[0], path: string, size: number): Promise<string> {
+  const hash = createHash('sha256');
+  let entry!: Writable;
+  const finished = new Promise<void>((ok, fail) => {
+    entry = pack.entry(header, (error) => (error ? fail(error) : ok())) as unknown as Writable;
+  });
+  finished.catch(() => {}); // awaited below; a failed write surfaces first
+  if (size > 0) {
+    // Exactly the size announced in the header: a file that grows meanwhile is cut there; one that shrinks fails.
+    for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
+      hash.update(chunk as Buffer);
+      if (!entry.write(chunk)) await once(entry as never, 'drain');
+    }
+  }
+  entry.end();
+  try {
+    await finished;
+  } catch (error) {
+    throw new Error(`${path} changed while it was copied (${(error as Error).message})`);
+  }
+  return hash.digest('hex');
+}
+
+export interface ArchiveEntry {
+  /** Relative to the archive's first component (the directory that was asked for). */
+  path: string;
+  type: 'file' | 'directory' | 'symlink' | 'other';
+  mode: number;
+  size: number;
+  linkname?: string;
+}
+
+/**
+ * Read a tar stream entry by entry, hashing every file. `onEntry` may take a
+ * file's content as a stream (return a Writable: it is written with
+ * backpressure and ended); `onFile` gets each file's hash, and its content
+ * when it is at most `keepUpTo` bytes.
+ */
+export async function scanArchive(
+  tar: Readable,
+  visit: {
+    onEntry?: (entry: ArchiveEntry) => Writable | undefined;
+    onDone: (entry: ArchiveEntry & { hash?: string }, content?: Buffer) => void | Promise<void>;
+    keepUpTo?: (entry: ArchiveEntry) => number;
+  },
+): Promise<void> {
   const extract = tarStream.extract();
-  const tree = new Map<string, TreeEntry>();
-  let total = 0;
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      // The archive API names entries after the copied directory: drop that first component.
-      const relative = header.name.replace(/^\.?\/?[^/]+\/?/, '').replace(/\/$/, '');
-      const chunks: Buffer[] = [];
-      stream.on('data', (data: unknown) => {
-        const chunk = data as Buffer;
-        total += chunk.length;
-        if (total > maxBytes) {
-          extract.destroy(new Error(`the tree is larger than ${maxBytes} bytes`));
-          return;
+      void (async () => {
+        // The archive API names entries after the copied directory: drop that first component.
+        const path = header.name.replace(/^\.?\/?[^/]+\/?/, '').replace(/\/$/, '');
+        const type = header.type === 'file' || header.type === 'directory' || header.type === 'symlink' ? header.type : 'other';
+        const entry: ArchiveEntry = { path, type, mode: header.mode ?? 0o644, size: header.size ?? 0, ...(type === 'symlink' ? { linkname: header.linkname ?? '' } : {}) };
+        // The directory asked for itself; a single file asked for is its own first component.
+        if (!path && type !== 'file') {
+          stream.resume();
+          await once(stream as never, 'end');
+          return next();
         }
-        chunks.push(chunk);
-      });
-      stream.on('end', () => {
-        if (relative) {
-          const type = header.type === 'file' || header.type === 'directory' || header.type === 'symlink' ? header.type : 'other';
-          tree.set(relative, {
-            type,
-            mode: header.mode ?? 0o644,
-            ...(type === 'file' ? { content: Buffer.concat(chunks) } : {}),
-            ...(type === 'symlink' ? { linkname: header.linkname ?? '' } : {}),
-          });
+        const hash = type === 'file' ? createHash('sha256') : undefined;
+        const limit = visit.keepUpTo?.(entry) ?? 0;
+        const kept: Buffer[] = [];
+        let keptBytes = 0;
+        const sink = visit.onEntry?.(entry);
+        for await (const data of stream as AsyncIterable<Buffer>) {
+          hash?.update(data);
+          if (keptBytes + data.length <= limit) {
+            kept.push(data);
+            keptBytes += data.length;
+          } else keptBytes = Number.POSITIVE_INFINITY;
+          if (sink && !sink.write(data)) await once(sink as never, 'drain');
         }
+        if (sink) {
+          sink.end();
+          await once(sink as never, 'finish');
+        }
+        const content = Number.isFinite(keptBytes) && type === 'file' ? Buffer.concat(kept) : undefined;
+        await visit.onDone({ ...entry, ...(hash ? { hash: hash.digest('hex') } : {}) }, content);
         next();
-      });
-      stream.resume();
+      })().catch((error: Error) => extract.destroy(error));
     });
     extract.on('finish', resolve);
     extract.on('error', reject);
   });
+  tar.on('error', (error) => extract.destroy(error));
   tar.pipe(extract as unknown as NodeJS.WritableStream);
   await done;
+}
+
+/** A session's tree (as the manifest has it) from a tar stream: hashes only, nothing kept. */
+export async function readArchiveTree(tar: Readable, exclude: Exclude = () => false): Promise<Tree> {
+  const tree: Tree = new Map();
+  await scanArchive(tar, {
+    onDone: (entry) => {
+      if (!entry.path || entry.type === 'other' || exclude(entry.path)) return;
+      tree.set(entry.path, { type: entry.type, mode: entry.mode, size: entry.size, ...(entry.hash ? { hash: entry.hash } : {}), ...(entry.linkname !== undefined ? { linkname: entry.linkname } : {}) });
+    },
+  });
   return tree;
 }
 
-/** The same map, read from a host directory (for comparing against a session's copy). */
-export function readHostTree(root: string): Map<string, TreeEntry> {
-  const tree = new Map<string, TreeEntry>();
-  const walk = (relative: string) => {
-    for (const child of readdirSync(join(root, relative)).sort()) {
-      const rel = relative ? `${relative}/${child}` : child;
-      const stat = lstatSync(join(root, rel));
-      if (stat.isDirectory()) {
-        tree.set(rel, { type: 'directory', mode: stat.mode & 0o7777 });
-        walk(rel);
-      } else if (stat.isSymbolicLink()) {
-        tree.set(rel, { type: 'symlink', mode: stat.mode & 0o7777, linkname: readlinkSync(join(root, rel)) });
-      } else if (stat.isFile()) {
-        tree.set(rel, { type: 'file', mode: stat.mode & 0o7777, content: readFileSync(join(root, rel)) });
-      } else {
-        tree.set(rel, { type: 'other', mode: stat.mode & 0o7777 });
-      }
-    }
-  };
-  walk('');
-  return tree;
+/** One host path as the manifest would record it (files hashed as a stream); undefined when absent. */
+export async function hostEntry(path: string): Promise<ManifestEntry | undefined> {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  const mode = stat.mode & 0o7777;
+  if (stat.isDirectory()) return { type: 'directory', mode, size: 0 };
+  if (stat.isSymbolicLink()) return { type: 'symlink', mode, size: 0, linkname: readlinkSync(path) };
+  if (!stat.isFile()) return undefined;
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return { type: 'file', mode, size: stat.size, hash: hash.digest('hex') };
 }

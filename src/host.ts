@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { HostFacts } from './gc/plan.js';
+import { LABEL } from './sessions/labels.js';
 
 /** The host's boot id: with the pid it identifies a foreground owner. */
 export function bootId(): string {
@@ -31,4 +32,13 @@ export function acaProcessAlive(pid: number): boolean {
 
 export function hostFacts(): HostFacts {
   return { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
+}
+
+/**
+ * Who is creating an engine object (this aca process): gc leaves a young
+ * volume or helper alone while its creator lives, and cleans up at once after
+ * one that was killed.
+ */
+export function creatorLabels(): Record<string, string> {
+  return { [LABEL.ownerHost]: hostname(), [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: bootId() };
 }

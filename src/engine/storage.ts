@@ -113,6 +113,15 @@ export async function commitContainer(
   return result.Id;
 }
 
+/** Freeze every process of a container (checkpoints copy a still filesystem). */
+export async function pauseContainer(engine: Engine, id: string): Promise<void> {
+  await engine.http.json('POST', `/containers/${encodeURIComponent(id)}/pause`);
+}
+
+export async function unpauseContainer(engine: Engine, id: string): Promise<void> {
+  await engine.http.json('POST', `/containers/${encodeURIComponent(id)}/unpause`);
+}
+
 export async function listImages(engine: Engine, labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
   const extra: Record<string, string[]> = options.dangling === undefined ? {} : { dangling: [String(options.dangling)] };
   if (engine.kind !== 'podman') return engine.http.json('GET', '/images/json', { query: { filters: labelFilter(labels, extra) } });

@@ -3,14 +3,14 @@ import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import {
-  diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume,
+  diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume, unpauseContainer,
 } from '../engine/storage.js';
 import { AcaError } from '../errors.js';
 import { isNotFound } from '../engine/errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
-import { planGc, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
+import { planGcSparing, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
 
 export interface GcRequest extends GcOptions {
   dryRun: boolean;
@@ -31,6 +31,8 @@ export interface GcReport {
   skipped?: string;
   diskUsedPct?: number;
   actions: GcResult[];
+  /** Sessions kept for their un-exported work, and why. */
+  spared: GcAction[];
   reclaimedBytes: number;
 }
 
@@ -61,6 +63,7 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
     state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
   return {
     scoped: scope.length > 0,
+    scopeLabels: scope,
     sessions: (await Promise.all(sessions.map(async (c) => {
       try {
         return { id: c.Id, name: sessionName(c), state: c.State, labels: labels(c.Labels), finishedAt: await stoppedAt(c.Id, c.State) };
@@ -114,15 +117,19 @@ async function remove(engine: Engine, action: GcAction): Promise<boolean> {
     case 'image':
       return removeImage(engine, action.id);
     case 'checkpoint': {
-      const removed = await removeImage(engine, action.id);
+      // Its volumes only once its image is gone: a session may still use the image.
+      if (!(await removeImage(engine, action.id))) return false;
       for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${action.name}`])) await removeVolume(engine, volume.Name);
-      return removed;
+      return true;
     }
+    case 'resume':
+      await unpauseContainer(engine, action.id);
+      return true;
   }
 }
 
 /** Order of removal: sessions free their volumes and networks, which go next; images last. */
-const ORDER: GcAction['kind'][] = ['session', 'helper', 'volume', 'network', 'checkpoint', 'image'];
+const ORDER: GcAction['kind'][] = ['resume', 'session', 'helper', 'volume', 'network', 'checkpoint', 'image'];
 
 export async function collectGarbage(ctx: Context, request: GcRequest): Promise<GcReport> {
   const engine = await ctx.engine();
@@ -130,11 +137,13 @@ export async function collectGarbage(ctx: Context, request: GcRequest): Promise<
   if (request.ifDiskAbovePct !== undefined) {
     diskUsedPct = await engineDiskUsedPct(engine);
     if (diskUsedPct <= request.ifDiskAbovePct) {
-      return { dryRun: request.dryRun, skipped: `the engine's disk is ${diskUsedPct}% full, not above ${request.ifDiskAbovePct}%`, diskUsedPct, actions: [], reclaimedBytes: 0 };
+      return { dryRun: request.dryRun, skipped: `the engine's disk is ${diskUsedPct}% full, not above ${request.ifDiskAbovePct}%`, diskUsedPct, actions: [], spared: [], reclaimedBytes: 0 };
     }
   }
-  const facts: HostFacts = hostFacts();
-  const actions = planGc(await inventory(engine, request), request, facts).sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
+  const { lastMerged } = await import('../sessions/branch-state.js');
+  const facts: HostFacts = { ...hostFacts(), merged: (session) => lastMerged(ctx.env, session) !== undefined };
+  const { actions: planned, spared } = planGcSparing(await inventory(engine, request), request, facts);
+  const actions = planned.sort((a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind));
   const sizeOf = actions.length > 0 ? await sizes(engine) : new Map<string, number>();
   const results: GcResult[] = [];
   for (const action of actions) {
@@ -154,6 +163,7 @@ export async function collectGarbage(ctx: Context, request: GcRequest): Promise<
     dryRun: request.dryRun,
     ...(diskUsedPct !== undefined ? { diskUsedPct } : {}),
     actions: results,
+    spared,
     reclaimedBytes: results.reduce((sum, r) => sum + (request.dryRun || r.removed ? r.bytes : 0), 0),
   };
 }

@@ -6,9 +6,13 @@
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/client.js';
 import {
-  commitContainer, createHelperContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, putArchive, removeImage, removeVolume,
+  commitContainer, createHelperContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, pauseContainer, putArchive, removeImage, removeVolume,
+  unpauseContainer,
 } from '../engine/storage.js';
-import { AcaError, UsageError } from '../errors.js';
+import { AcaError, CommandExit, UsageError } from '../errors.js';
+import { signalExitCode } from './foreground.js';
+import { creatorLabels, hostFacts } from '../host.js';
+import { baseVolumeName } from './manifest.js';
 import { LABEL, MANAGED_FILTER } from './labels.js';
 import { resolveSession } from './resolve.js';
 import { homeVolumeName, workspaceVolumeName } from './storage.js';
@@ -22,7 +26,7 @@ export interface CheckpointInfo {
   volumes: string[];
 }
 
-const checkpointVolume = (checkpoint: string, what: 'home' | 'workspace') => `aca-ckpt-${checkpoint}-${what}`;
+const checkpointVolume = (checkpoint: string, what: 'home' | 'workspace' | 'base') => `aca-ckpt-${checkpoint}-${what}`;
 
 export function validateCheckpointName(name: string): string {
   if (!/^[a-z0-9][a-z0-9_.-]{0,100}$/.test(name)) {
@@ -37,16 +41,24 @@ export function validateCheckpointName(name: string): string {
  * the image is needed.
  */
 async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  const helper = await createHelperContainer(engine, {
+  // Two helpers, one to read and one to write: the engine serialises archive calls on one container, so reading
+  // and writing through the same helper deadlocks as soon as the archive outgrows the buffers between them.
+  const helper = (binds: string[]) => createHelperContainer(engine, {
     name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
     image,
-    binds: [`${from}:/aca-copy-from/data`, `${to}:/aca-copy-to/data`],
+    binds,
     labels: owner,
   });
+  const reader = await helper([`${from}:/aca-copy-from/data:ro`]);
   try {
-    await putArchive(engine, helper, '/aca-copy-to', await getArchive(engine, helper, '/aca-copy-from/data'));
+    const writer = await helper([`${to}:/aca-copy-to/data`]);
+    try {
+      await putArchive(engine, writer, '/aca-copy-to', await getArchive(engine, reader, '/aca-copy-from/data'));
+    } finally {
+      await engine.removeContainer(writer, { force: true });
+    }
   } finally {
-    await engine.removeContainer(helper, { force: true });
+    await engine.removeContainer(reader, { force: true });
   }
 }
 
@@ -54,41 +66,85 @@ async function findCheckpointImage(engine: Engine, name: string) {
   return (await listImages(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
 }
 
+/** The volumes a checkpoint saves, by what they hold. */
+const SAVED = ['home', 'workspace', 'base'] as const;
+type Saved = (typeof SAVED)[number];
+const sourceVolume = (session: string, what: Saved) =>
+  what === 'home' ? homeVolumeName(session) : what === 'workspace' ? workspaceVolumeName(session) : baseVolumeName(session);
+
+/**
+ * All or nothing: the session is paused while its volumes are copied and its
+ * filesystem committed, and resumed afterwards in every case. The image is
+ * made last, so a checkpoint is listed (ls lists images) only once complete;
+ * a failure or SIGINT/SIGTERM removes every part made so far. Killed outright
+ * (SIGKILL), the volumes left without an image are gc's.
+ */
 export async function createCheckpoint(ctx: Context, query: string, requested?: string): Promise<CheckpointInfo> {
   const engine = await ctx.engine();
   const session = await resolveSession(engine, query);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();
   const name = validateCheckpointName(requested ?? `${session.name.toLowerCase()}-${stamp}`);
   if (await findCheckpointImage(engine, name)) throw new AcaError(`checkpoint ${name} exists already`, { hint: `Remove it with: aca checkpoint rm ${name}` });
+  if ((await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])).length > 0) {
+    throw new AcaError(`checkpoint ${name} is being made, or was interrupted`, { hint: 'aca gc removes what an interrupted checkpoint left' });
+  }
 
   const info = await session.inspect();
   // The image keeps the container's labels; blank aca's own, so a session made
   // from it starts with none of this one's identity (owner, expiry, ...).
   const blanked = Object.fromEntries(Object.keys(info.Config.Labels ?? {}).filter((k) => k.startsWith('aca.')).map((k) => [k, '']));
   const created = new Date().toISOString();
-  const hasWorkspaceCopy = Boolean(await inspectVolume(engine, workspaceVolumeName(session.name)));
-  const image = await commitContainer(engine, session.id, {
-    repo: `aca-checkpoint/${session.name.toLowerCase()}`,
-    tag: name,
-    labels: {
-      ...blanked,
-      [LABEL.managed]: 'true',
-      [LABEL.checkpoint]: name,
-      [LABEL.checkpointOf]: session.name,
-      [LABEL.created]: created,
-      'aca.checkpoint.workspace': hasWorkspaceCopy ? 'copy' : '',
-    },
-  });
-  const volumes: string[] = [];
-  const owner = { [LABEL.checkpoint]: name };
-  for (const [what, source] of [['home', homeVolumeName(session.name)], ['workspace', workspaceVolumeName(session.name)]] as const) {
-    if (!(await inspectVolume(engine, source))) continue;
-    const target = checkpointVolume(name, what);
-    await createVolume(engine, target, { [LABEL.managed]: 'true', [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, [LABEL.volume]: `checkpoint-${what}` });
-    await copyVolume(engine, image, source, target, owner);
-    volumes.push(target);
+  const made: { volumes: string[]; image?: string } = { volumes: [] };
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => { interrupted = signal; };
+  const check = () => {
+    if (interrupted) throw new CommandExit(signalExitCode(interrupted), `checkpoint ${name} interrupted (${interrupted}); nothing was kept`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const paused = info.State.Running && !info.State.Paused;
+  const facts = hostFacts();
+  try {
+    if (paused) await pauseContainer(engine, session.id);
+    const owner = { [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, ...creatorLabels() };
+    for (const what of SAVED) {
+      check();
+      const source = sourceVolume(session.name, what);
+      if (!(await inspectVolume(engine, source))) continue;
+      const target = checkpointVolume(name, what);
+      made.volumes.push(target);
+      await createVolume(engine, target, {
+        [LABEL.managed]: 'true', [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, [LABEL.volume]: `checkpoint-${what}`,
+        // Who makes it: gc leaves the volumes of a checkpoint in progress alone, and cleans up after a killed one.
+        [LABEL.ownerHost]: facts.hostname, [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: facts.bootId,
+        ...(paused ? { [LABEL.checkpointPaused]: 'true' } : {}),
+      });
+      await copyVolume(engine, info.Image, source, target, owner);
+    }
+    check();
+    made.image = await commitContainer(engine, session.id, {
+      repo: `aca-checkpoint/${session.name.toLowerCase()}`,
+      tag: name,
+      labels: {
+        ...blanked,
+        [LABEL.managed]: 'true',
+        [LABEL.checkpoint]: name,
+        [LABEL.checkpointOf]: session.name,
+        [LABEL.created]: created,
+        'aca.checkpoint.workspace': made.volumes.includes(checkpointVolume(name, 'workspace')) ? 'copy' : '',
+      },
+    });
+    check();
+    return { name, session: session.name, image: made.image, created, sizeBytes: 0, volumes: made.volumes.sort() };
+  } catch (error) {
+    if (made.image) await removeImage(engine, made.image).catch(() => {});
+    for (const volume of made.volumes) await removeVolume(engine, volume).catch(() => {});
+    throw error;
+  } finally {
+    if (paused) await unpauseContainer(engine, session.id).catch((e: Error) => ctx.out.warn(`could not resume ${session.name}: ${e.message}`));
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  return { name, session: session.name, image, created, sizeBytes: 0, volumes };
 }
 
 export async function listCheckpoints(ctx: Context): Promise<CheckpointInfo[]> {
@@ -114,6 +170,7 @@ export async function removeCheckpoint(ctx: Context, name: string): Promise<void
   const engine = await ctx.engine();
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
+  // The volumes go only once the image is gone: a checkpoint half removed is not one half usable.
   if (!(await removeImage(engine, image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
   for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])) await removeVolume(engine, volume.Name);
 }
@@ -122,20 +179,25 @@ export interface Restore {
   image: string;
   homeVolume?: string | undefined;
   workspaceVolume?: string | undefined;
+  baseVolume?: string | undefined;
 }
 
 /** What a new session needs from a checkpoint: its image, and the volumes to copy from. */
 export async function findCheckpoint(engine: Engine, name: string): Promise<Restore> {
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
-  const has = async (what: 'home' | 'workspace') => ((await inspectVolume(engine, checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
-  return { image: image.Id, homeVolume: await has('home'), workspaceVolume: await has('workspace') };
+  const has = async (what: Saved) => ((await inspectVolume(engine, checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
+  return { image: image.Id, homeVolume: await has('home'), workspaceVolume: await has('workspace'), baseVolume: await has('base') };
 }
 
 /** Fill a new session's volumes from the checkpoint's. */
 export async function restoreVolumes(engine: Engine, restore: Restore, session: { name: string; homeVolume?: string | undefined; workspaceVolume?: string | undefined }): Promise<void> {
   const owner = { [LABEL.session]: session.name };
   if (restore.homeVolume && session.homeVolume) await copyVolume(engine, restore.image, restore.homeVolume, session.homeVolume, owner);
-  if (restore.workspaceVolume && session.workspaceVolume) await copyVolume(engine, restore.image, restore.workspaceVolume, session.workspaceVolume, owner);
+  if (restore.workspaceVolume && session.workspaceVolume) {
+    await copyVolume(engine, restore.image, restore.workspaceVolume, session.workspaceVolume, owner);
+    // The new session's base is the original copy's: diff and export compare with what came from the host.
+    if (restore.baseVolume) await copyVolume(engine, restore.image, restore.baseVolume, baseVolumeName(session.name), owner);
+  }
 }
 

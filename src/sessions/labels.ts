@@ -23,6 +23,8 @@ export const LABEL = {
   expires: 'aca.expires',
   checkpoint: 'aca.checkpoint',
   checkpointOf: 'aca.checkpoint.session',
+  /** On a checkpoint's volumes: it paused its session (gc resumes it if the checkpoint was killed). */
+  checkpointPaused: 'aca.checkpoint.paused',
   workspaceMode: 'aca.workspace.mode',
   /** What `aca monitor --supervise` does when the session turns unhealthy: restart or stop. */
   onUnhealthy: 'aca.on-unhealthy',

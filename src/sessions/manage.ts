@@ -32,6 +32,8 @@ export interface SessionRow {
   mcp: boolean;
   /** container or gvisor. */
   isolation: string;
+  /** A copy-mode session whose workspace changes are not exported yet; aca gc keeps it. */
+  unexported: boolean;
 }
 
 /** Health as `docker ps` shows it in Status: "(healthy)", "(unhealthy)", "(health: starting)". */
@@ -41,7 +43,7 @@ export function healthFromStatus(status: string): string {
   return match[1] === 'health: starting' ? 'starting' : match[1]!;
 }
 
-export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
+export function toRow(summary: ContainerSummary, orphaned = false, unexported = false): SessionRow {
   return {
     name: sessionName(summary),
     id: summary.Id.slice(0, 12),
@@ -56,6 +58,7 @@ export function toRow(summary: ContainerSummary, orphaned = false): SessionRow {
     branch: summary.Labels?.[LABEL.branch] ?? null,
     mcp: summary.Labels?.[LABEL.mcp] === 'true',
     isolation: summary.Labels?.[ISOLATION_LABEL] ?? 'container',
+    unexported,
   };
 }
 
@@ -64,8 +67,10 @@ export async function listSessionRows(ctx: Context, all: boolean): Promise<Sessi
   const sessions = await listSessions(engine, all);
   const [{ isOrphan }, { hostFacts }] = await Promise.all([import('../gc/plan.js'), import('../host.js')]);
   const facts = hostFacts();
+  const { listVolumes } = await import('../engine/storage.js');
+  const marked = new Set((await listVolumes(engine, [`${LABEL.managed}=true`, `${LABEL.volume}=unexported`])).map((v) => v.Labels?.[LABEL.session]));
   return sessions
-    .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts)))
+    .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts), marked.has(sessionName(s))))
     .sort((a, b) => b.created.localeCompare(a.created));
 }
 

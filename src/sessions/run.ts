@@ -24,6 +24,7 @@ import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
 import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 import { seedBranch } from './branch.js';
+import { exclusionRules, markUnexported } from './manifest.js';
 
 /** How long a command may take to exit after a forwarded signal before it is stopped. */
 const SIGNAL_GRACE_MS = 10_000;
@@ -35,6 +36,10 @@ export interface RunRequest {
   /** The key sequence that detaches a terminal session (-t with -i). */
   detachKeys?: Buffer | undefined;
   keep: boolean;
+  /** --rm: remove the session at exit even when its copy-mode workspace changed (the changes are discarded). */
+  discard?: boolean | undefined;
+  /** Copy mode: leave out what the workspace's .gitignore ignores. */
+  respectGitignore?: boolean | undefined;
   timeoutMs?: number | undefined;
   noBuild: boolean;
   base?: string | undefined;
@@ -125,9 +130,9 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
       // A checkpoint's workspace copy replaces the host tree.
       // A branch's workspace is filled by seedBranch below, not copied from the host tree.
       const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume && !spec.branch
-        ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH }
+        ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH, exclude: exclusionRules(spec.workspace.hostPath, Boolean(request.respectGitignore)) }
         : undefined;
-      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace);
+      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace, spec.labels);
       if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
       else if (spec.branch && spec.storage.workspaceVolume) {
         await seedBranch(engine, { session: spec.name, image: spec.image, user: spec.user, workspaceVolume: spec.storage.workspaceVolume, plan: spec.branch });
@@ -161,6 +166,35 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
 /** Sessions that write to the engine's disk get the disk-limit check beside them (disk-limit.ts). */
 function guardDisk(ctx: Context, spec: SessionSpec, id: string): void {
   if (needsDiskGuard(spec.ownership, hasSessionVolumes(spec.storage), Boolean(spec.security?.writableRoot))) spawnDiskGuard(ctx, id);
+}
+
+/**
+ * A copy-mode workspace the session changed is kept (the session stopped,
+ * its volumes in place) until it is reviewed, unless --rm says to discard
+ * it. Whatever cannot be checked is kept too: work is never lost silently.
+ */
+async function keepUnreviewedWork(ctx: Context, engine: Engine, spec: SessionSpec, discardChanges: boolean): Promise<boolean> {
+  if (!spec.storage?.workspaceVolume) return false;
+  const { changesAtExit, statLines } = await import('./workspace.js');
+  let changes: Awaited<ReturnType<typeof changesAtExit>>;
+  try {
+    changes = await changesAtExit(engine, spec.name, spec.image);
+  } catch (error) {
+    if (discardChanges) return false;
+    ctx.out.warn(`could not compare the workspace copy of ${spec.name} (${(error as Error).message}); keeping it`);
+    changes = undefined;
+  }
+  if (changes?.length === 0) return false;
+  const count = changes ? `${changes.length} path${changes.length === 1 ? '' : 's'}` : 'its workspace';
+  if (discardChanges) {
+    ctx.out.info(`aca: discarded the changes of ${spec.name} to ${count} in its workspace copy (--rm)`);
+    return false;
+  }
+  await markUnexported(engine, spec.name).catch(() => {});
+  ctx.out.info(`aca: ${spec.name} changed ${count} in its workspace copy; the session is kept (stopped) until you review it:`);
+  for (const line of statLines(changes ?? [])) ctx.out.info(`  ${line}`);
+  ctx.out.info(`  review: aca diff ${spec.name}\n  apply:  aca export ${spec.name}\n  (or discard: aca rm ${spec.name})`);
+  return true;
 }
 
 /** Remove what was made for this session: its container (once made), its own volumes, its own network. */
@@ -286,7 +320,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
     untrap();
     await recorder?.stop();
     if (detached || engineLost) { /* the session stays: on purpose, or until gc */ }
-    else if (!request.keep) {
+    else if (!request.keep && !(await keepUnreviewedWork(ctx, engine, spec, Boolean(request.discard)))) {
       await discard(ctx, engine, spec, id).catch((e: Error) => ctx.out.warn(`could not remove ${spec.name}: ${e.message}`));
     }
     else ctx.out.info(`aca: kept session ${spec.name}`);

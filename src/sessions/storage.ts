@@ -8,6 +8,8 @@ import { createHelperContainer, createVolume, inspectVolume, listVolumes, putArc
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, numericIds } from '../security.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
+import { creatorLabels } from '../host.js';
+import { BASE_MOUNT, baseVolumeName, createBaseVolumes, excluder, writeManifest } from './manifest.js';
 
 /** Where a session's workspace is mounted (spec.ts's WORKSPACE_PATH; repeated here to avoid an import cycle). */
 const WORKSPACE_TARGET = '/workspace';
@@ -94,10 +96,12 @@ export async function prepareStorage(
   image: string,
   plan: StoragePlan,
   user: string,
-  workspace?: { hostPath: string; target: string },
+  workspace?: { hostPath: string; target: string; exclude: string[] },
+  userLabels: Record<string, string> = {},
 ): Promise<void> {
   const mounts: Array<{ volume: string; target: string; mode: number }> = [];
-  const sessionLabels = { [LABEL.managed]: 'true', [LABEL.session]: session };
+  // The user's --label values too, so a gc scoped by label finds what an interrupted set-up left.
+  const sessionLabels = { ...userLabels, ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session };
   if (plan.homeVolume) {
     await createVolume(engine, plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
     mounts.push({ volume: plan.homeVolume, target: SESSION_HOME, mode: 0o700 });
@@ -111,16 +115,18 @@ export async function prepareStorage(
   if (plan.workspaceVolume) {
     await createVolume(engine, plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
     mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_TARGET, mode: 0o755 });
+    // The record of what was copied in (filled below, or by a checkpoint's restore), out of the session's reach.
+    await createBaseVolumes(engine, session, sessionLabels);
   }
   if (mounts.length === 0) return;
 
   const ids = numericIds(user) ?? { uid: 0, gid: 0 };
   // tar-stream and its dependencies load only for sessions that have volumes to prepare.
-  const { directoriesTar, packDirectory } = await import('../archive.js');
+  const { directoriesTar, packWorkspace } = await import('../archive.js');
   const helper = await createHelperContainer(engine, {
     name: `${containerName(session)}-init`,
     image,
-    binds: mounts.map((m) => `${m.volume}:${m.target}`),
+    binds: [...mounts.map((m) => `${m.volume}:${m.target}`), ...(plan.workspaceVolume ? [`${baseVolumeName(session)}:${BASE_MOUNT}`] : [])],
     labels: sessionLabels,
   });
   try {
@@ -135,7 +141,12 @@ export async function prepareStorage(
       await putArchive(engine, helper, parent, tar);
     }
     if (plan.workspaceVolume && workspace) {
-      await putArchive(engine, helper, dirname(workspace.target), packDirectory(workspace.hostPath, basename(workspace.target), ids));
+      // Streamed from disk, hashed on the way: the manifest is exactly what was sent.
+      const packed = packWorkspace(workspace.hostPath, basename(workspace.target), ids, excluder(workspace.exclude));
+      const created = new Date().toISOString();
+      await putArchive(engine, helper, dirname(workspace.target), packed.tar);
+      const entries = Object.fromEntries(await packed.tree);
+      await writeManifest(engine, helper, { version: 1, created, root: workspace.hostPath, exclude: workspace.exclude, entries });
     }
   } finally {
     await engine.removeContainer(helper, { force: true });

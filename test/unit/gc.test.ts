@@ -107,3 +107,57 @@ describe('planGc', () => {
     expect(plan.map((a) => a.name)).toEqual(['mine', 'aca-mine-home']);
   });
 });
+
+describe('un-exported work and interrupted checkpoints', () => {
+  const stopped = { id: 'id-w', name: 'w', state: 'exited', labels: labels(), finishedAt: old };
+  const marker = { id: 'aca-w-unexported', name: 'aca-w-unexported', labels: { 'aca.session': 'w', 'aca.volume': 'unexported' }, created: 0 };
+  const workspace = { id: 'aca-w-workspace', name: 'aca-w-workspace', labels: { 'aca.session': 'w', 'aca.volume': 'workspace' }, created: 0 };
+  const inventory = { ...empty, sessions: [stopped], volumes: [marker, workspace] };
+  it('spares a session with un-exported changes and its volumes, and says why', async () => {
+    const { planGcSparing } = await import('../../src/gc/plan.js');
+    const plan = planGcSparing(inventory, options, facts);
+    expect(plan.actions).toEqual([]);
+    expect(plan.spared).toEqual([expect.objectContaining({ kind: 'session', name: 'w', reason: expect.stringContaining('un-exported changes') })]);
+    expect(planGc(inventory, { ...options, includeUnexported: true }, facts).map((a) => a.name).sort()).toEqual(['aca-w-unexported', 'aca-w-workspace', 'w']);
+    expect(planGc(inventory, { ...options, unexportedMaxAgeMs: 3_600_000 }, facts).map((a) => a.name)).toContain('w');
+    expect(planGc(inventory, { ...options, unexportedMaxAgeMs: 3 * 3_600_000 }, facts)).toEqual([]);
+  });
+  it('removes the volumes of a checkpoint whose image was never made once its maker is gone, and resumes the session it paused', () => {
+    const ckpt = (pid: number) => ({
+      id: `aca-ckpt-c-home`, name: 'aca-ckpt-c-home', created: 0,
+      labels: { 'aca.checkpoint': 'c', 'aca.checkpoint.session': 'p', 'aca.checkpoint.paused': 'true', 'aca.owner.pid': String(pid), 'aca.owner.host': 'box', 'aca.owner.boot': 'boot-1' },
+    });
+    const paused = { id: 'id-p', name: 'p', state: 'paused', labels: labels() };
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(111)] }, options, facts)).toEqual([]);
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(222)] }, options, facts).map((a) => `${a.kind}:${a.name}`)).toEqual(['volume:aca-ckpt-c-home', 'resume:p']);
+    const complete = { id: 'img', name: 'c', labels: { 'aca.checkpoint': 'c', 'aca.checkpoint.session': 'p' }, created: 0 };
+    expect(planGc({ ...empty, sessions: [paused], volumes: [ckpt(222)], checkpoints: [complete] }, options, facts)).toEqual([]);
+  });
+});
+
+describe('what an interrupted set-up left', () => {
+  it('removes a young volume and helper at once when the aca process that made them is gone, never while it lives', () => {
+    const creator = (pid: number) => ({ 'aca.owner.pid': String(pid), 'aca.owner.host': 'box', 'aca.owner.boot': 'boot-1' });
+    const young = Math.floor(now.getTime() / 1000) - 5;
+    const volume = (pid: number) => ({ id: 'aca-x-workspace', name: 'aca-x-workspace', labels: { 'aca.session': 'x', acatest: 'r', ...creator(pid) }, created: young });
+    const helper = (pid: number) => ({ id: 'h', name: 'aca-x-init', labels: { 'aca.session': 'x', 'aca.helper': 'storage', acatest: 'r', ...creator(pid) }, created: young });
+    const scoped = { ...empty, scoped: true, scopeLabels: ['acatest=r'] };
+    expect(planGc({ ...scoped, volumes: [volume(111)], helpers: [helper(111)] }, options, facts)).toEqual([]);
+    expect(planGc({ ...scoped, volumes: [volume(222)], helpers: [helper(222)] }, options, facts).map((a) => `${a.kind}:${a.name}`).sort()).toEqual(['helper:aca-x-init', 'volume:aca-x-workspace']);
+    expect(planGc({ ...scoped, scopeLabels: ['acatest=other'], volumes: [volume(222)], helpers: [helper(222)] }, options, facts)).toEqual([]);
+  });
+});
+
+describe('gc and --branch sessions', () => {
+  it('keeps a stopped branch session until its branch is merged', async () => {
+    const { planGcSparing } = await import('../../src/gc/plan.js');
+    const session = { id: 'b1', name: 'agent-a', state: 'exited', labels: { 'aca.managed': 'true', 'aca.session': 'agent-a', 'aca.mode': 'kept', 'aca.branch': 'fix-login', 'aca.created': new Date().toISOString() } };
+    const inventory = { sessions: [session], volumes: [], helpers: [], networks: [], danglingImages: [], checkpoints: [] } as never;
+    const facts = (merged: boolean) => ({ now: new Date(), hostname: 'h', bootId: 'b', ownerAlive: () => false, merged: () => merged });
+    const unmerged = planGcSparing(inventory, {} as never, facts(false));
+    expect(unmerged.actions.filter((a) => a.kind === 'session')).toEqual([]);
+    expect(unmerged.spared[0]?.reason).toMatch(/its branch fix-login is not merged \(aca diff agent-a; aca merge agent-a/);
+    expect(planGcSparing(inventory, {} as never, facts(true)).actions.map((a) => a.name)).toContain('agent-a');
+    expect(planGcSparing(inventory, { includeUnexported: true } as never, facts(false)).actions.map((a) => a.name)).toContain('agent-a');
+  });
+});
