@@ -15,7 +15,7 @@ export function collect(value: string, previous: string[] = []): string[] {
 export function addSessionOptions(command: Command): Command {
   return addSecurityOptions(command)
     // Docker users type --rm out of habit; it is what aca does anyway.
-    .addOption(new Option('--rm', 'remove the session when it exits (the default; --keep keeps it)').conflicts('keep'))
+    .addOption(new Option('--rm', 'remove the session when it exits (the default; --keep keeps it); a copy-mode run whose workspace changed is kept for review unless --rm says to discard it').conflicts('keep'))
     .option('--image <image>', 'image to run (default: config, else aca/base:full)')
     .option('--name <name>', 'session name (default: generated)')
     .option('-w, --workspace <dir>', 'directory mounted at /workspace (default: current directory)')
@@ -37,7 +37,6 @@ export function addSessionOptions(command: Command): Command {
     .option('--base <image>', 'FROM image when aca\'s base image must be built')
     .option('--ca-certs <file>', 'CA bundle the session trusts (default: the host bundle named by NODE_EXTRA_CA_CERTS or SSL_CERT_FILE)')
     .option('--workspace-mode <bind|ro|copy>', 'bind the workspace (default), read-only, or work on a copy (see aca diff / aca export)')
-    .option('--rm', 'remove the session when its command exits, discarding a copy-mode workspace\'s changes')
     .option('--respect-gitignore', 'copy mode: leave out what the workspace\'s .gitignore ignores (.acaignore always applies)')
     .option('--cache <name[:path]>', 'mount a shared cache volume: npm, pip, cargo, go, apt, ... or NAME:/path (repeatable)', collect, [])
     .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
