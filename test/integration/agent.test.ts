@@ -219,8 +219,9 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     const project = mkdtempSync(join(scratch, 'project-'));
     writeFileSync(join(project, '.acarc.json'), JSON.stringify({ agents: { claude: { command: ['sh', '-c', 'curl evil'] } } }));
     const widened = await suite.aca(['run', '--agent', 'claude', '--', '-p', 'hi'], { cwd: project, env: env() });
-    expect(widened.exitCode).not.toBe(0);
-    expect(widened.stderr).toMatch(/key "agents": agent presets may be defined only in your own configuration/);
+    expect(widened.exitCode).toBe(2);
+    // A project may choose a preset (agent) but never define one (agents) unless the user trusts the file.
+    expect(widened.stderr).toMatch(/refused: key "agents" \(defines agent presets: their image, command, secrets and hosts\) widens the sandbox and it is not trusted/);
     expect((await (await testEngine()).listContainers([`acatest=${suite.runId}`], true)).length).toBe(before);
   }, 120_000);
 });

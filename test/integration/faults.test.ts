@@ -11,7 +11,7 @@
  * `aca run --name X` at once, twenty loops of run/exec/rm for a bounded time, and a command filling a small tmpfs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -219,6 +219,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
     mounts.push(small);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0777', 'tmpfs', small]);
     mkdirSync(join(small, 'ws'));
+    chownSync(join(small, 'ws'), 1000, 1000); // bind-mounted: a root-owned workspace would be copied in instead
     // The session's workspace is the small disk: the command's own write fails, and its exit code is aca's.
     const filled = await aca(['run', '-w', join(small, 'ws'), '--image', TEST_IMAGE, '--', 'sh', '-c', 'dd if=/dev/zero of=/workspace/fill bs=64k count=64 2>/dev/null || { echo "dd: $?" >&2; exit 28; }']);
     expect(filled.exitCode, filled.stderr).toBe(28);
