@@ -107,7 +107,6 @@ describe.skipIf(!hasEngine)('devcontainer.json', () => {
     dirs.push(join(marker, '..'));
     const dir = project({ '.devcontainer.json': { image: TEST_IMAGE, initializeCommand: `touch ${marker}` } });
     const before = await created();
-    const before = await created();
     const refused = await aca(['run', '--', 'true'], { cwd: dir, env });
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/^aca: .*"initializeCommand": it runs on the host: refused: \.devcontainer\.json is not trusted\n/);
