@@ -16,7 +16,7 @@ describe.skipIf(!hasEngine)('session lifecycle: run -d, ps, logs, stop, start, r
     const listed = JSON.parse((await aca(['ps', '--json'])).stdout) as Array<Record<string, string>>;
     const row = listed.find((r) => r.name === name)!;
     expect(row).toMatchObject({ name, image: TEST_IMAGE, state: 'running', workspace, health: 'none' });
-    expect(Object.keys(row).sort()).toEqual(['agent', 'branch', 'created', 'health', 'id', 'image', 'isolation', 'mcp', 'name', 'orphaned', 'state', 'status', 'workspace']);
+    expect(Object.keys(row).sort()).toEqual(['agent', 'branch', 'created', 'health', 'id', 'image', 'isolation', 'mcp', 'name', 'orphaned', 'state', 'status', 'unexported', 'workspace']);
 
     // logs keeps the streams apart too (poll: the command needs a moment to print)
     let logs = await aca(['logs', name]);
