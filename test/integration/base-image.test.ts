@@ -29,11 +29,12 @@ describe.skipIf(!present)('aca/base:full: the agent really runs inside', () => {
     expect(finalSteps).not.toContain('aca-ca.crt');
   }, 900_000);
 
+  // git runs in a scratch repository: a workspace without .git gets a read-only placeholder (no agent-made .git on the host).
   it('runs Claude Code, Codex, Node 22, Python, git and a compiler as the workspace owner, by default', async () => {
     const ws = mkdtempSync(join(tmpdir(), 'aca-agent-'));
     chownSync(ws, 1234, 1234);
     const result = await aca(
-      ['run', '--', 'bash', '-lc', 'claude --version; codex --version; node --version; python3 --version; cc --version | head -1; git init -q . && git commit -q --allow-empty -m x && git log --format=%an; id -u; npm --version'],
+      ['run', '--', 'bash', '-lc', 'claude --version; codex --version; node --version; python3 --version; cc --version | head -1; (cd "$(mktemp -d)" && git init -q && git commit -q --allow-empty -m x && git log --format=%an); id -u; npm --version'],
       { cwd: ws, timeout: 120_000 },
     );
     expect(result.exitCode, result.stderr).toBe(0);
