@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { testEngine } from '../helpers/engine.js';
 import { buildFullImage, debianPresent } from '../helpers/base-image.js';
-import { engineSuite, hasEngine } from './setup.js';
+import { engineKind, engineSuite, hasEngine } from './setup.js';
 
 const present = await debianPresent(hasEngine, 'the base-image test');
 
@@ -16,7 +16,8 @@ describe.skipIf(!present)('aca/base:full: the agent really runs inside', () => {
     expect(built.exitCode, built.stderr).toBe(0);
     // Said before it starts: what, from what, how big, how long; then (no terminal here) every step, timed.
     expect(built.stderr).toMatch(/^aca: building aca\/base:full from aca-test\/debian:bookworm: Debian with git, .*; about [\d.]+ GB, usually .* minutes$/m);
-    expect(built.stderr).toMatch(/^\[ *\w+\] Step \d+\/\d+ : RUN /m);
+    // Podman's compat build answers a fully cached build with no step lines at all.
+    if (engineKind === 'docker') expect(built.stderr).toMatch(/^\[ *\w+\] Step \d+\/\d+ : RUN /m);
     const result = JSON.parse(built.stdout) as { id: string; tags: string[] };
     expect(result.tags).toEqual(['aca/base:full']);
     const engine = await testEngine();

@@ -96,7 +96,8 @@ describe.skipIf(!hasEngine)('aca gc', () => {
 
   it('reaps a detached session once its --ttl has passed', async () => {
     const name = `ttl-${runId}`;
-    expectOk(await aca(['run', '-d', '--ttl', '2s', '--name', name, '--image', TEST_IMAGE]));
+    // Long enough that the first gc below comes before expiry on a loaded engine (Podman's run -d can take seconds).
+    expectOk(await aca(['run', '-d', '--ttl', '15s', '--name', name, '--image', TEST_IMAGE]));
     expect((await aca(['gc', ...scope])).stdout).toBe('');
     // Wait for expiry by asking gc's own plan, not by sleeping a fixed time.
     for (let i = 0; i < 100; i++) {
