@@ -252,6 +252,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       output = pumpOutput(attached.socket, attached.head, { stdout: ctx.out.stdout as never, stderr: stderrHead.sink }, true, {
         holdFirst: (payload) => startFailureVerdict(payload),
       }).then((result) => { held = result.held; });
+      // Output may fail (a full disk) while aca still awaits the start: the rejection is handled where output is awaited.
+      output.catch(() => {});
       if (signalled) return signalExitCode(signalled);
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
