@@ -43,6 +43,11 @@ export async function removeLabelled(value?: string): Promise<void> {
     const session = n.Labels?.['aca.session'];
     if (session) await releaseSessionNetwork(e as never, session);
   }
+  // A session's volumes carry its labels too: any left behind (a runtime that released them late) go as well.
+  const { listVolumes, removeVolume } = await import('../../dist/src/engine/storage.js');
+  for (const v of await listVolumes(e as never, [filter, 'aca.managed=true'])) {
+    if (ours(v.Labels)) await removeVolume(e as never, v.Name).catch(() => false);
+  }
 }
 
 export async function inspectSession(name: string) {
