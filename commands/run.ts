@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
-import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import type { CommandHost } from './host.js';
+import { DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import { addSessionOptions } from './session-options.js';
 import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
@@ -45,7 +46,8 @@ export function register(program: Command, host: CommandHost): void {
         base: resolved.base,
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
-        monitor: resolved.config.values.monitor,
+        // --record (or the config's monitor.record): the monitor samples the session while it runs.
+        record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
         devcontainer: resolved.devcontainer,
       });
       if (result === 0 && resolved.spec.command.length === 0 && !flags.detach && !flags.tty && !flags.interactive) {

@@ -5,12 +5,13 @@
  */
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
-import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
-import { parseEngineChoice } from './engine/endpoint.js';
-import { AcaError, CommandExit, EXIT, UsageError } from './errors.js';
-import { EngineDownError } from './engine/errors.js';
-import { VERSION } from './version.js';
-import { COMMANDS } from '../commands/index.js';
+import { createContext, type Context, type ContextInit, type GlobalOptions } from '../src/context.js';
+import { parseEngineChoice } from '../src/engine/endpoint.js';
+import { AcaError, CommandExit, EXIT, UsageError } from '../src/errors.js';
+import { EngineDownError } from '../src/engine/errors.js';
+import { VERSION } from '../src/version.js';
+import type { Action, CommandHost } from './host.js';
+import { COMMANDS } from './index.js';
 
 // commander is CommonJS: required directly it loads in about 10 ms; imported, Node first scans its source for the
 // names it exports (cjs-module-lexer), which costs another 3 to 7 ms on every aca command.
@@ -20,12 +21,6 @@ type Command = CommandType;
 /** Subcommands whose own failures exit 125, leaving 1..124 to the command inside. */
 const CONTAINER_COMMANDS = new Set(['run', 'exec', 'shell', 'attach']);
 
-export type Action<O> = (ctx: Context, options: O, args: string[]) => Promise<number | void>;
-
-export interface CommandHost {
-  /** Wrap an action: build the context from the global flags, record the exit code. */
-  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
-}
 
 export interface MainOptions extends Partial<Omit<ContextInit, 'global'>> {}
 
