@@ -1,12 +1,15 @@
-/** `aca config`: the resolved configuration and where each value came from. */
-import type { DevcontainerReport } from '../devcontainer/describe.js';
+/**
+ * `aca config`: the resolved configuration and where each value came from. Above config/ and sessions/, since it
+ * shows what a session would get (its default network, the devcontainer.json it would use).
+ */
+import type { DevcontainerReport } from './devcontainer/describe.js';
 import { availableParallelism } from 'node:os';
-import type { Context } from '../context.js';
-import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
-import { DEFAULT_LIMITS } from '../security.js';
-import { loadConfig, userConfigDir } from './load.js';
-import { defaultNetworkSummary } from '../sessions/network.js';
-import { CONFIG_KEYS, type ConfigKey } from './schema.js';
+import type { Context } from './context.js';
+import { DEFAULT_IMAGE, resolveCaCerts } from './images.js';
+import { DEFAULT_LIMITS } from './security.js';
+import { loadConfig, userConfigDir } from './config/load.js';
+import { defaultNetworkSummary } from './sessions/network.js';
+import { CONFIG_KEYS, type ConfigKey } from './config/schema.js';
 
 export interface ConfigEntry {
   key: ConfigKey;
@@ -44,7 +47,7 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
   }
   const userDir = userConfigDir(ctx.env);
   const projectTrust = loaded.project ? (loaded.project.trust === 'trusted' ? 'trusted' : 'untrusted') : undefined;
-  const { describeDevcontainer } = await import('../devcontainer/describe.js');
+  const { describeDevcontainer } = await import('./devcontainer/describe.js');
   const devcontainer = await describeDevcontainer(ctx.cwd, ctx.cwd, ctx.env, loaded.values.image);
   return { files: { ...loaded.files, ...(userDir ? { userDir } : {}) }, ...(projectTrust ? { projectTrust } : {}), entries, ...(devcontainer ? { devcontainer } : {}) };
 }

@@ -43,7 +43,7 @@ function formatBytes(bytes: number): string {
 
 async function configCheck(ctx: Context): Promise<Check> {
   try {
-    const { describeConfig } = await import('./config/show.js');
+    const { describeConfig } = await import('./config-report.js');
     const report = await describeConfig(ctx);
     const files = [report.files.user, report.files.project].filter(Boolean);
     return {

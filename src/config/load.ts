@@ -34,6 +34,12 @@ export interface LoadedConfig {
   project?: ProjectFile;
 }
 
+/** Where a configuration key's value came from, in words. */
+export function configOrigin(config: Pick<LoadedConfig, 'sources' | 'origins'>, key: ConfigKey): string {
+  const file = config.sources[key] ?? '?';
+  return config.origins[key] === 'project' ? `trusted project file ${file}` : `user config ${file}`;
+}
+
 export interface LoadOptions {
   workspace: string;
   env: NodeJS.ProcessEnv;

@@ -3,7 +3,7 @@
  * string is normalised here; the in-session check (files.ts) then refuses symlinks that leave the workspace.
  */
 import { posix } from 'node:path';
-import { WORKSPACE_PATH } from '../sessions/spec.js';
+import { WORKSPACE_PATH } from '../security.js';
 
 export class PathRefused extends Error {}
 

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
+import { configOrigin, loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
@@ -16,7 +16,7 @@ import {
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
-import { configOrigin, hostRelaxations } from '../security/relaxations.js';
+import { hostRelaxations } from './host-relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
@@ -32,7 +32,7 @@ import { ownershipLabels, type SessionSpec } from './spec.js';
 import { LABEL } from './labels.js';
 import { branchLabels } from './branch.js';
 import { nonRootUser } from '../agents/apply.js';
-import { agentAndBranch } from '../agents/run-flags.js';
+import { agentAndBranch } from './agent-branch.js';
 
 export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, DevcontainerFlags {
   image?: string;
