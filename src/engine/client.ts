@@ -9,7 +9,7 @@ import { EngineHttp, TIMEOUT } from './http.js';
 import { EngineApiError, isConflict, isNotFound } from './errors.js';
 import type { EngineKind } from './endpoint.js';
 import type {
-  ContainerCreateBody, ContainerInspect, ContainerSummary, ExecInspect, ImageInspect, VersionInfo,
+  ContainerCreateBody, ContainerInspect, ContainerSummary, EngineSystemInfo, ExecInspect, ImageInspect, VersionInfo,
 } from './types.js';
 import type { RawStats } from './stats.js';
 import { BuildError, EngineError } from '../errors.js';
@@ -20,7 +20,6 @@ import {
   type LibpodSecurity,
 } from './podman.js';
 import { FrameDemuxer } from './demux.js';
-import type { EngineSystemInfo } from './info.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 export const PODMAN_LIBPOD_API = '4.0.0';

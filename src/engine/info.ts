@@ -5,30 +5,10 @@
 import { existsSync, statfsSync } from 'node:fs';
 import type { Engine } from './client.js';
 import { FrameDemuxer } from './demux.js';
-import type { VersionInfo } from './types.js';
+import type { EngineSystemInfo, VersionInfo } from './types.js';
 import { DETACHED_STDIO } from './types.js';
 
-/** The slice of GET /info aca reads. Podman's compat API fills the same fields. */
-export interface EngineSystemInfo {
-  ServerVersion?: string;
-  Driver?: string;
-  CgroupVersion?: string;
-  CgroupDriver?: string;
-  SecurityOptions?: string[] | null;
-  DockerRootDir?: string;
-  Runtimes?: Record<string, { path?: string }> | null;
-  DefaultRuntime?: string;
-  Name?: string;
-  OperatingSystem?: string;
-  KernelVersion?: string;
-  /** The engine's swarm membership (CIS 5.1): "inactive" when not in a swarm. */
-  Swarm?: { LocalNodeState?: string };
-  /** e.g. [["Backing Filesystem", "extfs"], ...]: whether size quotas are possible. */
-  DriverStatus?: Array<[string, string]> | null;
-  /** Host facts: the engine refuses limits beyond them. */
-  NCPU?: number;
-  MemTotal?: number;
-}
+export type { EngineSystemInfo };
 
 export interface SecurityFeatures {
   seccomp: boolean;
