@@ -32,6 +32,7 @@ function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions 
   const tls = opts.tlscacert || opts.tlscert ? { ca: opts.tlscacert, cert: opts.tlscert, key: opts.tlskey } : undefined;
   return {
     engine: parseEngineChoice(opts.engine ?? env.ACA_ENGINE, opts.engine ? '--engine' : 'ACA_ENGINE'),
+    engineFrom: opts.engine ? '--engine' : env.ACA_ENGINE ? 'ACA_ENGINE' : 'default',
     host: opts.host,
     context: opts.context,
     tls: tls as GlobalOptions['tls'],

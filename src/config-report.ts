@@ -37,12 +37,18 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     user: ['owner of the workspace', 'default'],
     engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
     host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],
+  };
+  // The engine flags outrank the files, which outrank the environment (as the engine is chosen: src/context.ts).
+  const flags: Partial<Record<ConfigKey, [unknown, string]>> = {
+    ...(ctx.global.engineFrom === '--engine' ? { engine: [ctx.global.engine, '--engine'] } : {}),
+    ...(ctx.global.host ? { host: [ctx.global.host, '--host'] } : ctx.global.context ? { host: [`Docker context ${ctx.global.context}`, '--context'] } : {}),
     caCerts: [resolveCaCerts(undefined, ctx.env), ctx.env.NODE_EXTRA_CA_CERTS ? 'env NODE_EXTRA_CA_CERTS' : 'env SSL_CERT_FILE'],
   };
   const entries: ConfigEntry[] = [];
   for (const key of CONFIG_KEYS) {
     const fromFile = loaded.values[key];
-    if (fromFile !== undefined) entries.push({ key, value: fromFile, source: loaded.sources[key]! });
+    if (flags[key]) entries.push({ key, value: flags[key]![0], source: flags[key]![1] });
+    else if (fromFile !== undefined) entries.push({ key, value: fromFile, source: loaded.sources[key]! });
     else if (defaults[key] && defaults[key]![0] !== undefined) entries.push({ key, value: defaults[key]![0], source: defaults[key]![1] });
   }
   const userDir = userConfigDir(ctx.env);

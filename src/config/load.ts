@@ -45,6 +45,11 @@ export interface LoadOptions {
   env: NodeJS.ProcessEnv;
   /** Where the one line about an ignored executable project file goes. */
   warn: (message: string) => void;
+  /**
+   * Read only these keys (the engine selection reads engine and host on every command): the others are left out,
+   * and a project file is refused only when one of these widens the sandbox untrusted.
+   */
+  keys?: readonly ConfigKey[];
 }
 
 /** A project file asks for more than it may: a usage error (exit 2) that says how to allow it. */
@@ -124,10 +129,12 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const files: LoadedConfig['files'] = {};
   const userDir = userConfigDir(options.env);
   const userFile = userDir ? USER_FILES.map((f) => join(userDir, f)).find((f) => existsSync(f)) : undefined;
+  const only = (config: AcaConfig): AcaConfig =>
+    options.keys ? Object.fromEntries(Object.entries(config).filter(([key]) => options.keys!.includes(key as ConfigKey))) : config;
   let user: AcaConfig = {};
   if (userFile) {
     files.user = userFile;
-    user = resolvePaths(validateConfig(await loadUserFile(userFile), userFile), userFile);
+    user = only(resolvePaths(validateConfig(await loadUserFile(userFile), userFile), userFile));
   }
 
   const found = await findProjectFile(options.workspace, options.env, options.warn, userFile);
@@ -135,7 +142,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   let projectInfo: ProjectFile | undefined;
   if (found) {
     files.project = found.file;
-    project = resolvePaths(validateConfig(found.raw, found.file), found.file);
+    project = only(resolvePaths(validateConfig(found.raw, found.file), found.file));
     projectInfo = {
       file: found.file,
       sha256: found.sha256,
