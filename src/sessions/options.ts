@@ -6,7 +6,7 @@ import { type DevcontainerFlags, devcontainerFor, devcontainerImage, devcontaine
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import type { Context } from '../context.js';
 import { configOrigin, loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
@@ -106,7 +106,14 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
   return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
 }
 
+/** -w meant --workspace before it meant --workdir (as in docker, and in aca exec): a host path given that way stops here. */
+function checkWorkdir(dir: string): void {
+  if (posix.isAbsolute(dir)) return;
+  throw new UsageError(`-w/--workdir "${dir}" is not an absolute path inside the session: -w is now --workdir, as in docker and aca exec; for the host directory use --workspace ${dir}`);
+}
+
 export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGiven: string[], options: { shell?: boolean } = {}): Promise<ResolvedRun> {
+  if (flagsGiven.workdir !== undefined) checkWorkdir(flagsGiven.workdir);
   const workspace = workspaceDir(ctx, flagsGiven.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
     // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.
