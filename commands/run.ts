@@ -19,6 +19,8 @@ export function register(program: Command, host: CommandHost): void {
     .option('-i, --interactive', 'forward stdin to the command')
     .option('-t, --tty', 'allocate a terminal (needs one on stdin)')
     .option('-d, --detach', 'start the session and leave it running; print its name')
+    // Only run has -d, so only run has --ttl.
+    .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
     .option('--keep', 'keep the session after the command exits')
     .option('--timeout <duration>', 'stop the command after this long (exit 124), e.g. 30s, 10m')
     .option('--json', 'with --detach: print {"name","id"}')

@@ -35,7 +35,6 @@ export function addSessionOptions(command: Command): Command {
     .option('--workspace-mode <bind|ro|copy>', 'bind the workspace (default), read-only, or work on a copy (see aca diff / aca export)')
     .option('--respect-gitignore', 'copy mode: leave out what the workspace\'s .gitignore ignores (.acaignore always applies)')
     .option('--cache <name[:path]>', 'mount a shared cache volume: npm, pip, cargo, go, apt, ... or NAME:/path (repeatable)', collect, [])
-    .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
     .option('--from-checkpoint <name>', 'start from a checkpoint (aca checkpoint ls)')
     .option('--health-cmd <cmd>', 'health check: a shell command run inside; exit 0 is healthy')
     .option('--health-interval <duration>', 'time between health checks (default 5s)')

@@ -38,6 +38,7 @@ export function register(program: Command, host: CommandHost): void {
         return execInSession(ctx, {
           session,
           command: LOGIN_SHELL,
+          action: 'shell',
           env: [],
           interactive: mode.interactive,
           tty: mode.tty,

@@ -19,8 +19,3 @@ export function workspacePath(given: string): string {
   }
   return clean;
 }
-
-/** The directory and last component of a path under /workspace (the workspace itself has no last component). */
-export function splitPath(path: string): { dir: string; base: string } {
-  return { dir: posix.dirname(path), base: posix.basename(path) };
-}
