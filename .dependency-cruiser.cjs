@@ -40,6 +40,13 @@ module.exports = {
       to: { path: '^src/(monitor|gc)/' },
     },
     {
+      name: 'security-below-config-and-sessions',
+      severity: 'error',
+      comment: 'The security policy pieces are used by config (to validate) and sessions (to apply); they read neither.',
+      from: { path: '^src/security/' },
+      to: { path: '^src/(config|sessions|monitor|gc|devcontainer|agents|mcp)/' },
+    },
+    {
       name: 'config-not-to-sessions',
       severity: 'error',
       comment: 'Sessions read the configuration; config/ never reads sessions (the `aca config` report is src/config-report.ts).',

@@ -12,7 +12,7 @@ import { mergeKey, narrowingDefaults, wideningKeys, type Widening } from './clas
 import { parseConfigBytes, readBytes, sha256 } from './read-file.js';
 import { validateConfig, type AcaConfig, type ConfigKey } from './schema.js';
 import { trustState, type TrustState } from './trust.js';
-import { userConfigDir } from './user-dir.js';
+import { userConfigDir } from '../state-dir.js';
 
 export { userConfigDir };
 
