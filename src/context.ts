@@ -79,6 +79,7 @@ export function createContext(init: ContextInit): Context {
 async function engineOptions(global: GlobalOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<ConnectOptions> {
   const base: ConnectOptions = { host: global.host, context: global.context, engine: global.engine, env, ...(global.tls ? { tls: global.tls } : {}) };
   if (global.engineFrom === '--engine' && (global.host || global.context)) return base;
+  if (!(await import('./config/engine-keys.js')).mayNameEngine(cwd, env)) return base;
   const { loadConfig } = await import('./config/load.js');
   // No warnings here: run, shell and config load the whole configuration and say them once.
   const config = await loadConfig({ workspace: cwd, env, warn: () => {}, keys: ['engine', 'host'] });

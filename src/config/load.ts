@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { configFilesIn } from './candidates.js';
+import { configFilesIn, USER_FILES } from './candidates.js';
 import { mergeKey, narrowingDefaults, wideningKeys, type Widening } from './classify.js';
 import { parseConfigBytes, readBytes, sha256 } from './read-file.js';
 import { validateConfig, type AcaConfig, type ConfigKey } from './schema.js';
@@ -55,7 +55,6 @@ export interface LoadOptions {
 /** A project file asks for more than it may: a usage error (exit 2) that says how to allow it. */
 export class UntrustedConfigError extends UsageError {}
 
-const USER_FILES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.cjs', 'config.mjs', 'config.ts'];
 
 
 /** The user's own file: data formats parsed like a project's, code formats run through cosmiconfig (the user wrote them). */
