@@ -28,7 +28,7 @@ export async function attachSession(ctx: Context, query: string, detachKeys: Buf
   const { socket, head } = await engine.attachContainer(session.id, input, formatDetachKeys(detachKeys));
   if (info.Config.Tty) {
     let first = true;
-    const how = await runTerminal({
+    const { how } = await runTerminal({
       stdin: ctx.stdin,
       stdout: ctx.out.stdout as never,
       socket,
