@@ -15,7 +15,8 @@
  * `aca run --name X` at once, twenty loops of run/exec/rm for a bounded time, and commands filling a small tmpfs.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -189,12 +190,45 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
   // Twenty sessions at once on two cores: a command may wait long for its turn (Podman most), never fail for it.
   const aca = (args: string[]) => suite.aca(args, { timeout: 240_000 });
   const mounts: string[] = [];
+  const dirs: string[] = [];
   afterAll(() => {
     for (const dir of mounts) {
       try { execFileSync('umount', [dir], { stdio: 'ignore' }); } catch { /* not mounted */ }
-      rmSync(dir, { recursive: true, force: true });
     }
+    for (const dir of [...mounts, ...dirs]) rmSync(dir, { recursive: true, force: true });
   });
+
+  /** A fresh tmpfs of `size` (e.g. 2m) on the host, removed in afterAll. */
+  const smallDisk = (size: string) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-small-'));
+    mounts.push(dir);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0777`, 'tmpfs', dir]);
+    return dir;
+  };
+
+  /** A project directory holding `files`, removed in afterAll. */
+  const project = (files: Record<string, string | Buffer>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-full-ws-'));
+    dirs.push(dir);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    return dir;
+  };
+
+  /**
+   * Put copy-mode session `session`'s workspace volume on `disk`. No engine here can bound a volume's size (see the
+   * README's Disk section), so the volume aca would create is made first, by the test, as a local volume bound to a
+   * directory on a small tmpfs, with the labels aca gives it: aca then copies into it, and removes it, as its own.
+   */
+  const workspaceVolumeOn = async (session: string, disk: string) => {
+    const backing = join(disk, session);
+    mkdirSync(backing);
+    const labels = { [TEST_LABEL]: runId, 'aca.managed': 'true', 'aca.session': session, 'aca.volume': 'workspace' };
+    const engine = await testEngine();
+    await engine.http.json('POST', '/volumes/create', {
+      body: { Name: `aca-${session}-workspace`, Driver: 'local', DriverOpts: { type: 'none', o: 'bind', device: backing }, Labels: labels },
+    });
+    return backing;
+  };
 
   /** What of this file's is left on the engine: containers, volumes and networks of its sessions. */
   const leftovers = async () => {
@@ -247,9 +281,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
   }, 600_000);
 
   it('a full disk: the command sees ENOSPC; aca, writing to it, says so in one line and leaks nothing', async () => {
-    const small = mkdtempSync(join(tmpdir(), 'aca-small-'));
-    mounts.push(small);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0777', 'tmpfs', small]);
+    const small = smallDisk('1m');
     mkdirSync(join(small, 'ws'));
     chownSync(join(small, 'ws'), 1000, 1000); // bind-mounted: a root-owned workspace would be copied in instead
     // The session's workspace is the small disk: the command's own write fails, and its exit code is aca's.
@@ -266,6 +298,43 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
     closeSync(out);
     expect(result.status, result.stderr).toBe(125);
     expectOneLine(result.stderr, /^aca: cannot write the command's output to stdout: no space left on device \(ENOSPC\)$/);
+    expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });
+  }, 120_000);
+
+  it('a copy-mode session\'s full disk: the command sees ENOSPC, the work is kept, and its export is what was written', async () => {
+    const name = `full-${runId}`;
+    const backing = await workspaceVolumeOn(name, smallDisk('2m'));
+    const dir = project({ 'readme.txt': 'from the host\n' });
+    // The work first, then a write that fills the disk: the command sees ENOSPC (dd's own words, from /tmp).
+    const script = [
+      'echo work > notes.txt', 'mkdir src', 'echo "int main;" > src/a.c',
+      'dd if=/dev/zero of=fill bs=64k count=64 2>/tmp/dd.err || { grep -o "No space left on device" /tmp/dd.err >&2; exit 28; }',
+    ].join('; ');
+    const run = await aca(['run', '--name', name, '-w', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'sh', '-c', script]);
+    expect(run.exitCode, run.stderr).toBe(28);
+    expect(run.stderr).toMatch(/^No space left on device\n/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    // The disk is full, and aca keeps the session (its workspace changed) and says what to do with it.
+    expect(run.stderr).toContain(`aca: ${name} changed 3 paths in its workspace copy; the session is kept (stopped)`);
+    expect(readFileSync(join(backing, 'fill')).length).toBeGreaterThan(1024 * 1024);
+    const exported = await aca(['export', name]);
+    expectOk(exported);
+    expect(exported.stderr).toMatch(new RegExp(`wrote 3 paths to ${dir}`));
+    // What the session wrote before the disk filled (read on the host, from the tmpfs under its volume) is on the host.
+    for (const file of ['notes.txt', 'src/a.c', 'fill']) expect(readFileSync(join(dir, file)).equals(readFileSync(join(backing, file))), file).toBe(true);
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('work\n');
+    expect(readFileSync(join(dir, 'readme.txt'), 'utf8')).toBe('from the host\n');
+    expectOk(await aca(['rm', name]));
+    expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });
+  }, 180_000);
+
+  it('a workspace that does not fit the session\'s disk: aca says so in one line and leaks nothing', async () => {
+    const name = `nofit-${runId}`;
+    await workspaceVolumeOn(name, smallDisk('2m'));
+    const dir = project({ 'big.bin': randomBytes(3 * 1024 * 1024) });
+    const run = await aca(['run', '--name', name, '-w', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'true']);
+    expect(run.exitCode, run.stderr).toBe(125);
+    expectOneLine(run.stderr, /^aca: .*big\.bin.*: no space left on device$/);
     expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });
   }, 120_000);
 });
