@@ -2,7 +2,7 @@
  * A session's full description, and the one function that turns it into the
  * engine's create body. Pure, so every default and rule is unit-tested.
  */
-import type { ContainerCreateBody } from '../engine/types.js';
+import type { ContainerCreateBody } from '../engine/index.js';
 import type { PortSpec, VolumeSpec } from '../parse.js';
 import { HARDENING, SESSION_HOME, numericIds } from '../security.js';
 import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
