@@ -5,7 +5,8 @@
  */
 import { createRequire } from 'node:module';
 import type { Context } from './context.js';
-import { type ContainerCreateBody, describeVersion, type Engine, loadConnector, securityFeatures } from './engine/index.js';
+import { type ContainerCreateBody, describeVersion, DETACHED_STDIO, type Engine, loadConnector, securityFeatures } from './engine/index.js';
+import { hardenedHostConfig } from './security/profile.js';
 import { randomBytes } from 'node:crypto';
 import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
@@ -150,7 +151,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   let diskError: string | undefined;
   try {
     const base = await engine.inspectImage(DEFAULT_IMAGE);
-    free = await engine.freeBytes(info, base ? DEFAULT_IMAGE : undefined, { [LABEL.managed]: 'true', 'aca.doctor': 'true' });
+    free = await engine.freeBytes(info, base ? dfProbe(DEFAULT_IMAGE) : undefined);
   } catch (error) {
     diskError = (error as Error).message;
   }
@@ -181,6 +182,19 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
     data: { image: DEFAULT_IMAGE, present: Boolean(image) },
   });
   return checks;
+}
+
+/** The throwaway container that runs `df` on a remote engine: hardened, small, no network, no init. */
+function dfProbe(image: string): ContainerCreateBody {
+  return {
+    Image: image,
+    Env: [],
+    Labels: { [LABEL.managed]: 'true', 'aca.doctor': 'true' },
+    User: '',
+    WorkingDir: '',
+    ...DETACHED_STDIO,
+    HostConfig: { ...hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 }), Init: false },
+  };
 }
 
 /**

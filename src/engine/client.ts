@@ -84,8 +84,8 @@ export class ApiEngine implements Engine {
     return isolationFacts(this.kind, await this.systemInfo(), this.capabilities.hostPathsVisible);
   }
 
-  freeBytes(info: EngineSystemInfo, image: string | undefined, labels: Record<string, string>): Promise<number | undefined> {
-    return engineFreeBytes(this, info, this.capabilities.hostPathsVisible, image, labels);
+  freeBytes(info: EngineSystemInfo, probe: ContainerCreateBody | undefined): Promise<number | undefined> {
+    return engineFreeBytes(this, info, this.capabilities.hostPathsVisible, probe);
   }
 
   diskUsage(): Promise<DiskUsage> {

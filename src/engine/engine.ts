@@ -91,8 +91,8 @@ export interface Engine {
   systemInfo(): Promise<EngineSystemInfo>;
   /** What a session's isolation choice needs: the runtimes offered, gVisor's, whether the session user is mapped. */
   isolationFacts(): Promise<IsolationFacts>;
-  /** Free bytes where the engine keeps its data (a throwaway container of `image` with `labels` on a remote engine). */
-  freeBytes(info: EngineSystemInfo, image: string | undefined, labels: Record<string, string>): Promise<number | undefined>;
+  /** Free bytes where the engine keeps its data (on a remote engine: `df` in `probe`, a throwaway container). */
+  freeBytes(info: EngineSystemInfo, probe: ContainerCreateBody | undefined): Promise<number | undefined>;
   diskUsage(): Promise<DiskUsage>;
 
   // containers

@@ -5,10 +5,9 @@
 import { existsSync, statfsSync } from 'node:fs';
 import type { Engine } from './engine.js';
 import { FrameCollector } from './demux.js';
-import type { EngineSystemInfo, IsolationFacts, VersionInfo } from './types.js';
+import type { ContainerCreateBody, EngineSystemInfo, IsolationFacts, VersionInfo } from './types.js';
 
 export type { EngineSystemInfo, IsolationFacts } from './types.js';
-import { DETACHED_STDIO } from './types.js';
 
 export interface SecurityFeatures {
   seccomp: boolean;
@@ -63,31 +62,18 @@ export function describeVersion(kind: string, version: VersionInfo): { engine: s
 
 /**
  * Free bytes where the engine keeps images and containers. On this machine:
- * statfs of its root dir. On a remote engine: `df` in a throwaway container of
- * `image` (carrying `labels`, removed at once); undefined without an image.
+ * statfs of its root dir. On a remote engine: `df -Pk /` run by `probe`, a throwaway container (removed at once)
+ * whose body the caller gives; undefined without one.
  */
 export async function engineFreeBytes(
-  engine: Engine, info: EngineSystemInfo, local: boolean, image: string | undefined, labels: Record<string, string>,
+  engine: Engine, info: EngineSystemInfo, local: boolean, probe: ContainerCreateBody | undefined,
 ): Promise<number | undefined> {
   if (local && info.DockerRootDir && existsSync(info.DockerRootDir)) {
     const stats = statfsSync(info.DockerRootDir);
     return stats.bavail * stats.bsize;
   }
-  if (!image) return undefined;
-  const id = await engine.createContainer(`aca-doctor-df-${process.pid}`, {
-    Image: image,
-    Cmd: ['df', '-Pk', '/'],
-    Env: [],
-    Labels: labels,
-    User: '',
-    WorkingDir: '',
-    ...DETACHED_STDIO,
-    HostConfig: {
-      Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none', Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, NanoCpus: 5e8,
-      PidsLimit: 16, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true'], Privileged: false, Init: false,
-      ReadonlyRootfs: true, AutoRemove: false, RestartPolicy: { Name: 'no' },
-    },
-  });
+  if (!probe) return undefined;
+  const id = await engine.createContainer(`aca-doctor-df-${process.pid}`, { ...probe, Cmd: ['df', '-Pk', '/'] });
   try {
     await engine.startContainer(id);
     await engine.waitContainer(id, 'not-running');

@@ -20,8 +20,7 @@ import { type ContainerCreateBody, DETACHED_STDIO, type Engine, EngineApiError, 
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
-import { HARDENING } from '../security.js';
-import { serviceHostConfig, ULIMITS } from '../security/profile.js';
+import { serviceHostConfig } from '../security/profile.js';
 import { VERSION } from '../version.js';
 import { LABEL } from './labels.js';
 
