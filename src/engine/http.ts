@@ -20,6 +20,9 @@ import { AcaError, EngineError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 import { EngineDownError, RequestBodyError, apiErrorFor, describeConnectionFailure, requestBodyFailure, type EngineApiError } from './errors.js';
 import { sshAgent } from './ssh.js';
+import type { Query } from './types.js';
+
+export type { Query } from './types.js';
 
 // Callers from before the typed errors import these from here.
 export { EngineApiError, isNotFound } from './errors.js';
@@ -44,9 +47,6 @@ export const TIMEOUT = {
   /** Waiting for a container's exit, which may take hours. */
   none: 0,
 } as const;
-
-/** A request's query: undefined values are left out; a list repeats its key (`t=a&t=b`), as some calls want. */
-export type Query = Record<string, string | number | boolean | undefined | readonly string[]>;
 
 /** The one way aca writes a query string. */
 export function queryString(query: Query): string {

@@ -4,8 +4,7 @@
  * rest of aca never needs to know which engine it talks to. Observed against
  * Podman 4.3 (Debian bookworm); each gap names its upstream issue where one exists.
  */
-import type { Query } from './http.js';
-import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './types.js';
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary, Query } from './types.js';
 
 /** A create body Podman accepts with the same meaning Docker gives it. */
 export function adaptCreateBodyForPodman(body: ContainerCreateBody): ContainerCreateBody {

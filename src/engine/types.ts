@@ -1,5 +1,8 @@
 /** The slices of Engine API objects aca reads. Docker and Podman both fill these. */
 
+/** A request's query: undefined values are left out; a list repeats its key (`t=a&t=b`), as some calls want. */
+export type Query = Record<string, string | number | boolean | undefined | readonly string[]>;
+
 export interface ContainerSummary {
   Id: string;
   Names: string[];
