@@ -16,7 +16,7 @@ export { toMetrics } from './stats.js';
 export { EngineApiError, EngineDownError, isConflict, isNotFound } from './errors.js';
 export { forwardInput, pumpOutput, recordingHead } from './streams.js';
 export { FrameDemuxer } from './demux.js';
-export { isStartFailureText, startFailureKind, startFailureVerdict } from './start-failure.js';
+export { startFailureKind, startFailureVerdict } from './start-failure.js';
 export { cleanExecFailure } from './podman.js';
 
 export { describeVersion, securityFeatures, usableGvisorRuntime } from './info.js';
