@@ -4,9 +4,7 @@
  * so tests can call them in-process.
  */
 import type { Readable } from 'node:stream';
-import type { Engine } from './engine/client.js';
-import type { EngineChoice } from './engine/endpoint.js';
-import type { TlsFiles } from './engine/http.js';
+import type { Engine, EngineChoice, TlsFiles } from './engine/index.js';
 import { Output } from './output.js';
 
 export interface GlobalOptions {
@@ -57,7 +55,7 @@ export function createContext(init: ContextInit): Context {
     out,
     global: init.global,
     engine() {
-      engine ??= import('./engine/connect.js').then(({ getEngine }) =>
+      engine ??= import('./engine/index.js').then(({ loadConnector }) => loadConnector()).then(({ getEngine }) =>
         getEngine({ host: init.global.host, context: init.global.context, engine: init.global.engine, env, ...(init.global.tls ? { tls: init.global.tls } : {}) }),
       );
       return engine;

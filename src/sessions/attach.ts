@@ -1,7 +1,7 @@
 /** `aca attach`: reconnect the terminal to a session's main process. */
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.js';
-import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { forwardInput, pumpOutput } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { DetachMatcher, formatDetachKeys, runTerminal } from '../terminal.js';
 import { resolveSession } from './resolve.js';

@@ -3,9 +3,7 @@
  * exit-code rules as `aca run`.
  */
 import type { Context } from '../context.js';
-import { cleanExecFailure } from '../engine/podman.js';
-import { startFailureVerdict } from '../engine/start-failure.js';
-import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { cleanExecFailure, forwardInput, pumpOutput, startFailureVerdict } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
 import { commandDidNotStart, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';

@@ -5,7 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { startFailureKind, startFailureVerdict } from '../engine/start-failure.js';
+import { startFailureKind, startFailureVerdict } from '../engine/index.js';
 import { CommandExit, EXIT } from '../errors.js';
 
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';

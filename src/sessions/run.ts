@@ -4,10 +4,7 @@
  */
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
-import { startFailureVerdict } from '../engine/start-failure.js';
-import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
+import { type Engine, EngineApiError, EngineDownError, forwardInput, isConflict, isNotFound, pumpOutput, recordingHead, startFailureVerdict } from '../engine/index.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';

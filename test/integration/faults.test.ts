@@ -234,10 +234,8 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
   const leftovers = async () => {
     const e = await testEngine();
     const containers = await e.listContainers([`${TEST_LABEL}=${runId}`], true);
-    const { listVolumes } = await import('../../dist/src/engine/storage.js');
-    const volumes = (await listVolumes(e as never, ['aca.managed=true'])).filter((v: { Name: string }) => v.Name.includes(runId));
-    const { listNetworks } = await import('../../dist/src/engine/storage.js');
-    const networks = (await listNetworks(e as never, ['aca.managed=true'])).filter((n: { Name: string }) => n.Name.includes(runId));
+    const volumes = (await e.volumes.list(['aca.managed=true'])).filter((v: { Name: string }) => v.Name.includes(runId));
+    const networks = (await e.networks.list(['aca.managed=true'])).filter((n: { Name: string }) => n.Name.includes(runId));
     return { containers: containers.map((c) => c.Names[0]), volumes: volumes.map((v: { Name: string }) => v.Name), networks: networks.map((n: { Name: string }) => n.Name) };
   };
 
