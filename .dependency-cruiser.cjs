@@ -53,8 +53,21 @@ module.exports = {
       from: { path: '^src/config/' },
       to: { path: '^src/(sessions|monitor|gc)/' },
     },
-    // Only the engine interface crosses the engine boundary: the rule that modules outside src/engine/ import only
-    // that interface module goes here, once the interface exists (issue 17, point 1).
+    {
+      name: 'engine-only-through-its-interface',
+      severity: 'error',
+      comment: 'Outside src/engine/, the engine is reached only through src/engine/index.ts (the Engine interface and its types).',
+      from: { path: '^(src|commands)/', pathNot: '^(src/engine/|commands/cli[.]ts$)' },
+      to: { path: '^src/engine/', pathNot: '^src/engine/index[.]ts$' },
+    },
+    {
+      // The one exception: the program parses --engine and maps EngineDownError to exit 125 on every command, before
+      // (or without) loading the engine layer, so it takes those two leaf modules directly: index.ts loads it all.
+      name: 'engine-only-through-its-interface-but-the-program',
+      severity: 'error',
+      from: { path: '^commands/cli[.]ts$' },
+      to: { path: '^src/engine/', pathNot: '^src/engine/(index|endpoint|errors)[.]ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -106,20 +106,36 @@ async function streamFile(pack: tarStream.Pack, header: Parameters<tarStream.Pac
     entry = pack.entry(header, (error) => (error ? fail(error) : ok())) as unknown as Writable;
   });
   finished.catch(() => {}); // awaited below; a failed write surfaces first
+  // The tar's reader may go away mid-file (the engine answered early and closed the connection, as Podman does on a
+  // full disk): the entry is then destroyed with the reader's error, which the caller gets from the request. Here it
+  // only stops the copy; unheard, it would be an uncaught error that kills aca.
+  entry.on('error', () => {});
   if (size > 0) {
     // Exactly the size announced in the header: a file that grows meanwhile is cut there; one that shrinks fails.
     for await (const chunk of createReadStream(path, { start: 0, end: size - 1, highWaterMark: 256 * 1024 })) {
       hash.update(chunk as Buffer);
-      if (!entry.write(chunk)) await once(entry as never, 'drain');
+      if (!entry.write(chunk)) await drained(entry);
     }
   }
   entry.end();
   try {
     await finished;
   } catch (error) {
+    if (entry.destroyed) throw new Error(`${path}: the tar was closed before its end`);
     throw new Error(`${path} changed while it was copied (${(error as Error).message})`);
   }
   return hash.digest('hex');
+}
+
+/** Resolve once `entry` takes more; reject if it is destroyed instead (it then never drains). */
+function drained(entry: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = () => { entry.off('drain', onDrain); reject(new Error('the tar was closed before its end')); };
+    const onDrain = () => { entry.off('close', onClose); resolve(); };
+    if (entry.destroyed) return onClose();
+    entry.once('drain', onDrain);
+    entry.once('close', onClose);
+  });
 }
 
 export interface ArchiveEntry {

@@ -6,7 +6,7 @@
  * and the local images that could serve instead.
  */
 import type { Context } from './context.js';
-import type { Engine } from './engine/client.js';
+import type { Engine } from './engine/index.js';
 import { AcaError } from './errors.js';
 
 export type BuildTarget = 'full' | 'alpine' | 'egress';

@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Context } from './context.js';
-import type { BuildResult } from './engine/build.js';
+import type { BuildResult } from './engine/index.js';
 import { UsageError } from './errors.js';
 import { loadConfig } from './config/load.js';
 import { buildBaseImage, resolveCaCerts, runBuild, VARIANTS, type Variant } from './images.js';

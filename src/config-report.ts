@@ -33,7 +33,7 @@ export async function describeConfig(ctx: Context): Promise<ConfigReport> {
     memory: [DEFAULT_LIMITS.memory, 'default'],
     cpus: [DEFAULT_LIMITS.cpus(availableParallelism()), 'default'],
     pids: [DEFAULT_LIMITS.pids, 'default'],
-    network: [defaultNetworkSummary(await ctx.engine().then((e) => e.kind, () => undefined)), 'default'],
+    network: [defaultNetworkSummary(await ctx.engine().then((e) => e.capabilities.perSessionNetwork, () => undefined)), 'default'],
     user: ['owner of the workspace', 'default'],
     engine: [ctx.env.ACA_ENGINE ?? 'auto', ctx.env.ACA_ENGINE ? 'env ACA_ENGINE' : 'default'],
     host: [ctx.env.DOCKER_HOST, ctx.env.DOCKER_HOST ? 'env DOCKER_HOST' : 'default'],

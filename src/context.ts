@@ -4,10 +4,7 @@
  * so tests can call them in-process.
  */
 import type { Readable } from 'node:stream';
-import type { Engine } from './engine/client.js';
-import type { ConnectOptions } from './engine/connect.js';
-import type { EngineChoice } from './engine/endpoint.js';
-import type { TlsFiles } from './engine/http.js';
+import type { ConnectOptions, Engine, EngineChoice, TlsFiles } from './engine/index.js';
 import { Output } from './output.js';
 
 export interface GlobalOptions {
@@ -66,7 +63,7 @@ export function createContext(init: ContextInit): Context {
     global: init.global,
     connectOptions,
     engine() {
-      engine ??= Promise.all([import('./engine/connect.js'), connectOptions()]).then(([{ getEngine }, chosen]) => getEngine(chosen));
+      engine ??= Promise.all([import('./engine/index.js').then(({ loadConnector }) => loadConnector()), connectOptions()]).then(([{ getEngine }, chosen]) => getEngine(chosen));
       return engine;
     },
   };

@@ -5,10 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import type { Context } from './context.js';
-import type { Engine } from './engine/client.js';
-import { isRemoteEndpoint } from './engine/endpoint.js';
+import { type ContainerCreateBody, describeVersion, DETACHED_STDIO, type Engine, loadConnector, securityFeatures } from './engine/index.js';
+import { hardenedHostConfig } from './security/profile.js';
 import { randomBytes } from 'node:crypto';
-import type { ContainerCreateBody } from './engine/types.js';
 import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
 import { HARDENING } from './security.js';
@@ -64,7 +63,7 @@ interface EngineProbe {
 
 /** Every place aca may find an engine, each pinged; the first usable one is aca's engine. */
 async function engineChecks(ctx: Context): Promise<EngineProbe> {
-  const { plannedCandidates, ping } = await import('./engine/connect.js');
+  const { plannedCandidates, ping } = await loadConnector();
   let planned;
   let options;
   try {
@@ -89,7 +88,7 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
         data: { url: candidate.endpoint.url, source: candidate.source, kind: engine.kind, answers: true, used: use },
       });
       if (use) chosen = engine;
-      else engine.http.close();
+      else engine.close();
     } catch (error) {
       // A candidate that does not answer is normal (most machines run one engine); only "none" is a failure.
       checks.push({ name, status: 'warn', detail: `no answer (${candidate.source}): ${(error as Error).message}`, data: { url: candidate.endpoint.url, source: candidate.source, answers: false } });
@@ -109,9 +108,8 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
 }
 
 async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
-  const { describeVersion, engineFreeBytes, securityFeatures } = await import('./engine/info.js');
   const checks: Check[] = [];
-  const local = !isRemoteEndpoint(engine.http.endpoint);
+  const local = engine.capabilities.hostPathsVisible;
   const [version, info] = await Promise.all([engine.version(), engine.systemInfo()]);
   const v = describeVersion(engine.kind, version);
   const security = securityFeatures(info, local);
@@ -155,7 +153,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   let diskError: string | undefined;
   try {
     const base = await engine.inspectImage(DEFAULT_IMAGE);
-    free = await engineFreeBytes(engine, info, local, base ? DEFAULT_IMAGE : undefined);
+    free = await engine.freeBytes(info, base ? dfProbe(DEFAULT_IMAGE) : undefined);
   } catch (error) {
     diskError = (error as Error).message;
   }
@@ -186,6 +184,19 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
     data: { image: DEFAULT_IMAGE, present: Boolean(image) },
   });
   return checks;
+}
+
+/** The throwaway container that runs `df` on a remote engine: hardened, small, no network, no init. */
+function dfProbe(image: string): ContainerCreateBody {
+  return {
+    Image: image,
+    Env: [],
+    Labels: { [LABEL.managed]: 'true', 'aca.doctor': 'true' },
+    User: '',
+    WorkingDir: '',
+    ...DETACHED_STDIO,
+    HostConfig: { ...hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 }), Init: false },
+  };
 }
 
 /**
@@ -244,7 +255,7 @@ export async function runDoctor(ctx: Context, options: { fix?: boolean } = {}): 
     } catch (error) {
       checks.push({ name: 'engine facts', status: 'fail', detail: `the engine answered its ping but not /version or /info: ${(error as Error).message}` });
     } finally {
-      probe.engine.http.close();
+      probe.engine.close();
     }
   }
   checks.push(ptyCheck());

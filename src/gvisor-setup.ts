@@ -15,9 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Context } from './context.js';
-import type { Engine } from './engine/client.js';
-import { isRemoteEndpoint } from './engine/endpoint.js';
-import { usableGvisorRuntime, type EngineSystemInfo } from './engine/info.js';
+import { type Engine, type EngineSystemInfo, usableGvisorRuntime } from './engine/index.js';
 import { AcaError, UsageError } from './errors.js';
 
 export const RUNSC = '/usr/bin/runsc';
@@ -117,7 +115,7 @@ async function waitForRuntime(engine: Engine, tries = 30): Promise<boolean> {
 
 /** Set gVisor up for this engine: install runsc, register it, reload. Local engines, as root, with apt-get. */
 export async function fixGvisor(ctx: Context, engine: Engine): Promise<void> {
-  if (isRemoteEndpoint(engine.http.endpoint)) throw new UsageError('aca doctor --fix: the engine is remote; set gVisor up on that machine');
+  if (!engine.capabilities.hostPathsVisible) throw new UsageError('aca doctor --fix: the engine is remote; set gVisor up on that machine');
   if (process.getuid?.() !== 0) throw new UsageError('aca doctor --fix: needs root (it installs a package and changes the engine\'s configuration)');
   if (!existsSync('/usr/bin/apt-get')) throw new UsageError('aca doctor --fix: knows Debian and Ubuntu (apt-get); elsewhere follow the steps aca doctor prints');
   const info = await engine.systemInfo();

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
-import type { Engine } from './engine/client.js';
-import type { BuildResult } from './engine/build.js';
+import type { BuildResult, Engine } from './engine/index.js';
 import { AcaError, BuildError } from './errors.js';
 import { readCaBundle } from './security/ca-certs.js';
 import { LABEL } from './sessions/labels.js';
@@ -98,8 +97,7 @@ export interface CustomBuildOptions {
 
 export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {
   return showBuild(ctx, `Building ${request.tags[0] ?? 'image'}`, async (events) => {
-    const { buildImage } = await import('./engine/build.js');
-    return buildImage(engine, {
+    return engine.buildImage({
       ...request,
       labels: request.labels ?? { [LABEL.managed]: 'true', [LABEL.image]: 'custom' },
       ...events,

@@ -92,6 +92,17 @@ export interface TerminalOptions {
   detachKeys: Buffer;
   /** Forward keystrokes (false for attach to a session without stdin). */
   input: boolean;
+  /**
+   * Hold the first output back while this says it may be a launcher's "cannot start" line (undefined: not decided
+   * yet; see engine/start-failure.ts): the caller then says it in aca's words, or writes it after all.
+   */
+  holdFirst?: (payload: Buffer) => boolean | undefined;
+}
+
+export interface TerminalEnd {
+  how: 'ended' | 'detached';
+  /** The first output, held back because it is (or still may be) a launcher's line; not written to the terminal. */
+  held?: Buffer;
 }
 
 let rawModeHolders = 0;
@@ -123,12 +134,14 @@ function enterRawMode(stdin: TtyIn): () => void {
 }
 
 /** Run a terminal session until the remote side ends or the user detaches. */
-export function runTerminal(options: TerminalOptions): Promise<'ended' | 'detached'> {
+export function runTerminal(options: TerminalOptions): Promise<TerminalEnd> {
   const { stdin, stdout, socket } = options;
   return new Promise((resolve, reject) => {
     const restore = options.input ? enterRawMode(stdin) : () => {};
     const matcher = new DetachMatcher(options.detachKeys);
     let finished = false;
+    let holding = options.holdFirst !== undefined;
+    let pending = Buffer.alloc(0);
 
     const sendSize = () => {
       const columns = stdout.columns ?? 80;
@@ -141,6 +154,14 @@ export function runTerminal(options: TerminalOptions): Promise<'ended' | 'detach
       if (detach) finish('detached');
     };
     const onOutput = (chunk: Buffer) => {
+      if (holding) {
+        pending = Buffer.concat([pending, chunk]);
+        const verdict = options.holdFirst!(pending);
+        if (verdict !== false) return; // a launcher's line, or not decided yet: keep it back
+        holding = false;
+        chunk = pending;
+        pending = Buffer.alloc(0);
+      }
       if (!stdout.write(chunk)) {
         socket.pause();
         stdout.once('drain', () => socket.resume());
@@ -165,9 +186,10 @@ export function runTerminal(options: TerminalOptions): Promise<'ended' | 'detach
       finished = true;
       cleanup();
       if (how === 'detached') socket.destroy();
+      const end: TerminalEnd = pending.length > 0 ? { how, held: pending } : { how };
       // Let the last output reach the terminal before the caller prints or exits.
-      if (stdout.writableLength > 0) stdout.write('', () => resolve(how));
-      else resolve(how);
+      if (stdout.writableLength > 0) stdout.write('', () => resolve(end));
+      else resolve(end);
     }
 
     if (options.head.length > 0) onOutput(options.head);

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
+import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { ensureImage, runBuild } from '../images.js';
 import { KEEP_ALIVE, type SessionSpec } from '../sessions/spec.js';

@@ -8,33 +8,14 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { BuildError } from '../errors.js';
-import type { Engine } from './client.js';
-import { readJsonLines } from './client.js';
+import type { Engine } from './engine.js';
+import type { EngineHttp } from './http.js';
+import type { BuildRequest, BuildResult, Query } from './types.js';
+import { readJsonLines } from './lines.js';
 import { dockerStepLine } from './podman.js';
 import { EngineDownError, RequestBodyError } from './errors.js';
 
-export interface BuildRequest {
-  context: string;
-  /** Path of the Dockerfile, relative to the context. */
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string>;
-  labels: Record<string, string>;
-  noCache: boolean;
-  /** A multi-stage Dockerfile's stage to build. */
-  target?: string | undefined;
-  /** Images the engine may take cached layers from. */
-  cacheFrom?: string[] | undefined;
-  /** Called with "Step 3/9 : RUN ..." as each step starts. */
-  onStep?: (step: string) => void;
-  /** Every line a step writes (not the step lines, nor the builder's own bookkeeping). */
-  onOutput?: (line: string) => void;
-}
-
-export interface BuildResult {
-  id: string;
-  tags: string[];
-}
+export type { BuildRequest, BuildResult } from './types.js';
 
 const require = createRequire(import.meta.url);
 const STEP = /^(?:Step|STEP) \d+\/\d+ ?: ?/;
@@ -64,19 +45,18 @@ function packContext(context: string, compress: boolean): Readable {
 }
 
 /** POST /build's query; tags repeat `t`, as the API wants. */
-export function buildQuery(request: BuildRequest): string {
-  const pairs: Array<[string, string]> = [
-    ...request.tags.map((tag): [string, string] => ['t', tag]),
-    ['dockerfile', request.dockerfile],
-    ['buildargs', JSON.stringify(request.buildArgs)],
-    ['labels', JSON.stringify(request.labels)],
-    ['nocache', String(request.noCache)],
-    ['rm', 'true'],
-    ['forcerm', 'true'],
-    ...(request.target ? [['target', request.target] as [string, string]] : []),
-    ...(request.cacheFrom?.length ? [['cachefrom', JSON.stringify(request.cacheFrom)] as [string, string]] : []),
-  ];
-  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+export function buildQuery(request: BuildRequest): Query {
+  return {
+    t: request.tags,
+    dockerfile: request.dockerfile,
+    buildargs: JSON.stringify(request.buildArgs),
+    labels: JSON.stringify(request.labels),
+    nocache: String(request.noCache),
+    rm: 'true',
+    forcerm: 'true',
+    ...(request.target ? { target: request.target } : {}),
+    ...(request.cacheFrom?.length ? { cachefrom: JSON.stringify(request.cacheFrom) } : {}),
+  };
 }
 
 /**
@@ -85,12 +65,13 @@ export function buildQuery(request: BuildRequest): string {
  * ssh client), and no ssh2 module is ever loaded (dockerode's docker-modem
  * loads it eagerly).
  */
-export async function buildImage(engine: Engine, request: BuildRequest): Promise<BuildResult> {
+export async function buildImage(engine: Engine, http: EngineHttp, request: BuildRequest): Promise<BuildResult> {
   // A remote engine gets the context compressed; a local socket is faster without.
-  const body = packContext(request.context, engine.http.endpoint.protocol !== 'unix');
+  const body = packContext(request.context, !engine.capabilities.hostPathsVisible);
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await engine.http.stream('POST', `/build?${buildQuery(request)}`, {
+    stream = await http.stream('POST', '/build', {
+      query: buildQuery(request),
       rawBody: body,
       headers: { 'Content-Type': 'application/x-tar' },
     });
@@ -127,7 +108,7 @@ export async function buildImage(engine: Engine, request: BuildRequest): Promise
       const built = /^Successfully built ([0-9a-f]+)/.exec(line);
       if (built && !id) id = built[1]!;
     }
-  }).catch((error: unknown) => { throw engine.http.lost(error); });
+  }).catch((error: unknown) => { throw http.lost(error); });
   // Podman reports the id only as text; the tag is authoritative either way.
   const image = request.tags[0] ? await engine.inspectImage(request.tags[0]) : undefined;
   if (image) id = image.Id;

@@ -1,25 +1,26 @@
 /**
- * The Engine API operations aca uses, over one EngineHttp connection. Engine
- * differences (Docker vs Podman, API versions) are handled here and nowhere else.
+ * The Engine API operations aca uses, over one EngineHttp connection: Docker's behaviour here, Podman's differences
+ * in podman-engine.ts (and the pure translations in podman.ts). The rest of aca sees only the Engine interface
+ * (engine.ts), so engine differences are handled here and nowhere else.
  */
-import type { Duplex } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
+import type { Duplex, Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { EngineHttp, TIMEOUT } from './http.js';
 import { EngineApiError, isConflict, isNotFound } from './errors.js';
-import type { EngineKind } from './endpoint.js';
+import { isRemoteEndpoint, type EngineKind } from './endpoint.js';
 import type {
-  ContainerCreateBody, ContainerInspect, ContainerSummary, EngineSystemInfo, ExecInspect, ImageInspect, VersionInfo,
+  BuildRequest, BuildResult, ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
+  ImageInspect, ImageSummary, IsolationFacts, VersionInfo,
 } from './types.js';
+import { DETACHED_STDIO } from './types.js';
 import type { RawStats } from './stats.js';
-import { BuildError, EngineError } from '../errors.js';
-import { isRemoteEndpoint } from './endpoint.js';
-import { existsSync } from 'node:fs';
-import {
-  adaptCreateBodyForPodman, catatonitExecFailure, missingInitFix, missingPodmanInit, STATIC_INITS, inspectForDocker, securityOptionsForDocker, summaryForDocker,
-  type LibpodSecurity,
-} from './podman.js';
-import { FrameDemuxer } from './demux.js';
+import { BuildError } from '../errors.js';
+import { FrameCollector } from './demux.js';
+import { engineFreeBytes, isolationFacts } from './info.js';
+import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engine.js';
+import { readJsonLines } from './lines.js';
+import { ApiNetworks } from './networks.js';
+import { ApiVolumes } from './storage.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 export const PODMAN_LIBPOD_API = '4.0.0';
@@ -36,21 +37,38 @@ export interface EngineInfo {
   apiVersion: string;
 }
 
-export interface ExecOptions {
-  cmd: string[];
-  env?: string[];
-  workdir?: string;
-  user?: string;
-  tty: boolean;
-  stdin: boolean;
-  detachKeys?: string;
-}
+/** Docker's Engine API, as aca uses it. */
+export class ApiEngine implements Engine {
+  readonly capabilities: EngineCapabilities;
+  readonly volumes: ApiVolumes;
+  readonly networks: ApiNetworks;
 
-export class Engine {
-  constructor(readonly http: EngineHttp, readonly info: EngineInfo) {}
+  constructor(readonly http: EngineHttp, readonly info: EngineInfo) {
+    this.capabilities = this.capabilitiesOf(!isRemoteEndpoint(http.endpoint));
+    this.volumes = new ApiVolumes(http, this.volumeFiltersOred());
+    this.networks = new ApiNetworks(http);
+  }
+
+  /** Called by the constructor: what this engine does (PodmanEngine says otherwise). */
+  protected capabilitiesOf(hostPathsVisible: boolean): EngineCapabilities {
+    return { perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible, mayMapSessionUser: false };
+  }
+
+  /** Called by the constructor: whether the engine ORs several label filters on volumes. */
+  protected volumeFiltersOred(): boolean {
+    return false;
+  }
 
   get kind(): EngineKind {
     return this.info.kind;
+  }
+
+  get url(): string {
+    return this.info.url;
+  }
+
+  close(): void {
+    this.http.close();
   }
 
   version(): Promise<VersionInfo> {
@@ -58,70 +76,62 @@ export class Engine {
   }
 
   /** GET /info: storage, cgroups, security options, runtimes (see info.ts). */
-  async systemInfo(): Promise<EngineSystemInfo> {
-    if (this.kind !== 'podman') return this.http.json('GET', '/info');
-    // Podman: libpod's /info (asked at the same time) says whether it is rootless; compat /info does not.
-    const [info, libpod] = await Promise.all([
-      this.http.json<EngineSystemInfo>('GET', '/info'),
-      this.http.json<{ host?: { security?: LibpodSecurity } }>('GET', `/v${PODMAN_LIBPOD_API}/libpod/info`).catch(() => undefined),
-    ]);
-    return { ...info, SecurityOptions: securityOptionsForDocker(info.SecurityOptions, libpod?.host?.security) };
+  systemInfo(): Promise<EngineSystemInfo> {
+    return this.http.json('GET', '/info');
+  }
+
+  async isolationFacts(): Promise<IsolationFacts> {
+    return isolationFacts(this.kind, await this.systemInfo(), this.capabilities.hostPathsVisible);
+  }
+
+  freeBytes(info: EngineSystemInfo, probe: ContainerCreateBody | undefined): Promise<number | undefined> {
+    return engineFreeBytes(this, info, this.capabilities.hostPathsVisible, probe);
+  }
+
+  diskUsage(): Promise<DiskUsage> {
+    return this.http.json('GET', '/system/df', { timeoutMs: TIMEOUT.slow });
   }
 
   // --- containers -----------------------------------------------------------
 
-  async listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
-    const query = { all, filters: JSON.stringify({ label: labels }) };
-    if (this.kind !== 'podman') return this.http.json<ContainerSummary[]>('GET', '/containers/json', { query });
-    // Podman: the compat list leaves health out of Status; libpod's list (asked at the same time) has it.
-    const [list, libpod] = await Promise.all([
-      this.http.json<ContainerSummary[]>('GET', '/containers/json', { query }),
-      this.http.json<Array<{ Id: string; Status?: string }>>('GET', `/v${PODMAN_LIBPOD_API}/libpod/containers/json`, { query }).catch(() => []),
-    ]);
-    const health = new Map(libpod.map((c) => [c.Id, c.Status ?? '']));
-    return list.map((summary) => summaryForDocker(summary, health.get(summary.Id)));
+  listContainers(labels: string[], all = true): Promise<ContainerSummary[]> {
+    return this.http.json<ContainerSummary[]>('GET', '/containers/json', { query: { all, filters: JSON.stringify({ label: labels }) } });
   }
 
-  /**
-   * Run a session's health check once, now. Podman schedules health checks
-   * with systemd timers, so where there is no systemd (containers, many CI
-   * machines) they never run on their own: a supervisor can drive them with this.
-   * Docker runs its checks itself; there this is a no-op returning undefined.
-   */
-  async runHealthcheck(id: string): Promise<string | undefined> {
-    if (this.kind !== 'podman') return undefined;
-    const result = await this.http.json<{ Status?: string }>('GET', `/v${PODMAN_LIBPOD_API}/libpod/containers/${encodeURIComponent(id)}/healthcheck`);
-    return result?.Status;
+  /** Docker runs its health checks itself (see PodmanEngine). */
+  async runHealthcheck(_id: string): Promise<string | undefined> {
+    return undefined;
   }
 
-  async inspectContainer(id: string): Promise<ContainerInspect> {
-    const path = `/containers/${encodeURIComponent(id)}/json`;
-    if (this.kind !== 'podman') return this.http.json('GET', path);
-    // Podman: libpod's inspect (asked at the same time) holds the capabilities compat inspect loses.
-    const [info, libpod] = await Promise.all([
-      this.http.json<ContainerInspect>('GET', path),
-      this.http.json<{ BoundingCaps?: string[] | null }>('GET', `/v${PODMAN_LIBPOD_API}/libpod${path}`).catch(() => undefined),
-    ]);
-    return inspectForDocker(info, libpod ? (libpod.BoundingCaps ?? null) : undefined);
+  inspectContainer(id: string): Promise<ContainerInspect> {
+    return this.http.json('GET', `/containers/${encodeURIComponent(id)}/json`);
   }
 
   async createContainer(name: string, body: ContainerCreateBody): Promise<string> {
-    if (this.kind !== 'podman') {
-      const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
-      return created.Id;
-    }
-    // A taken name (Podman's 500) is a ConflictError, as Docker's 409 is: see errors.ts.
-    try {
-      const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body: adaptCreateBodyForPodman(body) });
-      return created.Id;
-    } catch (error) {
-      const init = error instanceof EngineApiError ? missingPodmanInit(error.message) : undefined;
-      if (init) {
-        const present = isRemoteEndpoint(this.http.endpoint) ? [] : STATIC_INITS.filter((path) => existsSync(path));
-        throw new EngineError(`Podman cannot start any container: its init ${init} (containers.conf init_path) is not installed`, { hint: missingInitFix(present), cause: error });
-      }
-      throw error;
-    }
+    const created = await this.http.json<{ Id: string }>('POST', '/containers/create', { query: { name }, body });
+    return created.Id;
+  }
+
+  /** Created and never started: the archive API needs a container to reach volumes through. */
+  createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
+    return this.createContainer(options.name, this.storageHelperBody(options, ['true'], {}));
+  }
+
+  protected storageHelperBody(
+    options: { image: string; binds: string[]; labels: Record<string, string> },
+    cmd: string[],
+    hostConfig: Record<string, unknown>,
+  ): ContainerCreateBody {
+    return {
+      Image: options.image,
+      Cmd: cmd,
+      Env: [],
+      Labels: options.labels,
+      User: '0:0',
+      WorkingDir: '',
+      ...DETACHED_STDIO,
+      HostConfig: { Binds: options.binds, NetworkMode: 'none', ...hostConfig } as never,
+    };
   }
 
   startContainer(id: string): Promise<void> {
@@ -130,6 +140,10 @@ export class Engine {
 
   stopContainer(id: string, timeoutSeconds?: number): Promise<void> {
     return this.http.json('POST', `/containers/${id}/stop`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
+  }
+
+  restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
+    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
   }
 
   async killContainer(id: string, signal: string): Promise<void> {
@@ -163,6 +177,15 @@ export class Engine {
     }
   }
 
+  /** Freeze every process of a container (checkpoints copy a still filesystem). */
+  async pauseContainer(id: string): Promise<void> {
+    await this.http.json('POST', `/containers/${encodeURIComponent(id)}/pause`);
+  }
+
+  async unpauseContainer(id: string): Promise<void> {
+    await this.http.json('POST', `/containers/${encodeURIComponent(id)}/unpause`);
+  }
+
   /**
    * Wait for the container to exit. Ask before starting it ("next-exit"), so a
    * fast command cannot exit before the wait is registered.
@@ -175,19 +198,12 @@ export class Engine {
 
   /**
    * Why the session's command could not be started, when the engine reports
-   * that only in the output: Podman's init (catatonit) starts, fails to exec
-   * the command and exits 1. Undefined when the command itself ran.
+   * that only in the output (Podman's init, see PodmanEngine); undefined when the command itself ran, and always
+   * on Docker, whose start call fails instead.
    * `attachedStderr`: the start of the stderr aca was attached to, when it was.
    */
-  async commandStartFailure(id: string, exitCode: number, attachedStderr?: string): Promise<string | undefined> {
-    if (this.kind !== 'podman' || exitCode !== 1) return undefined;
-    // What the attached stream carried is complete; the log file may not have it yet right after the exit.
-    if (attachedStderr !== undefined) return catatonitExecFailure(attachedStderr);
-    const res = await this.http.stream('GET', `/containers/${id}/logs`, { query: { stderr: true, stdout: false, tail: 3 } });
-    let text = '';
-    const demux = new FrameDemuxer((_stream, payload) => { text += payload.toString('utf8'); return true; });
-    for await (const chunk of res) demux.push(chunk as Buffer);
-    return catatonitExecFailure(text);
+  async commandStartFailure(_id: string, _exitCode: number, _attachedStderr?: string): Promise<string | undefined> {
+    return undefined;
   }
 
   /** `detachKeys` in the engine's form ("ctrl-p,ctrl-q"): the engine cuts the stream on them. */
@@ -210,6 +226,33 @@ export class Engine {
     });
   }
 
+  /** Bytes in a container's writable layer (SizeRw, computed by the engine on request). */
+  async writableLayerSize(id: string): Promise<number> {
+    const info = await this.http.json<{ SizeRw?: number | null }>('GET', `/containers/${id}/json`, { query: { size: true } });
+    return info.SizeRw ?? 0;
+  }
+
+  async putArchive(id: string, path: string, tar: Readable): Promise<void> {
+    await this.http.json('PUT', `/containers/${id}/archive`, {
+      query: { path, noOverwriteDirNonDir: true },
+      rawBody: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+    });
+  }
+
+  getArchive(id: string, path: string): Promise<IncomingMessage> {
+    return this.http.stream('GET', `/containers/${id}/archive`, { query: { path } });
+  }
+
+  async commitContainer(id: string, options: { repo: string; tag: string; labels: Record<string, string> }): Promise<string> {
+    const result = await this.http.json<{ Id: string }>('POST', '/commit', {
+      query: { container: id, repo: options.repo, tag: options.tag, pause: true },
+      body: { Labels: options.labels },
+      timeoutMs: TIMEOUT.slow,
+    });
+    return result.Id;
+  }
+
   // --- monitoring (see stats.ts for the arithmetic) -------------------------
 
   /**
@@ -217,19 +260,11 @@ export class Engine {
    * wait); callers that keep the previous sample compute CPU % from it.
    * Engines that ignore one-shot still fill precpu_stats, which stats.ts uses.
    */
-  async containerStats(id: string, options: { oneShot: boolean; timeoutMs?: number }): Promise<RawStats> {
-    const stats = await this.http.json<RawStats>('GET', `/containers/${id}/stats`, {
+  containerStats(id: string, options: { oneShot: boolean; timeoutMs?: number }): Promise<RawStats> {
+    return this.http.json<RawStats>('GET', `/containers/${id}/stats`, {
       query: { stream: false, ...(options.oneShot ? { 'one-shot': true } : {}) },
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     });
-    // Podman's compat stats give system_cpu_usage as wall-clock time, where Docker gives
-    // the sum over all CPUs; scale it so the docker CLI's CPU % formula holds for both.
-    if (this.kind === 'podman') {
-      for (const cpu of [stats.cpu_stats, stats.precpu_stats]) {
-        if (cpu?.system_cpu_usage && cpu.online_cpus) cpu.system_cpu_usage *= cpu.online_cpus;
-      }
-    }
-    return stats;
   }
 
   /**
@@ -244,20 +279,29 @@ export class Engine {
     return { ...(await this.containerStats(id, { oneShot: true, timeoutMs })), precpu_stats: first.cpu_stats };
   }
 
-  restartContainer(id: string, timeoutSeconds?: number): Promise<void> {
-    return this.http.json('POST', `/containers/${id}/restart`, { query: { t: timeoutSeconds }, timeoutMs: graceAndCall(timeoutSeconds) });
-  }
-
   /**
    * Engine events as a stream of JSON lines. With `until`, the engine answers
    * with the events of that past window and ends the response.
    */
-  events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
+  private events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
     return this.http.stream('GET', '/events', {
       query: { filters: JSON.stringify(filters), since: window.since?.toFixed(3), until: window.until?.toFixed(3) },
       // Without an end, the stream waits for events that may never come (see logs()).
       ...(window.until === undefined ? { timeoutMs: TIMEOUT.none } : {}),
     });
+  }
+
+  async watchEvents(filters: Record<string, string[]>, onEvent: (event: EngineEvent) => void): Promise<{ stop(): void }> {
+    const res = await this.events(filters);
+    // Ended by stop(), or by the engine going away: either way no more events, and nothing to report.
+    readJsonLines<EngineEvent>(res, onEvent).catch(() => {});
+    return { stop: () => res.destroy() };
+  }
+
+  async pastEvents(filters: Record<string, string[]>, window: { since: number; until: number }): Promise<EngineEvent[]> {
+    const events: EngineEvent[] = [];
+    await readJsonLines<EngineEvent>(await this.events(filters, window), (event) => events.push(event));
+    return events;
   }
 
   // --- exec -----------------------------------------------------------------
@@ -291,6 +335,27 @@ export class Engine {
     return this.http.json('GET', `/exec/${execId}/json`);
   }
 
+  async execWithInput(containerId: string, options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined }): Promise<ExecResult> {
+    const execId = await this.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
+    const { socket, head } = await this.startExec(execId, false);
+    const output = new FrameCollector();
+    output.push(head);
+    const done = new Promise<void>((resolve, reject) => {
+      socket.on('data', (chunk: Buffer) => output.push(chunk));
+      socket.on('end', resolve);
+      socket.on('close', resolve);
+      socket.on('error', reject);
+    });
+    if (options.input !== undefined) {
+      socket.write(options.input);
+      // Half-close: the command sees EOF on stdin, the output keeps flowing back.
+      (socket as unknown as { end(): void }).end();
+    } else socket.end();
+    await done;
+    const { ExitCode } = await this.inspectExec(execId);
+    return { exitCode: ExitCode ?? -1, ...output.result() };
+  }
+
   // --- images ---------------------------------------------------------------
 
   /** The images on the engine that have a name (untagged layers left by builds are not). */
@@ -299,6 +364,10 @@ export class Engine {
     return images
       .map((image) => ({ Id: image.Id, Size: image.Size, RepoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>') }))
       .filter((image) => image.RepoTags.length > 0);
+  }
+
+  listLabelledImages(labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
+    return this.http.json('GET', '/images/json', { query: { filters: JSON.stringify({ label: labels, ...danglingFilter(options) }) } });
   }
 
   async inspectImage(ref: string): Promise<ImageInspect | undefined> {
@@ -323,44 +392,28 @@ export class Engine {
       if (message.status && onProgress) onProgress(message.id ? `${message.id}: ${message.status}` : message.status);
     }).catch((error: unknown) => { throw this.http.lost(error); });
   }
-}
 
-export interface JsonMessage {
-  stream?: string;
-  status?: string;
-  id?: string;
-  error?: string;
-  errorDetail?: { message?: string; code?: number };
-  aux?: { ID?: string };
-  message?: string;
-}
+  /** Loaded on first use: packing a context needs tar-fs. */
+  async buildImage(request: BuildRequest): Promise<BuildResult> {
+    const { buildImage } = await import('./build.js');
+    return buildImage(this, this.http, request);
+  }
 
-/** Read newline-delimited JSON messages (build and pull progress). */
-export async function readJsonLines(stream: NodeJS.ReadableStream, onMessage: (message: JsonMessage) => void): Promise<void> {
-  let buffered = '';
-  const handle = (line: string) => {
-    const text = line.trim();
-    if (!text) return;
-    let message: JsonMessage;
+  async removeImage(ref: string): Promise<boolean> {
     try {
-      message = JSON.parse(text) as JsonMessage;
-    } catch {
-      message = { stream: `${text}\n` };
-    }
-    onMessage(message);
-  };
-  // Stream mode: a character split across two chunks is decoded once both have come.
-  const decoder = new StringDecoder('utf8');
-  for await (const chunk of stream) {
-    buffered += typeof chunk === 'string' ? chunk : decoder.write(chunk);
-    let newline = buffered.indexOf('\n');
-    while (newline !== -1) {
-      handle(buffered.slice(0, newline));
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
+      await this.http.json('DELETE', `/images/${encodeURIComponent(ref)}`, { query: { noprune: false } });
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return true;
+      if (isConflict(error)) return false;
+      throw error;
     }
   }
-  handle(buffered + decoder.end());
+}
+
+/** The images filter for dangling (untagged) images, when asked. */
+export function danglingFilter(options: { dangling?: boolean }): Record<string, string[]> {
+  return options.dangling === undefined ? {} : { dangling: [String(options.dangling)] };
 }
 
 /** "repo/name:tag" → ["repo/name", "tag"], minding registry ports and digests. */

@@ -4,7 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import { EngineDownError } from './errors.js';
-import { Engine } from './client.js';
+import type { ApiEngine as Engine } from './client.js';
+import { engineFor } from './engine-for.js';
 import { resolveContext } from './contexts.js';
 import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type ConfiguredHost, type EngineChoice } from './endpoint.js';
 import { EngineHttp, type TlsFiles } from './http.js';
@@ -70,7 +71,7 @@ export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Pro
   }
   const kind = kindFromPingHeaders(res.headers);
   const apiVersion = String(res.headers['api-version'] ?? '');
-  return new Engine(http, { kind, url: endpoint.url, source: candidate.source, apiVersion });
+  return engineFor(http, { kind, url: endpoint.url, source: candidate.source, apiVersion });
 }
 
 export async function connect(options: ConnectOptions): Promise<Engine> {

@@ -38,3 +38,30 @@ export class FrameDemuxer {
     return ok;
   }
 }
+
+/** A whole multiplexed stream, collected: stdout and stderr apart, and all of it as text, in order. */
+export class FrameCollector {
+  private readonly all: Buffer[] = [];
+  private readonly out: Buffer[] = [];
+  private readonly err: Buffer[] = [];
+  private readonly demux = new FrameDemuxer((stream, payload) => {
+    const copy = Buffer.from(payload);
+    this.all.push(copy);
+    (stream === 2 ? this.err : this.out).push(copy);
+    return true;
+  });
+
+  push(chunk: Buffer): void {
+    this.demux.push(chunk);
+  }
+
+  /** Read `stream` to its end. */
+  async readAll(stream: AsyncIterable<unknown>): Promise<this> {
+    for await (const chunk of stream) this.push(chunk as Buffer);
+    return this;
+  }
+
+  result(): { output: string; stdout: Buffer; stderr: Buffer } {
+    return { output: Buffer.concat(this.all).toString('utf8'), stdout: Buffer.concat(this.out), stderr: Buffer.concat(this.err) };
+  }
+}

@@ -20,6 +20,9 @@ import { AcaError, EngineError } from '../errors.js';
 import type { Endpoint } from './endpoint.js';
 import { EngineDownError, RequestBodyError, apiErrorFor, describeConnectionFailure, requestBodyFailure, type EngineApiError } from './errors.js';
 import { sshAgent } from './ssh.js';
+import type { Query } from './types.js';
+
+export type { Query } from './types.js';
 
 // Callers from before the typed errors import these from here.
 export { EngineApiError, isNotFound } from './errors.js';
@@ -45,8 +48,15 @@ export const TIMEOUT = {
   none: 0,
 } as const;
 
+/** The one way aca writes a query string. */
+export function queryString(query: Query): string {
+  return Object.entries(query)
+    .flatMap(([k, v]) => (v === undefined ? [] : Array.isArray(v) ? v : [v]).map((one) => `${encodeURIComponent(k)}=${encodeURIComponent(String(one))}`))
+    .join('&');
+}
+
 export interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Query;
   body?: unknown;
   /**
    * Raw body (a tar stream for builds and copies), sent through stream.pipeline with its backpressure. Its error
@@ -146,12 +156,7 @@ export class EngineHttp {
   }
 
   private baseOptions(method: string, path: string, options: RequestOptions): http.RequestOptions {
-    const query = options.query
-      ? Object.entries(options.query)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
-          .join('&')
-      : '';
+    const query = options.query ? queryString(options.query) : '';
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     if (options.body !== undefined) headers['Content-Type'] = 'application/json';
     const base: http.RequestOptions = { method, path: query ? `${path}?${query}` : path, headers, agent: this.agent };

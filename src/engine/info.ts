@@ -3,12 +3,11 @@
  * for Docker and Podman, and the engine's free disk space. Used by aca doctor.
  */
 import { existsSync, statfsSync } from 'node:fs';
-import type { Engine } from './client.js';
-import { FrameDemuxer } from './demux.js';
-import type { EngineSystemInfo, VersionInfo } from './types.js';
-import { DETACHED_STDIO } from './types.js';
+import type { Engine } from './engine.js';
+import { FrameCollector } from './demux.js';
+import type { ContainerCreateBody, EngineSystemInfo, IsolationFacts, VersionInfo } from './types.js';
 
-export type { EngineSystemInfo };
+export type { EngineSystemInfo, IsolationFacts } from './types.js';
 
 export interface SecurityFeatures {
   seccomp: boolean;
@@ -46,22 +45,13 @@ export function usableGvisorRuntime(info: EngineSystemInfo, local: boolean): str
   return !local || !runsc[1].path?.startsWith('/') || existsSync(runsc[1].path) ? runsc[0] : undefined;
 }
 
-/** What a session's isolation choice needs to know about the engine (see security/isolation.ts). */
-export interface IsolationFacts {
-  /** gVisor's runtime name on this engine, when it is offered and usable. */
-  gvisorRuntime: string | undefined;
-  /** Every runtime the engine lists, for error messages. */
-  runtimes: string[];
-  /**
-   * auto may pick gVisor here. Docker lists only the runtimes registered in daemon.json; Podman lists every
-   * runtime its containers.conf knows, runsc included, whether or not it is set up to work, so on Podman only an
-   * explicit --isolation gvisor uses it.
-   */
-  autoMayPickGvisor: boolean;
-}
-
 export function isolationFacts(kind: string, info: EngineSystemInfo, local: boolean): IsolationFacts {
-  return { gvisorRuntime: usableGvisorRuntime(info, local), runtimes: Object.keys(info.Runtimes ?? {}), autoMayPickGvisor: kind !== 'podman' };
+  return {
+    gvisorRuntime: usableGvisorRuntime(info, local),
+    runtimes: Object.keys(info.Runtimes ?? {}),
+    autoMayPickGvisor: kind !== 'podman',
+    mapSessionUser: kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless')),
+  };
 }
 
 /** "Docker 20.10.24" / "Podman 4.3.1", and the API version it speaks. */
@@ -72,37 +62,23 @@ export function describeVersion(kind: string, version: VersionInfo): { engine: s
 
 /**
  * Free bytes where the engine keeps images and containers. On this machine:
- * statfs of its root dir. On a remote engine: `df` in a throwaway container of
- * `image` (labelled aca.managed, removed at once); undefined without an image.
+ * statfs of its root dir. On a remote engine: `df -Pk /` run by `probe`, a throwaway container (removed at once)
+ * whose body the caller gives; undefined without one.
  */
-export async function engineFreeBytes(engine: Engine, info: EngineSystemInfo, local: boolean, image: string | undefined): Promise<number | undefined> {
+export async function engineFreeBytes(
+  engine: Engine, info: EngineSystemInfo, local: boolean, probe: ContainerCreateBody | undefined,
+): Promise<number | undefined> {
   if (local && info.DockerRootDir && existsSync(info.DockerRootDir)) {
     const stats = statfsSync(info.DockerRootDir);
     return stats.bavail * stats.bsize;
   }
-  if (!image) return undefined;
-  const id = await engine.createContainer(`aca-doctor-df-${process.pid}`, {
-    Image: image,
-    Cmd: ['df', '-Pk', '/'],
-    Env: [],
-    Labels: { 'aca.managed': 'true', 'aca.doctor': 'true' },
-    User: '',
-    WorkingDir: '',
-    ...DETACHED_STDIO,
-    HostConfig: {
-      Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none', Memory: 64 * 1024 * 1024, MemorySwap: 64 * 1024 * 1024, NanoCpus: 5e8,
-      PidsLimit: 16, CapDrop: ['ALL'], CapAdd: [], SecurityOpt: ['no-new-privileges:true'], Privileged: false, Init: false,
-      ReadonlyRootfs: true, AutoRemove: false, RestartPolicy: { Name: 'no' },
-    },
-  });
+  if (!probe) return undefined;
+  const id = await engine.createContainer(`aca-doctor-df-${process.pid}`, { ...probe, Cmd: ['df', '-Pk', '/'] });
   try {
     await engine.startContainer(id);
     await engine.waitContainer(id, 'not-running');
-    const res = await engine.logs(id, { follow: false });
-    let text = '';
-    const demux = new FrameDemuxer((_stream, payload) => { text += payload.toString('utf8'); return true; });
-    for await (const chunk of res) demux.push(chunk as Buffer);
-    return parseDfAvailable(text);
+    const output = await new FrameCollector().readAll(await engine.logs(id, { follow: false }));
+    return parseDfAvailable(output.result().output);
   } finally {
     await engine.removeContainer(id, { force: true });
   }

@@ -1,108 +1,58 @@
-/**
- * Networks, engine facts and exec-with-input: the Engine API calls behind
- * per-session networks, the egress proxy and secret delivery.
- */
-import type { Engine } from './client.js';
-import { EngineApiError, isNotFound } from './errors.js';
+/** Bridge networks over the Engine API: a session's own, the shared isolated one, the egress proxy's. */
+import type { EngineHttp } from './http.js';
+import type { CreateNetworkOptions, EngineNetworks } from './engine.js';
+import { EngineApiError, isConflict, isNotFound } from './errors.js';
+import type { NetworkInspect, NetworkSummary } from './types.js';
 
-export interface NetworkInspect {
-  Id: string;
-  Name: string;
-  Internal: boolean;
-  Options: Record<string, string> | null;
-  Labels: Record<string, string> | null;
-  Containers?: Record<string, { Name: string; IPv4Address: string }> | null;
-}
+const path = (name: string, action = '') => `/networks/${encodeURIComponent(name)}${action}`;
 
-export interface CreateNetworkOptions {
-  name: string;
-  labels: Record<string, string>;
-  internal: boolean;
-  options: Record<string, string>;
-}
+export class ApiNetworks implements EngineNetworks {
+  constructor(private readonly http: EngineHttp) {}
 
-export async function createNetwork(engine: Engine, request: CreateNetworkOptions): Promise<string> {
-  const created = await engine.http.json<{ Id: string }>('POST', '/networks/create', {
-    body: { Name: request.name, CheckDuplicate: true, Driver: 'bridge', Internal: request.internal, Options: request.options, Labels: request.labels },
-  });
-  return created.Id;
-}
-
-export async function inspectNetwork(engine: Engine, name: string): Promise<NetworkInspect | undefined> {
-  try {
-    return await engine.http.json<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
+  async create(request: CreateNetworkOptions): Promise<string> {
+    const created = await this.http.json<{ Id: string }>('POST', '/networks/create', {
+      body: { Name: request.name, CheckDuplicate: true, Driver: 'bridge', Internal: request.internal, Options: request.options, Labels: request.labels },
+    });
+    return created.Id;
   }
-}
 
-/** Remove a network; gone already counts as removed. */
-export async function deleteNetwork(engine: Engine, name: string): Promise<void> {
-  try {
-    await engine.http.json('DELETE', `/networks/${encodeURIComponent(name)}`);
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw error;
+  async inspect(name: string): Promise<NetworkInspect | undefined> {
+    try {
+      return await this.http.json<NetworkInspect>('GET', path(name));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
   }
-}
 
-export async function connectNetwork(engine: Engine, network: string, container: string, aliases: string[] = []): Promise<void> {
-  await engine.http.json('POST', `/networks/${encodeURIComponent(network)}/connect`, {
-    body: { Container: container, EndpointConfig: aliases.length > 0 ? { Aliases: aliases } : {} },
-  });
-}
-
-export async function disconnectNetwork(engine: Engine, network: string, container: string): Promise<void> {
-  try {
-    await engine.http.json('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { body: { Container: container, Force: true } });
-  } catch (error) {
-    if (isNotFound(error) || (error instanceof EngineApiError && /is not connected/.test(error.message))) return;
-    throw error;
+  list(labels: string[]): Promise<NetworkSummary[]> {
+    return this.http.json('GET', '/networks', { query: { filters: JSON.stringify({ label: labels }) } });
   }
-}
 
-/**
- * Run a command in a running container with `input` on its stdin and wait
- * for it; returns the exit code and whatever it printed. The input travels
- * only over the API socket: it is not in the exec's configuration.
- */
-export async function execWithInput(
-  engine: Engine,
-  containerId: string,
-  options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined },
-): Promise<{ exitCode: number; output: string; stdout: Buffer; stderr: Buffer }> {
-  const execId = await engine.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
-  const { socket, head } = await engine.startExec(execId, false);
-  const chunks: Buffer[] = [head];
-  const done = new Promise<void>((resolve, reject) => {
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', resolve);
-    socket.on('close', resolve);
-    socket.on('error', reject);
-  });
-  if (options.input !== undefined) {
-    socket.write(options.input);
-    // Half-close: the command sees EOF on stdin, the output keeps flowing back.
-    (socket as unknown as { end(): void }).end();
-  } else socket.end();
-  await done;
-  const { ExitCode } = await engine.inspectExec(execId);
-  return { exitCode: ExitCode ?? -1, ...demux(Buffer.concat(chunks)) };
-}
-
-/** A multiplexed (non-TTY) exec stream: stdout and stderr apart, and their text together, in order. */
-function demux(raw: Buffer): { output: string; stdout: Buffer; stderr: Buffer } {
-  const all: Buffer[] = [];
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  let at = 0;
-  while (at + 8 <= raw.length) {
-    const size = raw.readUInt32BE(at + 4);
-    const payload = raw.subarray(at + 8, at + 8 + size);
-    all.push(payload);
-    (raw[at] === 2 ? err : out).push(payload);
-    at += 8 + size;
+  async remove(name: string): Promise<boolean> {
+    try {
+      await this.http.json('DELETE', path(name));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return true;
+      // In use (409), or one of the engine's own networks (403).
+      if (isConflict(error) || (error instanceof EngineApiError && error.statusCode === 403)) return false;
+      throw error;
+    }
   }
-  return { output: Buffer.concat(all).toString('utf8'), stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+
+  async connect(network: string, container: string, aliases: string[] = []): Promise<void> {
+    await this.http.json('POST', path(network, '/connect'), {
+      body: { Container: container, EndpointConfig: aliases.length > 0 ? { Aliases: aliases } : {} },
+    });
+  }
+
+  async disconnect(network: string, container: string): Promise<void> {
+    try {
+      await this.http.json('POST', path(network, '/disconnect'), { body: { Container: container, Force: true } });
+    } catch (error) {
+      if (isNotFound(error) || (error instanceof EngineApiError && /is not connected/.test(error.message))) return;
+      throw error;
+    }
+  }
 }

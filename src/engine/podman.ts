@@ -4,7 +4,7 @@
  * rest of aca never needs to know which engine it talks to. Observed against
  * Podman 4.3 (Debian bookworm); each gap names its upstream issue where one exists.
  */
-import type { ContainerCreateBody, ContainerInspect, ContainerSummary } from './types.js';
+import type { ContainerCreateBody, ContainerInspect, ContainerSummary, Query } from './types.js';
 
 /** A create body Podman accepts with the same meaning Docker gives it. */
 export function adaptCreateBodyForPodman(body: ContainerCreateBody): ContainerCreateBody {
@@ -168,13 +168,11 @@ export function matchesAllLabels(labels: Record<string, string> | null | undefin
 
 /**
  * POST /commit on Podman's compat API ignores the Labels of the body (4.3);
- * its libpod commit applies Dockerfile-style `changes`, one LABEL each. The
- * query for that call: repeated `changes`, which aca's query builder cannot write.
+ * its libpod commit applies Dockerfile-style `changes`, one LABEL each: the query for that call.
  */
-export function podmanCommitQuery(options: { container: string; repo: string; tag: string; labels: Record<string, string> }): string {
-  const pairs: Array<[string, string]> = [['container', options.container], ['repo', options.repo], ['tag', options.tag], ['pause', 'true']];
-  for (const [key, value] of Object.entries(options.labels)) pairs.push(['changes', `LABEL ${key}=${JSON.stringify(value)}`]);
-  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+export function podmanCommitQuery(options: { container: string; repo: string; tag: string; labels: Record<string, string> }): Query {
+  const changes = Object.entries(options.labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+  return { container: options.container, repo: options.repo, tag: options.tag, pause: 'true', changes };
 }
 
 /**

@@ -1,5 +1,8 @@
 /** The slices of Engine API objects aca reads. Docker and Podman both fill these. */
 
+/** A request's query: undefined values are left out; a list repeats its key (`t=a&t=b`), as some calls want. */
+export type Query = Record<string, string | number | boolean | undefined | readonly string[]>;
+
 export interface ContainerSummary {
   Id: string;
   Names: string[];
@@ -140,6 +143,53 @@ export const DETACHED_STDIO = {
   AttachStderr: false,
 } as const;
 
+export interface VolumeInfo {
+  Name: string;
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
+  CreatedAt?: string;
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+export interface ImageSummary {
+  Id: string;
+  RepoTags: string[] | null;
+  Created: number;
+  Size: number;
+  Labels: Record<string, string> | null;
+}
+
+export interface NetworkSummary {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, unknown>;
+}
+
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Internal: boolean;
+  Options: Record<string, string> | null;
+  Labels: Record<string, string> | null;
+  Containers?: Record<string, { Name: string; IPv4Address: string }> | null;
+}
+
+export interface DiskUsage {
+  LayersSize?: number;
+  Images: Array<{ Id: string; Size: number; SharedSize: number; Labels: Record<string, string> | null }> | null;
+  Containers: Array<{ Id: string; SizeRw?: number; Labels: Record<string, string> | null }> | null;
+  Volumes: Array<{ Name: string; Labels: Record<string, string> | null; UsageData?: { Size: number } | null }> | null;
+}
+
+/** One line of the engine's event stream (the fields aca reads). */
+export interface EngineEvent {
+  id?: string;
+  status?: string;
+  Action?: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
 /** The slice of GET /info aca reads. Podman's compat API fills the same fields. */
 export interface EngineSystemInfo {
   ServerVersion?: string;
@@ -160,4 +210,43 @@ export interface EngineSystemInfo {
   /** Host facts: the engine refuses limits beyond them. */
   NCPU?: number;
   MemTotal?: number;
+}
+
+/** What a session's isolation choice needs to know about the engine (see security/isolation.ts). */
+export interface IsolationFacts {
+  /** gVisor's runtime name on this engine, when it is offered and usable. */
+  gvisorRuntime: string | undefined;
+  /** Every runtime the engine lists, for error messages. */
+  runtimes: string[];
+  /**
+   * auto may pick gVisor here. Docker lists only the runtimes registered in daemon.json; Podman lists every
+   * runtime its containers.conf knows, runsc included, whether or not it is set up to work, so on Podman only an
+   * explicit --isolation gvisor uses it.
+   */
+  autoMayPickGvisor: boolean;
+  /** Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs. */
+  mapSessionUser: boolean;
+}
+
+export interface BuildRequest {
+  context: string;
+  /** Path of the Dockerfile, relative to the context. */
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+  noCache: boolean;
+  /** A multi-stage Dockerfile's stage to build. */
+  target?: string | undefined;
+  /** Images the engine may take cached layers from. */
+  cacheFrom?: string[] | undefined;
+  /** Called with "Step 3/9 : RUN ..." as each step starts. */
+  onStep?: (step: string) => void;
+  /** Every line a step writes (not the step lines, nor the builder's own bookkeeping). */
+  onOutput?: (line: string) => void;
+}
+
+export interface BuildResult {
+  id: string;
+  tags: string[];
 }

@@ -1,12 +1,8 @@
 /** `aca gc`: gather aca's objects, plan with the pure rules, remove (or just report). */
 import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import {
-  diskUsage, listImages, listNetworks, listVolumes, removeImage, removeNetwork, removeVolume, unpauseContainer,
-} from '../engine/storage.js';
+import { type DiskUsage, type Engine, isNotFound } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { isNotFound } from '../engine/errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
@@ -37,7 +33,7 @@ export interface GcReport {
 }
 
 async function engineDiskUsedPct(engine: Engine): Promise<number> {
-  if (engine.http.endpoint.protocol !== 'unix') {
+  if (!engine.capabilities.hostPathsVisible) {
     throw new AcaError('--if-disk-above needs a local engine: the engine\'s disk is not visible from here');
   }
   const root = (await engine.systemInfo()).DockerRootDir;
@@ -54,10 +50,10 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
       ? engine.listContainers([MANAGED_FILTER, LABEL.session, ...scope], true).then((all) => all.filter((c) => !c.Labels?.[LABEL.helper]))
       : listSessions(engine, true),
     engine.listContainers([MANAGED_FILTER, `${LABEL.helper}=storage`], true),
-    listVolumes(engine, [MANAGED_FILTER]),
-    listNetworks(engine, [MANAGED_FILTER]),
-    listImages(engine, [MANAGED_FILTER], { dangling: true }),
-    listImages(engine, [MANAGED_FILTER, LABEL.checkpoint]),
+    engine.volumes.list([MANAGED_FILTER]),
+    engine.networks.list([MANAGED_FILTER]),
+    engine.listLabelledImages([MANAGED_FILTER], { dangling: true }),
+    engine.listLabelledImages([MANAGED_FILTER, LABEL.checkpoint]),
   ]);
   const stoppedAt = async (id: string, state: string) =>
     state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
@@ -86,10 +82,10 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
  * the answer never comes the sizes are unknown (0), which changes no decision.
  */
 async function sizes(engine: Engine): Promise<Map<string, number>> {
-  let df: Awaited<ReturnType<typeof diskUsage>> | undefined;
+  let df: DiskUsage | undefined;
   for (let attempt = 0; attempt < 20 && !df; attempt++) {
     try {
-      df = await diskUsage(engine);
+      df = await engine.diskUsage();
     } catch (error) {
       // Docker scans one at a time; Podman's scan fails when a container is removed under it. Both pass: ask again.
       if (!/already running/i.test((error as Error).message) && !isNotFound(error)) throw error;
@@ -111,19 +107,19 @@ async function remove(engine: Engine, action: GcAction): Promise<boolean> {
       await engine.removeContainer(action.id, { force: true });
       return true;
     case 'volume':
-      return removeVolume(engine, action.id);
+      return engine.volumes.remove(action.id);
     case 'network':
-      return removeNetwork(engine, action.id);
+      return engine.networks.remove(action.id);
     case 'image':
-      return removeImage(engine, action.id);
+      return engine.removeImage(action.id);
     case 'checkpoint': {
       // Its volumes only once its image is gone: a session may still use the image.
-      if (!(await removeImage(engine, action.id))) return false;
-      for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${action.name}`])) await removeVolume(engine, volume.Name);
+      if (!(await engine.removeImage(action.id))) return false;
+      for (const volume of await engine.volumes.list([MANAGED_FILTER, `${LABEL.checkpoint}=${action.name}`])) await engine.volumes.remove(volume.Name);
       return true;
     }
     case 'resume':
-      await unpauseContainer(engine, action.id);
+      await engine.unpauseContainer(action.id);
       return true;
   }
 }

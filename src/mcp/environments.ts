@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
+import type { Engine } from '../engine/index.js';
 import { nonRootUser } from '../agents/apply.js';
 import { AcaError } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';

@@ -4,9 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { Engine } from '../engine/client.js';
-import { FrameDemuxer } from '../engine/demux.js';
-import { execWithInput } from '../engine/networks.js';
+import { type Engine, FrameDemuxer } from '../engine/index.js';
 import { CappedOutput } from './output.js';
 
 export interface Execution {
@@ -70,5 +68,5 @@ export async function startCommand(engine: Engine, containerId: string, command:
  */
 async function killInSession(engine: Engine, containerId: string, pidFile: string): Promise<void> {
   const script = 'p=$(cat "$0" 2>/dev/null); case "$p" in ""|*[!0-9]*) exit 0;; esac; kill -STOP "$p" 2>/dev/null; pkill -KILL -P "$p" 2>/dev/null; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; rm -f "$0"; exit 0';
-  await execWithInput(engine, containerId, { cmd: ['/bin/sh', '-c', script, pidFile] }).catch(() => {});
+  await engine.execWithInput(containerId, { cmd: ['/bin/sh', '-c', script, pidFile] }).catch(() => {});
 }

@@ -6,8 +6,7 @@
  * runs with the session's own rights inside the session, no race can reach anything the session could not anyway.
  * The last component is never followed when it is a link (read and write refuse it; delete removes the link).
  */
-import type { Engine } from '../engine/client.js';
-import { execWithInput } from '../engine/networks.js';
+import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { WORKSPACE_PATH } from '../security.js';
 import { workspacePath } from './paths.js';
@@ -67,7 +66,7 @@ async function walk(engine: Engine, containerId: string, op: string, given: stri
   if (last && parts.length === 0) throw new AcaError(`${op}: the path names the workspace itself; name a file in it`);
   const dirs = last ? parts.slice(0, -1) : parts;
   const cmd = ['/bin/sh', '-c', WALK, 'aca-mcp-files', op, extra, String(dirs.length), ...dirs, ...(last ? [parts[parts.length - 1]!] : [])];
-  const result = await execWithInput(engine, containerId, { cmd, input });
+  const result = await engine.execWithInput(containerId, { cmd, input });
   if (result.exitCode !== 0) throw new AcaError(reason(result.exitCode, path, result.stderr.toString('utf8')));
   return { path, ...result };
 }

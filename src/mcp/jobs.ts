@@ -1,5 +1,5 @@
 /** Commands the client runs: in the foreground with a timeout, or in the background under a handle to poll and stop. */
-import type { Engine } from '../engine/client.js';
+import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { startCommand, type Execution } from './exec.js';
 import type { Environment, Environments } from './environments.js';

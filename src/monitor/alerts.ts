@@ -3,7 +3,7 @@
  * N consecutive samples, and one-off alerts for an OOM kill or an unexpected
  * exit. The sampler feeds numbers in; what comes out is printed and recorded.
  */
-import type { Metrics } from '../engine/stats.js';
+import type { Metrics } from '../engine/index.js';
 import { formatMiB } from '../sessions/foreground.js';
 
 export type AlertKind = 'cpu' | 'memory' | 'oom' | 'exit';

@@ -5,7 +5,7 @@
  * (Detached sessions are recorded by `aca monitor`, whenever it watches them.)
  */
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
+import type { Engine } from '../engine/index.js';
 import type { MonitorConfig } from '../config/sections.js';
 import { stopAlerts } from './alerts.js';
 import { HistoryWriter } from './history.js';

@@ -3,8 +3,7 @@
  * streaks and a short trend for the sparklines. Turns a raw stats answer into
  * the sample aca prints, records and alerts on.
  */
-import type { Engine } from '../engine/client.js';
-import { toMetrics, type Metrics, type RawStats } from '../engine/stats.js';
+import { type Engine, type Metrics, type RawStats, toMetrics } from '../engine/index.js';
 import { AlertTracker, type Alert, type Thresholds } from './alerts.js';
 
 export type Health = 'starting' | 'healthy' | 'unhealthy' | 'none';

@@ -9,12 +9,9 @@
  * not one-shot: the engine's own one-second span gives CPU % at once); one
  * events stream for OOM kills. Nothing else (see bench/monitor-cost.mjs).
  */
-import type { IncomingMessage } from 'node:http';
 import type { UnhealthyPolicy } from '../config/sections.js';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { EngineDownError, isNotFound } from '../engine/errors.js';
-import type { ContainerSummary } from '../engine/types.js';
+import { type ContainerSummary, type Engine, EngineDownError, isNotFound } from '../engine/index.js';
 import { AcaError, EXIT } from '../errors.js';
 import { truncateVisible } from '../output.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
@@ -165,7 +162,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     if (engineLost) {
       engineLost = false;
       ctx.out.warn('the engine is back; supervising again');
-      oomEvents?.destroy();
+      oomEvents?.stop();
       oomEvents = await openOomEvents();
     }
     const byId = new Map(list.map((c) => [c.Id, c]));
@@ -197,9 +194,9 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
           session.startedAt === undefined && (mode === 'live' || mode === 'plain') ? startedAt(engine, sampler.id).then((t) => { session.startedAt = t; }) : undefined,
         ]);
         let health = toHealth(healthFromStatus(byId.get(sampler.id)?.Status ?? ''));
-        // Podman runs health checks from systemd timers; without systemd they never run,
-        // so the monitor runs them itself, once a sample.
-        if (engine.kind === 'podman' && health !== 'none') {
+        // Where the engine does not run health checks by itself (Podman without systemd), the monitor runs them,
+        // once a sample.
+        if (!engine.capabilities.healthChecksRunByEngine && health !== 'none') {
           const status = await engine.runHealthcheck(sampler.id).catch(() => undefined);
           if (status) health = toHealth(status);
         }
@@ -278,7 +275,7 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    oomEvents?.destroy();
+    oomEvents?.stop();
     if (mode === 'live') {
       ctx.out.stdout.off('resize', onResize);
       ctx.out.stdout.write(SHOW_CURSOR);
@@ -293,24 +290,9 @@ async function startedAt(engine: Engine, id: string): Promise<number | undefined
 }
 
 /** One events stream for the OOM kills of any aca session, including of processes that are not PID 1. */
-async function watchOomEvents(engine: Engine, onOom: (id: string) => void): Promise<IncomingMessage> {
-  const res = await engine.events({ type: ['container'], event: ['oom'], label: [MANAGED_FILTER] });
-  let buffered = '';
-  res.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let newline = buffered.indexOf('\n');
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline).trim();
-      buffered = buffered.slice(newline + 1);
-      newline = buffered.indexOf('\n');
-      if (!line) continue;
-      try {
-        const event = JSON.parse(line) as { id?: string; Actor?: { ID?: string } };
-        const id = event.Actor?.ID ?? event.id;
-        if (id) onOom(id);
-      } catch { /* not an event line */ }
-    }
+function watchOomEvents(engine: Engine, onOom: (id: string) => void): Promise<{ stop(): void }> {
+  return engine.watchEvents({ type: ['container'], event: ['oom'], label: [MANAGED_FILTER] }, (event) => {
+    const id = event.Actor?.ID ?? event.id;
+    if (id) onOom(id);
   });
-  res.on('error', () => {});
-  return res;
 }

@@ -7,7 +7,7 @@
  * nothing. Its price where present is measured in the README (start-up and syscall-heavy work under ptrace).
  * Pure: the engine's runtimes come in as an argument.
  */
-import type { IsolationFacts } from '../engine/info.js';
+import type { IsolationFacts } from '../engine/index.js';
 import { UsageError } from '../errors.js';
 
 export type IsolationChoice = 'container' | 'gvisor' | 'auto';

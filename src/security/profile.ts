@@ -5,6 +5,7 @@ import type { Isolation, IsolationChoice } from './isolation.js';
  * (src/security.ts), and the explicit ways to relax it. Pure: createBody()
  * merges these pieces into the container's HostConfig.
  */
+import type { ContainerCreateBody } from '../engine/index.js';
 import { HARDENING } from '../security.js';
 
 import { relaxationLabels, type Relaxation } from './relaxations.js';
@@ -124,28 +125,55 @@ export function securityLabels(security: SessionSecurity): Record<string, string
   };
 }
 
+/** What a hardened container is given: its mounts, network and limits; the rest is the floor's. */
+export interface HardenedHost {
+  binds: string[];
+  tmpfs: Record<string, string>;
+  ports?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  network: string;
+  /** Bytes; swap is never more than this. */
+  memory: number;
+  nanoCpus: number;
+  pids: number;
+  capAdd?: string[];
+  /** Only ever true with --privileged --unsafe. */
+  privileged?: boolean;
+  writableRoot?: boolean;
+}
+
 /**
- * The host config of a container aca runs for itself (the egress proxy, a git helper): the floor's hardening, a
- * read-only root, an init, no restart, small limits. The caller gives its mounts, network, memory and any capability.
+ * The one hardened host config, for every container aca runs a command in (a session, the egress proxy, a git
+ * helper, doctor's probes): the floor's hardening (every capability dropped, no-new-privileges, an init, never a
+ * restart), a read-only root unless asked, no swap beyond the memory limit. Callers add only what is theirs.
+ */
+export function hardenedHostConfig(host: HardenedHost): ContainerCreateBody['HostConfig'] {
+  return {
+    Binds: host.binds,
+    Tmpfs: host.tmpfs,
+    PortBindings: host.ports ?? {},
+    NetworkMode: host.network,
+    Memory: host.memory,
+    MemorySwap: host.memory,
+    NanoCpus: host.nanoCpus,
+    PidsLimit: host.pids,
+    CapDrop: [...HARDENING.CapDrop],
+    CapAdd: [...HARDENING.CapAdd, ...(host.capAdd ?? [])],
+    SecurityOpt: [...HARDENING.SecurityOpt],
+    Privileged: host.privileged ?? false,
+    Init: HARDENING.Init,
+    ReadonlyRootfs: !host.writableRoot,
+    AutoRemove: false,
+    RestartPolicy: { ...HARDENING.RestartPolicy },
+  };
+}
+
+/**
+ * The host config of a container aca runs for itself (the egress proxy, a git helper): the hardened one with small
+ * limits and the session's ulimits. The caller gives its mounts, network, memory and any capability.
  */
 export function serviceHostConfig(options: { binds: string[]; tmpfs: Record<string, string>; network: string; memory: number; capAdd?: string[] }) {
   return {
-    Binds: options.binds,
-    Tmpfs: options.tmpfs,
-    PortBindings: {},
-    NetworkMode: options.network,
-    Memory: options.memory,
-    MemorySwap: options.memory,
-    NanoCpus: 1e9,
-    PidsLimit: 256,
-    CapDrop: [...HARDENING.CapDrop],
-    CapAdd: options.capAdd ?? [],
-    SecurityOpt: [...HARDENING.SecurityOpt],
-    Privileged: false,
-    Init: true,
-    ReadonlyRootfs: true,
-    AutoRemove: false,
-    RestartPolicy: { Name: 'no' },
+    ...hardenedHostConfig({ ...options, nanoCpus: 1e9, pids: 256 }),
     Ulimits: ULIMITS.map((u) => ({ ...u })),
   };
 }

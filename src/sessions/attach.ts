@@ -1,7 +1,7 @@
 /** `aca attach`: reconnect the terminal to a session's main process. */
 import type { Readable } from 'node:stream';
 import type { Context } from '../context.js';
-import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { forwardInput, pumpOutput } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { DetachMatcher, formatDetachKeys, runTerminal } from '../terminal.js';
 import { resolveSession } from './resolve.js';
@@ -28,7 +28,7 @@ export async function attachSession(ctx: Context, query: string, detachKeys: Buf
   const { socket, head } = await engine.attachContainer(session.id, input, formatDetachKeys(detachKeys));
   if (info.Config.Tty) {
     let first = true;
-    const how = await runTerminal({
+    const { how } = await runTerminal({
       stdin: ctx.stdin,
       stdout: ctx.out.stdout as never,
       socket,

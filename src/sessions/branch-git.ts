@@ -5,11 +5,8 @@
  * hostile input: callers treat it as data.
  */
 import { randomBytes } from 'node:crypto';
-import type { Engine } from '../engine/client.js';
-import type { ContainerCreateBody } from '../engine/types.js';
-import { DETACHED_STDIO } from '../engine/types.js';
+import { type ContainerCreateBody, DETACHED_STDIO, type Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { execWithInput } from '../engine/networks.js';
 import { serviceHostConfig } from '../security/profile.js';
 import { LABEL, containerName } from './labels.js';
 
@@ -65,7 +62,7 @@ export async function startGitHelper(
     throw new AcaError(`cannot start a git helper for ${options.session}: ${(error as Error).message}`, { cause: error });
   }
   const exec = async (cmd: string[], user: string, input?: Buffer) => {
-    const result = await execWithInput(engine, id, { cmd, user, input });
+    const result = await engine.execWithInput(id, { cmd, user, input });
     return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr.toString('utf8') };
   };
   return {

@@ -6,7 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Engine } from '../engine/client.js';
+import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';
 import { REPO, SAFE_GIT, startGitHelper } from './branch-git.js';

@@ -4,16 +4,12 @@
  * new session can start exactly where the checkpoint left off.
  */
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import {
-  commitContainer, createHelperContainer, createVolume, getArchive, inspectVolume, listImages, listVolumes, pauseContainer, putArchive, removeImage, removeVolume,
-  unpauseContainer,
-} from '../engine/storage.js';
+import type { Engine } from '../engine/index.js';
 import { AcaError, CommandExit, UsageError } from '../errors.js';
 import { signalExitCode } from './foreground.js';
 import { creatorLabels, hostFacts } from '../host.js';
 import { baseVolumeName } from './manifest.js';
-import { LABEL, MANAGED_FILTER } from './labels.js';
+import { LABEL, MANAGED_FILTER, storageHelperLabels } from './labels.js';
 import { resolveSession } from './resolve.js';
 import { homeVolumeName, workspaceVolumeName } from './storage.js';
 
@@ -43,17 +39,17 @@ export function validateCheckpointName(name: string): string {
 async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
   // Two helpers, one to read and one to write: the engine serialises archive calls on one container, so reading
   // and writing through the same helper deadlocks as soon as the archive outgrows the buffers between them.
-  const helper = (binds: string[]) => createHelperContainer(engine, {
+  const helper = (binds: string[]) => engine.createStorageHelper({
     name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
     image,
     binds,
-    labels: owner,
+    labels: storageHelperLabels(owner),
   });
   const reader = await helper([`${from}:/aca-copy-from/data:ro`]);
   try {
     const writer = await helper([`${to}:/aca-copy-to/data`]);
     try {
-      await putArchive(engine, writer, '/aca-copy-to', await getArchive(engine, reader, '/aca-copy-from/data'));
+      await engine.putArchive(writer, '/aca-copy-to', await engine.getArchive(reader, '/aca-copy-from/data'));
     } finally {
       await engine.removeContainer(writer, { force: true });
     }
@@ -63,7 +59,7 @@ async function copyVolume(engine: Engine, image: string, from: string, to: strin
 }
 
 async function findCheckpointImage(engine: Engine, name: string) {
-  return (await listImages(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
+  return (await engine.listLabelledImages([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
 }
 
 /** The volumes a checkpoint saves, by what they hold. */
@@ -85,7 +81,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-').toLowerCase();
   const name = validateCheckpointName(requested ?? `${session.name.toLowerCase()}-${stamp}`);
   if (await findCheckpointImage(engine, name)) throw new AcaError(`checkpoint ${name} exists already`, { hint: `Remove it with: aca checkpoint rm ${name}` });
-  if ((await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])).length > 0) {
+  if ((await engine.volumes.list([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])).length > 0) {
     throw new AcaError(`checkpoint ${name} is being made, or was interrupted`, { hint: 'aca gc removes what an interrupted checkpoint left' });
   }
 
@@ -105,15 +101,15 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
   const paused = info.State.Running && !info.State.Paused;
   const facts = hostFacts();
   try {
-    if (paused) await pauseContainer(engine, session.id);
+    if (paused) await engine.pauseContainer(session.id);
     const owner = { [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, ...creatorLabels() };
     for (const what of SAVED) {
       check();
       const source = sourceVolume(session.name, what);
-      if (!(await inspectVolume(engine, source))) continue;
+      if (!(await engine.volumes.inspect(source))) continue;
       const target = checkpointVolume(name, what);
       made.volumes.push(target);
-      await createVolume(engine, target, {
+      await engine.volumes.create(target, {
         [LABEL.managed]: 'true', [LABEL.checkpoint]: name, [LABEL.checkpointOf]: session.name, [LABEL.volume]: `checkpoint-${what}`,
         // Who makes it: gc leaves the volumes of a checkpoint in progress alone, and cleans up after a killed one.
         [LABEL.ownerHost]: facts.hostname, [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: facts.bootId,
@@ -122,7 +118,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
       await copyVolume(engine, info.Image, source, target, owner);
     }
     check();
-    made.image = await commitContainer(engine, session.id, {
+    made.image = await engine.commitContainer(session.id, {
       repo: `aca-checkpoint/${session.name.toLowerCase()}`,
       tag: name,
       labels: {
@@ -137,11 +133,11 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
     check();
     return { name, session: session.name, image: made.image, created, sizeBytes: 0, volumes: made.volumes.sort() };
   } catch (error) {
-    if (made.image) await removeImage(engine, made.image).catch(() => {});
-    for (const volume of made.volumes) await removeVolume(engine, volume).catch(() => {});
+    if (made.image) await engine.removeImage(made.image).catch(() => {});
+    for (const volume of made.volumes) await engine.volumes.remove(volume).catch(() => {});
     throw error;
   } finally {
-    if (paused) await unpauseContainer(engine, session.id).catch((e: Error) => ctx.out.warn(`could not resume ${session.name}: ${e.message}`));
+    if (paused) await engine.unpauseContainer(session.id).catch((e: Error) => ctx.out.warn(`could not resume ${session.name}: ${e.message}`));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -149,7 +145,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
 
 export async function listCheckpoints(ctx: Context): Promise<CheckpointInfo[]> {
   const engine = await ctx.engine();
-  const [images, volumes] = await Promise.all([listImages(engine, [MANAGED_FILTER, LABEL.checkpoint]), listVolumes(engine, [MANAGED_FILTER, LABEL.checkpoint])]);
+  const [images, volumes] = await Promise.all([engine.listLabelledImages([MANAGED_FILTER, LABEL.checkpoint]), engine.volumes.list([MANAGED_FILTER, LABEL.checkpoint])]);
   return images
     .map((image) => {
       const name = image.Labels?.[LABEL.checkpoint] ?? '';
@@ -171,8 +167,8 @@ export async function removeCheckpoint(ctx: Context, name: string): Promise<void
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
   // The volumes go only once the image is gone: a checkpoint half removed is not one half usable.
-  if (!(await removeImage(engine, image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
-  for (const volume of await listVolumes(engine, [MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])) await removeVolume(engine, volume.Name);
+  if (!(await engine.removeImage(image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
+  for (const volume of await engine.volumes.list([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])) await engine.volumes.remove(volume.Name);
 }
 
 export interface Restore {
@@ -186,7 +182,7 @@ export interface Restore {
 export async function findCheckpoint(engine: Engine, name: string): Promise<Restore> {
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
-  const has = async (what: Saved) => ((await inspectVolume(engine, checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
+  const has = async (what: Saved) => ((await engine.volumes.inspect(checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
   return { image: image.Id, homeVolume: await has('home'), workspaceVolume: await has('workspace'), baseVolume: await has('base') };
 }
 

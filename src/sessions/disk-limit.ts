@@ -23,9 +23,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { execWithInput } from '../engine/networks.js';
-import { writableLayerSize } from '../engine/storage.js';
+import type { Engine } from '../engine/index.js';
 import { appendAudit } from '../audit.js';
 import { UsageError } from '../errors.js';
 import { humanBytes } from '../output.js';
@@ -105,13 +103,13 @@ const notFound = (result: { exitCode: number; output: string }) =>
 /** What the session has written to the engine's disk now. */
 export async function measure(engine: Engine, info: GuardedSession): Promise<Measurement> {
   const paths = measuredPaths(sessionName(info), info.Mounts);
-  let bytes = info.HostConfig.ReadonlyRootfs ? 0 : await writableLayerSize(engine, info.Id);
+  let bytes = info.HostConfig.ReadonlyRootfs ? 0 : await engine.writableLayerSize(info.Id);
   if (paths.length === 0) return { bytes };
   // As the session user, who owns these volumes; -x leaves out cache volumes mounted below them. By absolute
   // path from the image, never through PATH, which could lead to a du the session wrote itself.
   let du: { exitCode: number; output: string } | undefined;
   for (const binary of DU_PATHS) {
-    du = await execWithInput(engine, info.Id, { cmd: [binary, '-skx', ...paths], user: info.Config.User });
+    du = await engine.execWithInput(info.Id, { cmd: [binary, '-skx', ...paths], user: info.Config.User });
     if (!notFound(du)) break;
   }
   if (!du || notFound(du)) return { cannotCheck: `the image has no ${DU_PATHS.join(' or ')}` };

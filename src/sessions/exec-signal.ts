@@ -6,8 +6,7 @@
  * exec that runs `kill` in the sandbox, as the same user.
  */
 import { randomBytes } from 'node:crypto';
-import type { Engine } from '../engine/client.js';
-import { execWithInput } from '../engine/networks.js';
+import type { Engine } from '../engine/index.js';
 import { isLocalContainerProcess, type ForwardedSignal } from './foreground.js';
 
 export interface ExecSignaller {
@@ -43,7 +42,7 @@ export function execSignaller(engine: Engine, container: { id: string; gvisor: b
     command: ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...command],
     async signal(signal) {
       const name = signal.replace(/^SIG/, '');
-      const result = await execWithInput(engine, container.id, { cmd: ['/bin/sh', '-c', 'kill -s "$0" "$(cat "$1")"', name, pidFile], user });
+      const result = await engine.execWithInput(container.id, { cmd: ['/bin/sh', '-c', 'kill -s "$0" "$(cat "$1")"', name, pidFile], user });
       return result.exitCode === 0;
     },
   };

@@ -3,12 +3,10 @@
  * exit-code rules as `aca run`.
  */
 import type { Context } from '../context.js';
-import { cleanExecFailure } from '../engine/podman.js';
-import { startFailureVerdict } from '../engine/start-failure.js';
-import { forwardInput, pumpOutput } from '../engine/streams.js';
+import { cleanExecFailure, forwardInput, pumpOutput, startFailureVerdict } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
-import { commandDidNotStart, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
 import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
@@ -73,7 +71,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
     const startedSeconds = Date.now() / 1000;
     const { socket, head } = await engine.startExec(execId, request.tty);
     if (request.tty) {
-      const how = await runTerminal({
+      const { how, held } = await runTerminal({
         stdin: ctx.stdin,
         stdout: ctx.out.stdout as never,
         socket,
@@ -81,6 +79,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
         resize: (columns, rows) => engine.resizeExec(execId, columns, rows),
         detachKeys: request.detachKeys ?? Buffer.alloc(0),
         input: request.interactive,
+        holdFirst: terminalStartFailureVerdict,
       });
       if (how === 'detached') {
         ctx.out.info(`\naca: detached from ${session.name}; the command keeps running in it`);
@@ -88,6 +87,14 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
       }
       if (signalled) return signalExitCode(signalled);
       const { ExitCode } = await engine.inspectExec(execId);
+      if (held) {
+        const failure = ExitCode !== 0 ? commandDidNotStart(request.command[0]!, session.name, cleanExecFailure(held.toString('utf8'))) : undefined;
+        if (failure) {
+          ctx.out.error(failure.reason!);
+          return failure.exitCode;
+        }
+        ctx.out.stdout.write(held);
+      }
       if (ExitCode === 137) await reportExecOom(ctx, engine, session, startedSeconds);
       return ExitCode ?? 0;
     }

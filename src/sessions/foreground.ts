@@ -5,7 +5,7 @@
  */
 import { readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
-import { startFailureKind } from '../engine/start-failure.js';
+import { startFailureKind, startFailureVerdict } from '../engine/index.js';
 import { CommandExit, EXIT } from '../errors.js';
 
 export type ForwardedSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -43,6 +43,11 @@ export function commandDidNotStart(command: string, session: string, text: strin
   if (kind === 'not-found') return new CommandExit(EXIT.notFound, `${command}: command not found in session ${session}`);
   if (kind === 'not-executable') return new CommandExit(EXIT.cannotExecute, `${command}: not executable (permission denied) in session ${session}`);
   return undefined;
+}
+
+/** startFailureVerdict for a terminal's output, where every line ends in \r\n. */
+export function terminalStartFailureVerdict(output: Buffer): boolean | undefined {
+  return startFailureVerdict(Buffer.from(output.toString('utf8').replace(/\r\n/g, '\n')));
 }
 
 export function formatMiB(bytes: number): string {

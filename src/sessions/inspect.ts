@@ -1,6 +1,5 @@
 /** `aca inspect SESSION [--security]`: a session as aca sees it, and its effective security profile. */
 import type { Context } from '../context.js';
-import { inspectNetwork } from '../engine/networks.js';
 import { CIS_BENCHMARK, scoreCis, summarise, type CisCheck } from '../security/cis.js';
 import { ISOLATION_LABEL } from '../security/profile.js';
 import { LABEL } from './labels.js';
@@ -93,7 +92,7 @@ export async function securityReport(ctx: Context, query: string): Promise<Secur
   const options = (engineInfo.SecurityOptions ?? []).join(' ');
   const lsm = { apparmor: /name=apparmor/.test(options), selinux: /name=selinux/.test(options), seccomp: /name=seccomp/.test(options), swarm: engineInfo.Swarm?.LocalNodeState };
   const networkName = String(h.NetworkMode ?? '');
-  const network = networkName && !['none', 'host', 'bridge', 'default'].includes(networkName) ? await inspectNetwork(engine, networkName) : undefined;
+  const network = networkName && !['none', 'host', 'bridge', 'default'].includes(networkName) ? await engine.networks.inspect(networkName) : undefined;
   const secOpt: string[] = h.SecurityOpt ?? [];
   const labels = info.Config.Labels ?? {};
   const checks = scoreCis({ ...info, engine: lsm });

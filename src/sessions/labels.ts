@@ -48,3 +48,8 @@ export const MANAGED_FILTER = `${LABEL.managed}=true`;
 export function containerName(session: string): string {
   return `aca-${session}`;
 }
+
+/** The labels of a storage helper (Engine.createStorageHelper): gc finds one its caller left behind by them. */
+export function storageHelperLabels(labels: Record<string, string>): Record<string, string> {
+  return { [LABEL.managed]: 'true', [LABEL.helper]: 'storage', ...labels };
+}

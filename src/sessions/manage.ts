@@ -1,9 +1,7 @@
 /** ps, stop, start, rm and logs: the session lifecycle outside run/exec. */
 import { ISOLATION_LABEL } from '../security/profile.js';
 import type { Context } from '../context.js';
-import type { ContainerSummary } from '../engine/types.js';
-import { EngineApiError } from '../engine/errors.js';
-import { pumpOutput } from '../engine/streams.js';
+import { type ContainerSummary, EngineApiError, pumpOutput } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { LABEL } from './labels.js';
 import { listSessions, resolveSession, sessionName } from './resolve.js';
@@ -67,8 +65,7 @@ export async function listSessionRows(ctx: Context, all: boolean): Promise<Sessi
   const sessions = await listSessions(engine, all);
   const { hostFacts, isOrphan } = await import('../host.js');
   const facts = hostFacts();
-  const { listVolumes } = await import('../engine/storage.js');
-  const marked = new Set((await listVolumes(engine, [`${LABEL.managed}=true`, `${LABEL.volume}=unexported`])).map((v) => v.Labels?.[LABEL.session]));
+  const marked = new Set((await engine.volumes.list([`${LABEL.managed}=true`, `${LABEL.volume}=unexported`])).map((v) => v.Labels?.[LABEL.session]));
   return sessions
     .map((s) => toRow(s, isOrphan(s.Labels ?? {}, facts), marked.has(sessionName(s))))
     .sort((a, b) => b.created.localeCompare(a.created));

@@ -11,9 +11,8 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Exclude, ManifestEntry, Tree } from '../archive.js';
-import type { Engine } from '../engine/client.js';
-import { createHelperContainer, createVolume, getArchive, inspectVolume, putArchive, removeVolume } from '../engine/storage.js';
-import { LABEL, containerName } from './labels.js';
+import type { Engine } from '../engine/index.js';
+import { LABEL, containerName, storageHelperLabels } from './labels.js';
 import { creatorLabels } from '../host.js';
 
 export const baseVolumeName = (session: string) => `aca-${session}-base`;
@@ -85,8 +84,8 @@ export function sessionVolumeLabels(session: string, what: string, labels: Recor
 
 /** The base volume and the unexported marker of a new copy-mode session (with the session's volume labels). */
 export async function createBaseVolumes(engine: Engine, session: string, labels: Record<string, string>): Promise<void> {
-  await createVolume(engine, baseVolumeName(session), sessionVolumeLabels(session, 'base', labels));
-  await createVolume(engine, unexportedVolumeName(session), sessionVolumeLabels(session, 'unexported', labels));
+  await engine.volumes.create(baseVolumeName(session), sessionVolumeLabels(session, 'base', labels));
+  await engine.volumes.create(unexportedVolumeName(session), sessionVolumeLabels(session, 'unexported', labels));
 }
 
 /**
@@ -95,19 +94,19 @@ export async function createBaseVolumes(engine: Engine, session: string, labels:
  * marker is a volume, since labels cannot change after creation.
  */
 export async function markUnexported(engine: Engine, session: string): Promise<void> {
-  if (!(await inspectVolume(engine, unexportedVolumeName(session)))) {
-    await createVolume(engine, unexportedVolumeName(session), sessionVolumeLabels(session, 'unexported'));
+  if (!(await engine.volumes.inspect(unexportedVolumeName(session)))) {
+    await engine.volumes.create(unexportedVolumeName(session), sessionVolumeLabels(session, 'unexported'));
   }
 }
 
 export async function clearUnexported(engine: Engine, session: string): Promise<void> {
-  await removeVolume(engine, unexportedVolumeName(session));
+  await engine.volumes.remove(unexportedVolumeName(session));
 }
 
 /** Write the manifest into the base volume, mounted at BASE_MOUNT in `helper`. */
 export async function writeManifest(engine: Engine, helper: string, manifest: Manifest): Promise<void> {
   const { singleFileTar } = await import('../archive.js');
-  await putArchive(engine, helper, BASE_MOUNT, singleFileTar(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest))));
+  await engine.putArchive(helper, BASE_MOUNT, singleFileTar(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest))));
 }
 
 /** A session's copy-mode volumes, reachable through a helper container (running or stopped session, on every engine). */
@@ -119,18 +118,18 @@ export interface WorkspaceReader {
 }
 
 export async function openWorkspace(engine: Engine, session: string, image: string, workspaceVolume: string): Promise<WorkspaceReader> {
-  const hasBase = Boolean(await inspectVolume(engine, baseVolumeName(session)));
-  const helper = await createHelperContainer(engine, {
+  const hasBase = Boolean(await engine.volumes.inspect(baseVolumeName(session)));
+  const helper = await engine.createStorageHelper({
     name: `${containerName(session)}-read-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`,
     image,
     binds: [`${workspaceVolume}:${WORKSPACE_MOUNT}:ro`, ...(hasBase ? [`${baseVolumeName(session)}:${BASE_MOUNT}:ro`] : [])],
-    labels: { ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session },
+    labels: storageHelperLabels({ ...creatorLabels(), [LABEL.session]: session }),
   });
   try {
     const manifest = hasBase ? await readManifest(engine, helper) : undefined;
     return {
       manifest,
-      archive: () => getArchive(engine, helper, WORKSPACE_MOUNT),
+      archive: () => engine.getArchive(helper, WORKSPACE_MOUNT),
       close: () => engine.removeContainer(helper, { force: true }),
     };
   } catch (error) {
@@ -143,7 +142,7 @@ async function readManifest(engine: Engine, helper: string): Promise<Manifest | 
   const { scanArchive } = await import('../archive.js');
   let text: Buffer | undefined;
   try {
-    await scanArchive(await getArchive(engine, helper, `${BASE_MOUNT}/${MANIFEST_FILE}`), {
+    await scanArchive(await engine.getArchive(helper, `${BASE_MOUNT}/${MANIFEST_FILE}`), {
       keepUpTo: () => 1 << 30,
       onDone: (_entry, content) => { text = content; },
     });

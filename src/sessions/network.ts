@@ -16,18 +16,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { EngineApiError, isConflict, isNotFound } from '../engine/errors.js';
-import {
-  connectNetwork, createNetwork, deleteNetwork, disconnectNetwork, execWithInput, inspectNetwork,
-} from '../engine/networks.js';
-import type { ContainerCreateBody } from '../engine/types.js';
-import { DETACHED_STDIO } from '../engine/types.js';
+import { type ContainerCreateBody, DETACHED_STDIO, type Engine, EngineApiError, isConflict, isNotFound } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
-import { HARDENING } from '../security.js';
-import { serviceHostConfig, ULIMITS } from '../security/profile.js';
+import { serviceHostConfig } from '../security/profile.js';
 import { VERSION } from '../version.js';
 import { LABEL } from './labels.js';
 
@@ -73,15 +66,15 @@ export function defaultNetworkFor(session: string, allow: string[] | undefined):
 }
 
 /** What a session asking for no network joins on this engine, as `aca config` shows it (undefined: not known). */
-export function defaultNetworkSummary(kind: Engine['kind'] | undefined): string {
-  if (kind === 'podman') return 'aca-<session> (a network of its own: Podman ignores icc)';
-  if (kind === 'docker') return `${ISOLATED_NETWORK} (shared bridge, inter-container traffic off)`;
+export function defaultNetworkSummary(perSessionNetwork: boolean | undefined): string {
+  if (perSessionNetwork === true) return 'aca-<session> (a network of its own: Podman ignores icc)';
+  if (perSessionNetwork === false) return `${ISOLATED_NETWORK} (shared bridge, inter-container traffic off)`;
   return `${ISOLATED_NETWORK} on Docker, aca-<session> on Podman (engine not reached)`;
 }
 
 /** Create the shared isolated network on first use; another aca creating it at the same time is fine. */
 async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
-  const existing = await inspectNetwork(engine, ISOLATED_NETWORK);
+  const existing = await engine.networks.inspect(ISOLATED_NETWORK);
   if (existing) {
     if (existing.Labels?.[LABEL.managed] !== 'true') {
       throw new AcaError(`a network named ${ISOLATED_NETWORK} exists but aca did not create it; aca will not use it`, {
@@ -91,7 +84,7 @@ async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
     return;
   }
   try {
-    await createNetwork(engine, {
+    await engine.networks.create({
       name: ISOLATED_NETWORK,
       labels: { [LABEL.managed]: 'true', 'aca.network': 'isolated' },
       internal: false,
@@ -122,7 +115,7 @@ export function proxyEnv(proxyAddress: string): Array<[string, string]> {
  * and each gets its own. An allow-list always needs its own internal network, behind the egress proxy.
  */
 export function needsOwnNetwork(engine: Engine, request: NetworkRequest): boolean {
-  return engine.kind === 'podman' || Boolean(request.allow && request.allow.length > 0);
+  return engine.capabilities.perSessionNetwork || Boolean(request.allow && request.allow.length > 0);
 }
 
 /**
@@ -144,7 +137,7 @@ export async function prepareSessionNetwork(
     return [];
   }
   try {
-    await createNetwork(engine, {
+    await engine.networks.create({
       name,
       labels: egress ? { ...labels, [EGRESS_ALLOW_LABEL]: request.allow!.join(',') } : labels,
       internal: Boolean(egress),
@@ -167,7 +160,7 @@ export async function prepareSessionNetwork(
     const egressNetwork = request.egressNetwork ?? 'bridge';
     const proxy = await attachProxy(ctx, engine, name, egressNetwork, build);
     const config = JSON.stringify({ session, allow: request.allow });
-    const write = await execWithInput(engine, proxy.id, {
+    const write = await engine.execWithInput(proxy.id, {
       // A proxy that has just started may not listen yet: wait (at most 10 s) for it to say so.
       cmd: ['/bin/sh', '-c', `i=0; while [ ! -e ${CONFIG_DIR}/.listening ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; ` +
         `[ -e ${CONFIG_DIR}/.listening ] || { echo "the proxy did not start listening" >&2; exit 1; }; ` +
@@ -230,7 +223,7 @@ async function attachProxy(
   egressNetwork: string,
   build: { base?: string | undefined; noBuild: boolean },
 ): Promise<{ id: string; address: string }> {
-  if (!(await inspectNetwork(engine, egressNetwork))) throw new UsageError(`--egress-network: no such network: ${egressNetwork}`);
+  if (!(await engine.networks.inspect(egressNetwork))) throw new UsageError(`--egress-network: no such network: ${egressNetwork}`);
   const name = egressProxyName(egressNetwork);
   // Another aca may remove the proxy between our steps (its last session ended): retry from scratch.
   for (let attempt = 1; ; attempt++) {
@@ -248,7 +241,7 @@ async function attachProxy(
         info = (await engine.inspectContainer(name)) as unknown as ContainerNetworks & { Id: string };
       }
       if (!info.State.Running) await engine.startContainer(info.Id);
-      await connectNetwork(engine, network, info.Id);
+      await engine.networks.connect(network, info.Id);
       const attached = (await engine.inspectContainer(info.Id)) as unknown as ContainerNetworks;
       const address = attached.NetworkSettings?.Networks?.[network]?.IPAddress;
       if (!address) throw new AcaError(`the egress proxy has no address on ${network}`);
@@ -268,7 +261,7 @@ async function attachProxy(
  */
 export async function releaseSessionNetwork(engine: Engine, session: string): Promise<void> {
   const name = sessionNetworkName(session);
-  const network = await inspectNetwork(engine, name);
+  const network = await engine.networks.inspect(name);
   if (!network || network.Labels?.[LABEL.managed] !== 'true') return;
   const proxies: string[] = [];
   for (const [id, endpoint] of Object.entries(network.Containers ?? {})) {
@@ -277,11 +270,12 @@ export async function releaseSessionNetwork(engine: Engine, session: string): Pr
     proxies.push(info.Id);
     const address = endpoint.IPv4Address.split('/')[0];
     if (info.State.Running && address) {
-      await execWithInput(engine, info.Id, { cmd: ['rm', '-f', `${CONFIG_DIR}/${address}.json`] }).catch(() => {});
+      await engine.execWithInput(info.Id, { cmd: ['rm', '-f', `${CONFIG_DIR}/${address}.json`] }).catch(() => {});
     }
-    await disconnectNetwork(engine, name, info.Id);
+    await engine.networks.disconnect(name, info.Id);
   }
-  await deleteNetwork(engine, name);
+  // Still in use (a container left on it): said, so the caller can warn; gc removes it later.
+  if (!(await engine.networks.remove(name))) throw new AcaError(`network ${name} is still in use`);
   for (const id of proxies) await removeProxyIfUnused(engine, id);
 }
 

@@ -4,25 +4,18 @@
  * event in the command's time window does. Asked only after an exit of 137.
  */
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { readBody } from '../engine/http.js';
+import type { Engine } from '../engine/index.js';
 import { formatMiB } from './foreground.js';
 
 /** The engine may log the event a moment after the exit is seen. */
 const EVENT_GRACE_S = 0.25;
 
 export async function oomEventSince(engine: Engine, containerId: string, sinceSeconds: number): Promise<boolean> {
-  const res = await engine.events(
+  const events = await engine.pastEvents(
     { type: ['container'], event: ['oom'], container: [containerId] },
     { since: sinceSeconds, until: Date.now() / 1000 + EVENT_GRACE_S },
   );
-  return (await readBody(res)).split('\n').some((line) => {
-    try {
-      return (JSON.parse(line) as { Action?: string; status?: string }).Action === 'oom';
-    } catch {
-      return false;
-    }
-  });
+  return events.some((event) => event.Action === 'oom');
 }
 
 /** After an exec'd command exited 137: report an OOM kill at the session's limit, if that is what it was. */

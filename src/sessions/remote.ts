@@ -17,7 +17,7 @@ export interface EngineLocation {
 
 /** Where the engine is, from the flags, a Docker context and the environment: no connection needed. */
 export async function engineLocation(ctx: Context): Promise<EngineLocation> {
-  const { engineIsRemote } = await import('../engine/connect.js');
+  const { engineIsRemote } = await (await import('../engine/index.js')).loadConnector();
   return engineIsRemote(await ctx.connectOptions());
 }
 

@@ -3,9 +3,7 @@
  * aca-managed container. Only containers labelled aca.managed=true are
  * candidates, so a foreign container is never matched, whatever its name.
  */
-import type { Engine } from '../engine/client.js';
-import type { ContainerInspect, ContainerSummary } from '../engine/types.js';
-import { isNotFound } from '../engine/errors.js';
+import { type ContainerInspect, type ContainerSummary, type Engine, isNotFound } from '../engine/index.js';
 import { SessionNotFoundError } from '../errors.js';
 import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
 

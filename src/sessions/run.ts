@@ -4,15 +4,12 @@
  */
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
-import { startFailureVerdict } from '../engine/start-failure.js';
-import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
+import { type Engine, EngineApiError, EngineDownError, forwardInput, isConflict, isNotFound, pumpOutput, recordingHead, startFailureVerdict } from '../engine/index.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
-import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
+import { commandDidNotStart, formatMiB, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
@@ -222,6 +219,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let detached = false;
   let stderrHead: ReturnType<typeof recordingHead> | undefined;
   let held: Buffer | undefined;
+  /** Where held output belongs if it was not a launcher's line after all: stderr, or the terminal. */
+  let heldGoesTo: NodeJS.WritableStream | undefined;
   let recorder: Recorder | undefined;
   let engineLost = false;
 
@@ -252,7 +251,13 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
         resize: (columns, rows) => engine.resizeContainer(id, columns, rows),
         detachKeys: request.detachKeys ?? Buffer.alloc(0),
         input: spec.interactive,
-      }).then((how) => { detached = how === 'detached'; });
+        // The init that cannot exec the command writes its line into the terminal: hold it, aca says it once.
+        holdFirst: terminalStartFailureVerdict,
+      }).then((end) => {
+        detached = end.how === 'detached';
+        held = end.held;
+        heldGoesTo = ctx.out.stdout as never;
+      });
     } else {
       stderrHead = recordingHead(ctx.out.stderr as never);
       // An init or the entrypoint that cannot exec the command says so first: hold that back, aca says it once.
@@ -302,7 +307,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
         ctx.out.error(failure.reason!);
         return failure.exitCode;
       }
-      ctx.out.stderr.write(held);
+      (heldGoesTo ?? ctx.out.stderr).write(held);
     }
     // An engine may report a command that could not start only after the fact (Podman's init).
     const startFailure = await engine.commandStartFailure(id, exitCode, stderrHead?.head());

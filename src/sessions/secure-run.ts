@@ -5,13 +5,9 @@
  * audit record, and their cleanup. Called from run.ts.
  */
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { execWithInput } from '../engine/networks.js';
-import type { ContainerCreateBody } from '../engine/types.js';
+import type { ContainerCreateBody, Engine } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
-import { isRemoteEndpoint } from '../engine/endpoint.js';
-import { isolationFacts } from '../engine/info.js';
 import { chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
 import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
@@ -51,9 +47,8 @@ export async function prepareSecurity(
   if (!plan) return values;
   for (const secret of plan.secrets) values.secrets.set(secret.name, readSecret(secret, ctx.env));
   const choice = plan.security.isolationChoice ?? 'container';
-  if (plan.security.runtime || choice !== 'container' || engine.kind === 'podman') {
-    const info = await engine.systemInfo();
-    const facts = isolationFacts(engine.kind, info, !isRemoteEndpoint(engine.http.endpoint));
+  if (plan.security.runtime || choice !== 'container' || engine.capabilities.mayMapSessionUser) {
+    const facts = await engine.isolationFacts();
     if (plan.security.runtime && !facts.runtimes.includes(plan.security.runtime)) {
       throw new UsageError(`--runtime ${plan.security.runtime}: unavailable: the engine lists ${facts.runtimes.join(', ') || 'no runtimes'}`, {
         hint: /runsc$/.test(plan.security.runtime) ? GVISOR_SETUP_HINT : undefined,
@@ -63,7 +58,7 @@ export async function prepareSecurity(
     plan.security.runtime = chosen.runtime;
     plan.security.isolation = chosen.isolation;
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
-    if (engine.kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless'))) plan.security.keepId = true;
+    if (facts.mapSessionUser) plan.security.keepId = true;
   } else plan.security.isolation = 'container';
   for (const note of plan.notes) ctx.out.info(`aca: ${note}`);
   if (plan.overrides.length > 0) {
@@ -71,7 +66,7 @@ export async function prepareSecurity(
   }
   Object.assign(spec.ownership, secretLabels(spec));
   if (plan.network.own) {
-    if (engine.kind === 'podman') spec.network = sessionNetworkName(spec.name);
+    if (engine.capabilities.perSessionNetwork) spec.network = sessionNetworkName(spec.name);
     const env = await prepareSessionNetwork(ctx, engine, spec.name, { ...spec.labels, ...spec.ownership }, plan.network, build);
     spec.env.push(...env);
   }
@@ -97,14 +92,14 @@ export async function secureBody(engine: Engine, spec: SessionSpec, body: Contai
 export async function deliverSecrets(engine: Engine, id: string, spec: SessionSpec, values: Deliveries): Promise<void> {
   if (values.secrets.size === 0 && values.caBundle === undefined) return;
   for (const [name, value] of values.secrets) {
-    const result = await execWithInput(engine, id, { cmd: writeSecretCommand(name), user: spec.user, input: value });
+    const result = await engine.execWithInput(id, { cmd: writeSecretCommand(name), user: spec.user, input: value });
     if (result.exitCode !== 0) throw new AcaError(`cannot deliver secret ${name} to ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }
   if (values.caBundle !== undefined) {
-    const result = await execWithInput(engine, id, { cmd: WRITE_CA_BUNDLE, user: '0', input: Buffer.from(values.caBundle, 'utf8') });
+    const result = await engine.execWithInput(id, { cmd: WRITE_CA_BUNDLE, user: '0', input: Buffer.from(values.caBundle, 'utf8') });
     if (result.exitCode !== 0) throw new AcaError(`cannot copy the CA bundle into ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }
-  const gate = await execWithInput(engine, id, { cmd: OPEN_GATE, user: spec.user });
+  const gate = await engine.execWithInput(id, { cmd: OPEN_GATE, user: spec.user });
   if (gate.exitCode !== 0) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
 }
 

@@ -2,10 +2,10 @@
  * A session's full description, and the one function that turns it into the
  * engine's create body. Pure, so every default and rule is unit-tested.
  */
-import type { ContainerCreateBody } from '../engine/types.js';
+import type { ContainerCreateBody } from '../engine/index.js';
 import type { PortSpec, VolumeSpec } from '../parse.js';
-import { HARDENING, SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
-import { DEFAULT_SECURITY, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
+import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
+import { DEFAULT_SECURITY, hardenedHostConfig, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
 import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
 import { LABEL } from './labels.js';
@@ -140,32 +140,27 @@ export function createBody(spec: SessionSpec): ContainerCreateBody {
     ...(spec.ports.length > 0 ? { ExposedPorts: exposed } : {}),
     ...(spec.healthcheck ? { Healthcheck: healthcheckBody(spec.healthcheck) } : {}),
     HostConfig: {
-      Binds: binds,
-      // A writable home for whichever user the session runs as; charged to the memory limit, so a fifth of it (tmpfsSizes).
-      Tmpfs: {
-        ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${tmpfsSizes(spec.memory).home},${homeOwner}` }),
-        // A read-only root needs scratch space; secrets get their own private tmpfs,
-        // where the launcher's gate also waits for the CA bundle.
-        ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),
-        ...(spec.caCerts ? { [CA_BUNDLE_DIR]: CA_TMPFS } : {}),
-        // Where git metadata does not exist yet: empty and read-only, so nothing can be created there.
-        ...Object.fromEntries((spec.protectedMounts ?? []).flatMap((m) => ('placeholder' in m ? [[m.target, PLACEHOLDER_TMPFS]] : []))),
-      },
-      PortBindings: bindings,
-      NetworkMode: spec.network,
-      Memory: spec.memory,
-      // Swap equal to memory: no swap beyond the limit.
-      MemorySwap: spec.memory,
-      NanoCpus: spec.nanoCpus,
-      PidsLimit: spec.pids,
-      CapDrop: [...HARDENING.CapDrop],
-      CapAdd: [...HARDENING.CapAdd, ...security.capAdd],
-      SecurityOpt: [...HARDENING.SecurityOpt],
-      Privileged: security.privileged,
-      Init: HARDENING.Init,
-      ReadonlyRootfs: !security.writableRoot,
-      AutoRemove: false,
-      RestartPolicy: { ...HARDENING.RestartPolicy },
+      ...hardenedHostConfig({
+        binds,
+        // A writable home for whichever user the session runs as; charged to the memory limit, so a fifth of it (tmpfsSizes).
+        tmpfs: {
+          ...(storage.homeVolume ? {} : { [SESSION_HOME]: `rw,nosuid,nodev,exec,size=${tmpfsSizes(spec.memory).home},${homeOwner}` }),
+          // A read-only root needs scratch space; secrets get their own private tmpfs,
+          // where the launcher's gate also waits for the CA bundle.
+          ...scratchTmpfs(spec.caCerts ? { ...security, secrets: true } : security, spec.memory, ids),
+          ...(spec.caCerts ? { [CA_BUNDLE_DIR]: CA_TMPFS } : {}),
+          // Where git metadata does not exist yet: empty and read-only, so nothing can be created there.
+          ...Object.fromEntries((spec.protectedMounts ?? []).flatMap((m) => ('placeholder' in m ? [[m.target, PLACEHOLDER_TMPFS]] : []))),
+        },
+        ports: bindings,
+        network: spec.network,
+        memory: spec.memory,
+        nanoCpus: spec.nanoCpus,
+        pids: spec.pids,
+        capAdd: security.capAdd,
+        privileged: security.privileged,
+        writableRoot: security.writableRoot,
+      }),
       ...(spec.tty && spec.consoleSize ? { ConsoleSize: spec.consoleSize } : {}),
       ...profileHostConfig(security),
     },

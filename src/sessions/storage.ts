@@ -3,12 +3,11 @@
  * copy for copy mode. Volumes are labelled so rm and gc find them by label.
  */
 import { dirname, basename, posix } from 'node:path';
-import type { Engine } from '../engine/client.js';
-import { createHelperContainer, createVolume, inspectVolume, listVolumes, putArchive, removeVolume } from '../engine/storage.js';
+import type { Engine } from '../engine/index.js';
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
 import type { CacheMount } from '../parse.js';
-import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
+import { LABEL, MANAGED_FILTER, containerName, storageHelperLabels } from './labels.js';
 import { creatorLabels } from '../host.js';
 import { BASE_MOUNT, baseVolumeName, createBaseVolumes, excluder, writeManifest } from './manifest.js';
 
@@ -60,17 +59,17 @@ export async function prepareStorage(
   // The user's --label values too, so a gc scoped by label finds what an interrupted set-up left.
   const sessionLabels = { ...userLabels, ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session };
   if (plan.homeVolume) {
-    await createVolume(engine, plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
+    await engine.volumes.create(plan.homeVolume, { ...sessionLabels, [LABEL.volume]: 'home' });
     mounts.push({ volume: plan.homeVolume, target: SESSION_HOME, mode: 0o700 });
   }
   for (const cache of plan.caches) {
-    if (!(await inspectVolume(engine, cache.volume))) {
-      await createVolume(engine, cache.volume, { [LABEL.managed]: 'true', [LABEL.cache]: cache.name, [LABEL.volume]: 'cache' });
+    if (!(await engine.volumes.inspect(cache.volume))) {
+      await engine.volumes.create(cache.volume, { [LABEL.managed]: 'true', [LABEL.cache]: cache.name, [LABEL.volume]: 'cache' });
     }
     mounts.push({ volume: cache.volume, target: cache.target, mode: 0o755 });
   }
   if (plan.workspaceVolume) {
-    await createVolume(engine, plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
+    await engine.volumes.create(plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
     mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_PATH, mode: 0o755 });
     // The record of what was copied in (filled below, or by a checkpoint's restore), out of the session's reach.
     await createBaseVolumes(engine, session, sessionLabels);
@@ -80,11 +79,11 @@ export async function prepareStorage(
   const ids = numericIds(user) ?? { uid: 0, gid: 0 };
   // tar-stream and its dependencies load only for sessions that have volumes to prepare.
   const { directoriesTar, packWorkspace } = await import('../archive.js');
-  const helper = await createHelperContainer(engine, {
+  const helper = await engine.createStorageHelper({
     name: `${containerName(session)}-init`,
     image,
     binds: [...mounts.map((m) => `${m.volume}:${m.target}`), ...(plan.workspaceVolume ? [`${baseVolumeName(session)}:${BASE_MOUNT}`] : [])],
-    labels: sessionLabels,
+    labels: storageHelperLabels(sessionLabels),
   });
   try {
     // Parents first, so a cache inside the home is owned after the home is.
@@ -95,13 +94,13 @@ export async function prepareStorage(
     }
     for (const [parent, group] of byParent) {
       const tar = directoriesTar(group.map((m) => ({ name: basename(m.target), uid: ids.uid, gid: ids.gid, mode: m.mode })));
-      await putArchive(engine, helper, parent, tar);
+      await engine.putArchive(helper, parent, tar);
     }
     if (plan.workspaceVolume && workspace) {
       // Streamed from disk, hashed on the way: the manifest is exactly what was sent.
       const packed = packWorkspace(workspace.hostPath, basename(workspace.target), ids, excluder(workspace.exclude));
       const created = new Date().toISOString();
-      await putArchive(engine, helper, dirname(workspace.target), packed.tar);
+      await engine.putArchive(helper, dirname(workspace.target), packed.tar);
       const entries = Object.fromEntries(await packed.tree);
       await writeManifest(engine, helper, { version: 1, created, root: workspace.hostPath, exclude: workspace.exclude, entries });
     }
@@ -112,10 +111,10 @@ export async function prepareStorage(
 
 /** Remove a session's own volumes (home, workspace copy); caches are shared and stay. */
 export async function removeSessionVolumes(engine: Engine, session: string): Promise<string[]> {
-  const volumes = await listVolumes(engine, [MANAGED_FILTER, `${LABEL.session}=${session}`]);
+  const volumes = await engine.volumes.list([MANAGED_FILTER, `${LABEL.session}=${session}`]);
   const removed: string[] = [];
   for (const volume of volumes) {
-    if (await removeVolume(engine, volume.Name)) removed.push(volume.Name);
+    if (await engine.volumes.remove(volume.Name)) removed.push(volume.Name);
   }
   return removed;
 }

@@ -7,8 +7,7 @@
 import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/client.js';
-import { inspectVolume } from '../engine/storage.js';
+import type { Engine } from '../engine/index.js';
 import { hostEntry, readArchiveTree, scanArchive, type Exclude, type ManifestEntry, type Tree } from '../archive.js';
 import { AcaError, UsageError } from '../errors.js';
 import {
@@ -63,7 +62,7 @@ async function open(ctx: Context, query: string): Promise<Opened> {
   const hostDir = labels[LABEL.workspace] ?? '';
   if (!hostDir || !existsSync(hostDir)) throw new AcaError(`the workspace of ${session.name} (${hostDir || 'unknown'}) is not on this host`);
   const volume = workspaceVolumeName(session.name);
-  if (!(await inspectVolume(engine, volume))) throw new AcaError(`session ${session.name} has no workspace copy (volume ${volume} is gone)`);
+  if (!(await engine.volumes.inspect(volume))) throw new AcaError(`session ${session.name} has no workspace copy (volume ${volume} is gone)`);
   const info = await session.inspect();
   const reader = await openWorkspace(engine, session.name, info.Image, volume);
   const exclude = excluder(reader.manifest?.exclude ?? []);
@@ -240,7 +239,7 @@ export function statLines(changes: Array<{ path: string; kind: Change['kind'] }>
  */
 export async function changesAtExit(engine: Engine, session: string, image: string): Promise<Change[] | undefined> {
   const volume = workspaceVolumeName(session);
-  if (!(await inspectVolume(engine, volume))) return [];
+  if (!(await engine.volumes.inspect(volume))) return [];
   const reader = await openWorkspace(engine, session, image, volume);
   try {
     if (!reader.manifest) return undefined;

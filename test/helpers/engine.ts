@@ -1,5 +1,5 @@
 /** Test-side access to the real engine: inspect what aca created, and clean up by label. */
-import type { Engine } from '../../src/engine/client.js';
+import type { ApiEngine as Engine } from '../../src/engine/client.js';
 
 export const TEST_IMAGE = 'aca-test/busybox:latest';
 /** Every session a test creates carries this label; teardown removes by it. */
@@ -44,9 +44,8 @@ export async function removeLabelled(value?: string): Promise<void> {
     if (session) await releaseSessionNetwork(e as never, session);
   }
   // A session's volumes carry its labels too: any left behind (a runtime that released them late) go as well.
-  const { listVolumes, removeVolume } = await import('../../dist/src/engine/storage.js');
-  for (const v of await listVolumes(e as never, [filter, 'aca.managed=true'])) {
-    if (ours(v.Labels)) await removeVolume(e as never, v.Name).catch(() => false);
+  for (const v of await e.volumes.list([filter, 'aca.managed=true'])) {
+    if (ours(v.Labels)) await e.volumes.remove(v.Name).catch(() => false);
   }
 }
 

@@ -76,7 +76,7 @@ export function makeCertificates(dir: string, names: { ca: string; san?: string 
   sign('', 'extendedKeyUsage=clientAuth\n');
 }
 
-async function waitFor(what: string, check: () => boolean | Promise<boolean>, log: () => string, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean | Promise<boolean>, log: () => string, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
@@ -85,7 +85,7 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, lo
   throw new Error(`${what} did not come up:\n${log()}`);
 }
 
-function pingSocket(socket: string): Promise<boolean> {
+export function pingSocket(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
     import('node:http').then(({ get }) => {
       const req = get({ socketPath: socket, path: '/_ping', timeout: 1000 }, (res) => { res.resume(); resolve(res.statusCode === 200); });

@@ -30,8 +30,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
   };
   const volumesOf = async (session: string) => {
     const engine = await testEngine();
-    const { listVolumes } = await import('../../src/engine/storage.js');
-    return (await listVolumes(engine as never, ['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
+    return (await engine.volumes.list(['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
   };
   /** Start aca, wait until `ready` holds, then kill it with SIGKILL. */
   const killWhen = async (args: string[], cwd: string, ready: () => Promise<boolean>) => {
@@ -65,8 +64,7 @@ describe.skipIf(!hasEngine)('SIGKILL in the middle of copy, checkpoint and expor
     const checkpoint = `half-${runId}`.toLowerCase();
     expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--image', TEST_IMAGE], { cwd: dir }));
     const engine = await testEngine();
-    const { listVolumes } = await import('../../src/engine/storage.js');
-    const ckptVolumes = async () => (await listVolumes(engine as never, ['aca.managed=true', `aca.checkpoint=${checkpoint}`])).map((v) => v.Name);
+    const ckptVolumes = async () => (await engine.volumes.list(['aca.managed=true', `aca.checkpoint=${checkpoint}`])).map((v) => v.Name);
     await killWhen(['checkpoint', name, '--name', checkpoint], dir, async () => (await ckptVolumes()).some((v) => v.endsWith('-workspace')));
     const listed = JSON.parse((await aca(['checkpoint', 'ls', '--json'])).stdout) as Array<{ name: string }>;
     expect(listed.map((c) => c.name)).not.toContain(checkpoint);

@@ -10,11 +10,8 @@ import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 describe.skipIf(!hasEngine)('aca gc', () => {
   const { aca, runId, workspace } = engineSuite();
   const scope = ['--label', `acatest=${runId}`];
-  const storage = () => import('../../src/engine/storage.js');
-
   it('never touches containers or volumes aca did not create, whatever their names, running or stopped', async () => {
     const engine = await testEngine();
-    const { createVolume, inspectVolume, removeVolume } = await storage();
     const body = (cmd: string[]) => ({
       Image: TEST_IMAGE, Cmd: cmd, Env: [], Labels: { acatest: runId, 'aca.session': 'lookalike' }, User: '', WorkingDir: '', Tty: false,
       OpenStdin: false, StdinOnce: false, AttachStdin: false, AttachStdout: false, AttachStderr: false, HostConfig: {} as never,
@@ -22,7 +19,7 @@ describe.skipIf(!hasEngine)('aca gc', () => {
     const running = await engine.createContainer(`aca-foreign-running-${runId}`, body(['sleep', '300']));
     await engine.startContainer(running);
     const stopped = await engine.createContainer(`aca-foreign-stopped-${runId}`, body(['true']));
-    await createVolume(engine, `aca-foreign-${runId}-home`, { 'aca.session': 'lookalike', acatest: runId });
+    await engine.volumes.create(`aca-foreign-${runId}-home`, { 'aca.session': 'lookalike', acatest: runId });
     try {
       // Unscoped, only planned: a real unscoped gc would remove the stopped sessions of whoever else uses this engine.
       for (const args of [['gc', '--dry-run', '--include-running', '--caches', '--json'], ['gc', '--dry-run', '--older-than', '0s']]) {
@@ -34,11 +31,11 @@ describe.skipIf(!hasEngine)('aca gc', () => {
       expect(scoped.exitCode).toBe(0);
       expect((await engine.inspectContainer(running)).State.Running).toBe(true);
       expect((await engine.inspectContainer(stopped)).Id).toBe(stopped);
-      expect(await inspectVolume(engine, `aca-foreign-${runId}-home`)).toBeDefined();
+      expect(await engine.volumes.inspect(`aca-foreign-${runId}-home`)).toBeDefined();
     } finally {
       await engine.removeContainer(running, { force: true });
       await engine.removeContainer(stopped, { force: true });
-      await removeVolume(engine, `aca-foreign-${runId}-home`);
+      await engine.volumes.remove(`aca-foreign-${runId}-home`);
     }
   });
 
@@ -77,10 +74,9 @@ describe.skipIf(!hasEngine)('aca gc', () => {
     const removed = await aca(['gc', ...scope, '--include-running', '--keep-volumes']);
     expect(removed.stdout).toBe(`removed session ${name} (running (--include-running))\n${
       engineKind === 'podman' ? `removed network aca-${name} (session ${name} is removed too)\n` : ''}`);
-    const { listVolumes, removeVolume } = await storage();
-    const left = await listVolumes(await testEngine(), [`aca.session=${name}`]);
+    const left = await (await testEngine()).volumes.list([`aca.session=${name}`]);
     expect(left.map((v) => v.Name)).toEqual([`aca-${name}-home`]);
-    await removeVolume(await testEngine(), `aca-${name}-home`);
+    await (await testEngine()).volumes.remove(`aca-${name}-home`);
   });
 
   it('collects a SIGKILLed foreground run as an orphan, even while it runs, and ps marks it', async () => {

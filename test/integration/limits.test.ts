@@ -27,8 +27,7 @@ async function waitStopped(name: string, withinMs = 40_000): Promise<boolean> {
 }
 
 const volumesOf = async (session: string) => {
-  const { listVolumes } = await import('../../src/engine/storage.js');
-  return (await listVolumes(await testEngine(), ['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
+  return (await (await testEngine()).volumes.list(['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
 };
 
 describe.skipIf(!hasEngine)('bounded resources', () => {

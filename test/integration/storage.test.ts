@@ -3,8 +3,7 @@ import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
 
 const volumesOf = async (session: string) => {
-  const { listVolumes } = await import('../../src/engine/storage.js');
-  return (await listVolumes(await testEngine(), ['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
+  return (await (await testEngine()).volumes.list(['aca.managed=true', `aca.session=${session}`])).map((v) => v.Name);
 };
 
 describe.skipIf(!hasEngine)('session storage', () => {
@@ -37,12 +36,10 @@ describe.skipIf(!hasEngine)('session storage', () => {
       expect(first.exitCode, first.stderr).toBe(0);
       const second = await aca(['run', '--cache', `${cache}:/cache`, '--user', '1000:1000', '--image', TEST_IMAGE, '--', 'sh', '-c', 'cat /cache/file; touch /cache/mine && echo writable']);
       expect(second.stdout).toBe('from-first\nwritable\n');
-      const { inspectVolume } = await import('../../src/engine/storage.js');
-      const volume = await inspectVolume(await testEngine(), `aca-cache-${cache}`);
+      const volume = await (await testEngine()).volumes.inspect(`aca-cache-${cache}`);
       expect(volume?.Labels).toMatchObject({ 'aca.managed': 'true', 'aca.cache': cache, 'aca.volume': 'cache' });
     } finally {
-      const { removeVolume } = await import('../../src/engine/storage.js');
-      await removeVolume(await testEngine(), `aca-cache-${cache}`);
+      await (await testEngine()).volumes.remove(`aca-cache-${cache}`);
     }
   });
 

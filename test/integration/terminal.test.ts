@@ -119,6 +119,23 @@ describe.skipIf(!hasEngine)('interactive sessions through a real terminal', () =
     expect((await run.exited).exitCode).toBe(9);
   });
 
+  it('says "command not found" once, in aca\'s words, on a terminal too (not the init\'s or engine\'s line)', async () => {
+    const name = `nf-tty-${runId}`;
+    const run = Terminal.aca(['run', '-it', '--name', name, ...label, '--image', TEST_IMAGE, '--', 'nosuchcmd'], { cwd: workspace });
+    expect((await run.exited).exitCode).toBe(127);
+    expect(run.output.trim()).toBe(`aca: nosuchcmd: command not found in session ${name}`);
+
+    const session = `nf-tty-exec-${runId}`;
+    expect((await aca(['run', '-d', '--name', session, ...label, '--image', TEST_IMAGE])).exitCode).toBe(0);
+    const exec = Terminal.aca(['exec', '-it', session, '--', 'nosuchcmd'], { cwd: workspace });
+    expect((await exec.exited).exitCode).toBe(127);
+    expect(exec.output.trim()).toBe(`aca: nosuchcmd: command not found in session ${session}`);
+    // A program that runs and prints a line that only begins like one keeps its output.
+    const plain = Terminal.aca(['exec', '-it', session, '--', 'sh', '-c', 'echo "Error: mine"; exit 3'], { cwd: workspace });
+    expect((await plain.exited).exitCode).toBe(3);
+    expect(plain.output).toContain('Error: mine');
+  });
+
   it('restores the local terminal after a normal exit and after SIGTERM', async () => {
     // An outer shell in the pty prints the terminal settings before and after aca.
     const script = [

@@ -3,6 +3,7 @@ import {
   catatonitExecFailure, cleanExecFailure, dockerImageName, dockerStepLine, inspectForDocker, isNameConflict, matchesAllLabels, podmanCommitQuery,
   podmanTmpfsOptions, securityOptionsForDocker, summaryForDocker,
 } from '../../src/engine/podman.js';
+import { queryString } from '../../src/engine/http.js';
 import type { ContainerSummary } from '../../src/engine/types.js';
 import type { ContainerInspect } from '../../src/engine/types.js';
 
@@ -60,7 +61,7 @@ describe('Podman compatibility', () => {
     expect(matchesAllLabels(null, ['aca.managed=true'])).toBe(false);
   });
   it('commits labels as LABEL changes', () => {
-    expect(podmanCommitQuery({ container: 'c', repo: 'r', tag: 't', labels: { 'a.b': 'x y' } }))
+    expect(queryString(podmanCommitQuery({ container: 'c', repo: 'r', tag: 't', labels: { 'a.b': 'x y' } })))
       .toBe('container=c&repo=r&tag=t&pause=true&changes=LABEL%20a.b%3D%22x%20y%22');
   });
   it('names ulimits and the session network as Docker does', () => {

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Engine } from '../../src/engine/client.js';
-import { buildImage } from '../../src/engine/build.js';
+import { ApiEngine } from '../../src/engine/client.js';
 import { parseEngineUrl } from '../../src/engine/endpoint.js';
 import { ConflictError, EngineApiError, EngineDownError, NotFoundError, RequestBodyError, isConflict, isNotFound } from '../../src/engine/errors.js';
 import { EngineHttp, TIMEOUT } from '../../src/engine/http.js';
@@ -195,7 +194,7 @@ describe('an engine that goes away', () => {
       await sleep(20);
       request.socket.destroy();
     });
-    const engine = new Engine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
+    const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const progress: string[] = [];
     const { error } = await timed(engine.pullImage('busybox', (line) => progress.push(line)));
     expect(progress).toEqual(['Pulling']);
@@ -364,7 +363,7 @@ describe('progress decoding', () => {
     const cut = line.indexOf(Buffer.from('é')) + 1; // inside the two bytes of é
     const cut2 = line.indexOf(Buffer.from('☕')) + 2; // inside the three bytes of ☕
     progressAnswer([line.subarray(0, cut), line.subarray(cut, cut2), line.subarray(cut2)]);
-    const engine = new Engine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
+    const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const progress: string[] = [];
     await engine.pullImage('busybox', (l) => progress.push(l));
     expect(progress).toEqual(['café ☕ done']);
@@ -378,9 +377,9 @@ describe('progress decoding', () => {
     const pieces: Buffer[] = [];
     for (let at = 0; at < text.length; at += 7) pieces.push(text.subarray(at, at + 7)); // cuts through the 3-byte characters
     progressAnswer(pieces);
-    const engine = new Engine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
+    const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const output: string[] = [];
-    const result = await buildImage(engine, { context, dockerfile: 'Dockerfile', tags: [], buildArgs: {}, labels: {}, noCache: false, onStep: (s) => output.push(s), onOutput: (l) => output.push(l) });
+    const result = await engine.buildImage({ context, dockerfile: 'Dockerfile', tags: [], buildArgs: {}, labels: {}, noCache: false, onStep: (s) => output.push(s), onOutput: (l) => output.push(l) });
     expect(result.id).toBe('sha256:abc');
     expect(output).toEqual(['Step 1/1 : RUN echo 日本語', '日本語']);
   });

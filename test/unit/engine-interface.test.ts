@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { engineFor } from '../../src/engine/engine-for.js';
+import { EngineHttp, queryString } from '../../src/engine/http.js';
+import { parseEngineUrl } from '../../src/engine/endpoint.js';
+import { FrameCollector } from '../../src/engine/demux.js';
+import { readJsonLines } from '../../src/engine/lines.js';
+import type { EngineKind } from '../../src/engine/endpoint.js';
+
+const engine = (kind: EngineKind, url: string) => engineFor(new EngineHttp(parseEngineUrl(url)), { kind, url, source: 'test', apiVersion: '' });
+const frame = (stream: number, text: string) => {
+  const payload = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+};
+
+describe('the Engine interface', () => {
+  it('says what the engine does differently as capabilities, not as its kind', () => {
+    const docker = engine('docker', 'unix:///var/run/docker.sock');
+    const podman = engine('podman', 'unix:///run/podman/podman.sock');
+    const remote = engine('docker', 'tcp://h:2375');
+    expect(docker.capabilities).toEqual({ perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible: true, mayMapSessionUser: false });
+    expect(podman.capabilities).toEqual({ perSessionNetwork: true, healthChecksRunByEngine: false, hostPathsVisible: true, mayMapSessionUser: true });
+    expect(remote.capabilities.hostPathsVisible).toBe(false);
+    for (const e of [docker, podman, remote]) e.close();
+  });
+
+  it('writes every query one way: undefined left out, a list repeats its key', () => {
+    expect(queryString({ t: ['a:1', 'b c'], rm: 'true', target: undefined, n: 2, force: false })).toBe('t=a%3A1&t=b%20c&rm=true&n=2&force=false');
+  });
+
+  it('collects a multiplexed stream whole, whatever its chunks', () => {
+    const raw = Buffer.concat([frame(1, 'out é'), frame(2, 'err'), frame(1, '!')]);
+    const collector = new FrameCollector();
+    for (let at = 0; at < raw.length; at += 3) collector.push(raw.subarray(at, at + 3));
+    const { output, stdout, stderr } = collector.result();
+    expect(output).toBe('out éerr!');
+    expect(stdout.toString()).toBe('out é!');
+    expect(stderr.toString()).toBe('err');
+  });
+
+  it('reads JSON lines split anywhere, and passes a line that is not JSON on as text', async () => {
+    const text = Buffer.from('{"status":"é"}\nnot json\n\n{"id":"x"}');
+    const chunks = [text.subarray(0, 12), text.subarray(12, 20), text.subarray(20)];
+    const seen: unknown[] = [];
+    await readJsonLines((async function* () { yield* chunks; })(), (m) => seen.push(m));
+    expect(seen).toEqual([{ status: 'é' }, { stream: 'not json\n' }, { id: 'x' }]);
+  });
+});
