@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 
 export function register(program: Command, host: CommandHost): void {
   program
@@ -8,7 +8,7 @@ export function register(program: Command, host: CommandHost): void {
     .option('--json', 'print JSON')
     .action(
       host.action<{ json?: boolean }>(async (ctx, flags) => {
-        const [{ describeConfig }, { table }] = await Promise.all([import('../src/config/show.js'), import('../src/output.js')]);
+        const [{ describeConfig }, { table }] = await Promise.all([import('../src/config-report.js'), import('../src/output.js')]);
         const report = await describeConfig(ctx);
         if (flags.json) return ctx.out.data(JSON.stringify(report, null, 2));
         ctx.out.info(`user file:    ${report.files.user ?? `(none in ${report.files.userDir ?? '$XDG_CONFIG_HOME/aca'})`}`);

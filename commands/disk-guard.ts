@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 
 /** Internal: the detached process that enforces a session's disk limit (src/sessions/disk-limit.ts). Not for users. */
 export function register(program: Command, host: CommandHost): void {

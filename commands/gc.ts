@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 
 interface Flags {
   olderThan?: string;
@@ -61,6 +61,7 @@ export function register(program: Command, host: CommandHost): void {
           labels: flags.label.map((l) => { if (!l.includes('=')) throw new UsageError(`--label: expected K=V, got "${l}"`); return l; }),
           ifDiskAbovePct: flags.ifDiskAbove === undefined ? undefined : whole(flags.ifDiskAbove, '--if-disk-above', 0, 100),
         });
+        (await import('../src/gc/audit.js')).auditCollected(ctx, report, process.argv.slice(2));
         if (flags.json) return ctx.out.data(JSON.stringify(report, null, 2));
         if (report.skipped) return ctx.out.info(`aca gc: ${report.skipped}; nothing to do`);
         const verb = report.dryRun ? 'would remove' : 'removed';

@@ -3,7 +3,7 @@
  * a run of `aca exec` declares exec's flags and nothing else, and pays for no other command's imports.
  */
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 
 export type Register = (program: Command, host: CommandHost) => void;
 

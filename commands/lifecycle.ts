@@ -1,6 +1,6 @@
 /** stop, start and rm share one shape: a list of sessions, one action each. */
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 import type { LifecycleAction } from '../src/sessions/manage.js';
 
 interface Flags {

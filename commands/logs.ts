@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 
 export function register(program: Command, host: CommandHost): void {
   program

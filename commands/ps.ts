@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { ChalkInstance } from 'chalk';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 import type { SessionRow } from '../src/sessions/manage.js';
 
 /** The default view's columns, in order; a new column is one entry here. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
-import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import type { CommandHost } from './host.js';
+import { DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import { addSessionOptions } from './session-options.js';
 import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
@@ -18,6 +19,8 @@ export function register(program: Command, host: CommandHost): void {
     .option('-i, --interactive', 'forward stdin to the command')
     .option('-t, --tty', 'allocate a terminal (needs one on stdin)')
     .option('-d, --detach', 'start the session and leave it running; print its name')
+    // Only run has -d, so only run has --ttl.
+    .option('--ttl <duration>', 'with -d: the session expires after this long and aca gc reaps it')
     .option('--keep', 'keep the session after the command exits')
     .option('--timeout <duration>', 'stop the command after this long (exit 124), e.g. 30s, 10m')
     .option('--json', 'with --detach: print {"name","id"}')
@@ -45,7 +48,8 @@ export function register(program: Command, host: CommandHost): void {
         base: resolved.base,
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
-        monitor: resolved.config.values.monitor,
+        // --record (or the config's monitor.record): the monitor samples the session while it runs.
+        record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
         devcontainer: resolved.devcontainer,
       });
       if (result === 0 && resolved.spec.command.length === 0 && !flags.detach && !flags.tty && !flags.interactive) {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import type { CommandHost } from '../src/cli.js';
+import type { CommandHost } from './host.js';
 import type { RunFlags } from '../src/sessions/options.js';
-import { addSessionOptions, DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import { DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
+import { addSessionOptions } from './session-options.js';
 
 interface Flags extends RunFlags {
   keep?: boolean;
@@ -37,6 +38,7 @@ export function register(program: Command, host: CommandHost): void {
         return execInSession(ctx, {
           session,
           command: LOGIN_SHELL,
+          action: 'shell',
           env: [],
           interactive: mode.interactive,
           tty: mode.tty,
@@ -52,7 +54,8 @@ export function register(program: Command, host: CommandHost): void {
         base: resolved.base,
         detachKeys: resolved.detachKeys,
         fromCheckpoint: flags.fromCheckpoint,
-        monitor: resolved.config.values.monitor,
+        // --record (or the config's monitor.record): the monitor samples the session while it runs.
+        record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
         devcontainer: resolved.devcontainer,
       });
       return typeof result === 'number' ? result : 0;

@@ -1,6 +1,7 @@
 /**
- * The audit trail: one JSON line per session action (create, exec, shell,
- * start, stop, rm, gc), every refusal and every --unsafe override, appended to
+ * The audit trail: one JSON line per session action (create, exec, shell into
+ * a running session, start, stop, rm, a session removed by gc), every refusal
+ * and every --unsafe override, appended to
  * $XDG_STATE_HOME/aca/audit.jsonl. Values that may be secrets are masked
  * before anything is written.
  */
@@ -13,7 +14,7 @@ import { maskValues } from './security/secrets.js';
 import { UsageError } from './errors.js';
 import { parseDuration } from './parse.js';
 
-export type AuditAction = 'create' | 'exec' | 'shell' | 'start' | 'stop' | 'rm' | 'gc' | 'attach';
+export type AuditAction = 'create' | 'exec' | 'shell' | 'start' | 'stop' | 'rm' | 'gc';
 
 export interface AuditEntry {
   time: string;

@@ -4,11 +4,13 @@
  * so tests can call them in-process.
  */
 import type { Readable } from 'node:stream';
-import type { Engine, EngineChoice, TlsFiles } from './engine/index.js';
+import type { ConnectOptions, Engine, EngineChoice, TlsFiles } from './engine/index.js';
 import { Output } from './output.js';
 
 export interface GlobalOptions {
+  /** --engine, else ACA_ENGINE, else auto; the configuration's `engine` comes between the two (engineFrom says which). */
   engine: EngineChoice;
+  engineFrom: '--engine' | 'ACA_ENGINE' | 'default';
   host?: string | undefined;
   /** --context NAME: a Docker context */
   context?: string | undefined;
@@ -26,6 +28,8 @@ export interface Context {
   global: GlobalOptions;
   /** The engine connection, opened on first use. */
   engine(): Promise<Engine>;
+  /** How to find the engine: the global flags, then the configuration's engine and host, then the environment. */
+  connectOptions(): Promise<ConnectOptions>;
 }
 
 export interface ContextInit {
@@ -48,17 +52,38 @@ export function createContext(init: ContextInit): Context {
     debug: init.global.debug,
   });
   let engine: Promise<Engine> | undefined;
+  let options: Promise<ConnectOptions> | undefined;
+  const cwd = init.cwd ?? process.cwd();
+  const connectOptions = () => (options ??= engineOptions(init.global, cwd, env));
   return {
-    cwd: init.cwd ?? process.cwd(),
+    cwd,
     env,
     stdin: init.stdin ?? process.stdin,
     out,
     global: init.global,
+    connectOptions,
     engine() {
-      engine ??= import('./engine/index.js').then(({ loadConnector }) => loadConnector()).then(({ getEngine }) =>
-        getEngine({ host: init.global.host, context: init.global.context, engine: init.global.engine, env, ...(init.global.tls ? { tls: init.global.tls } : {}) }),
-      );
+      engine ??= Promise.all([import('./engine/index.js').then(({ loadConnector }) => loadConnector()), connectOptions()]).then(([{ getEngine }, chosen]) => getEngine(chosen));
       return engine;
     },
+  };
+}
+
+/**
+ * The configuration's `engine` and `host` sit below the flags and above the environment. Read only when a flag
+ * leaves them a say; a project file may set them only when trusted (they are widening keys, see config/classify.ts).
+ */
+async function engineOptions(global: GlobalOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<ConnectOptions> {
+  const base: ConnectOptions = { host: global.host, context: global.context, engine: global.engine, env, ...(global.tls ? { tls: global.tls } : {}) };
+  if (global.engineFrom === '--engine' && (global.host || global.context)) return base;
+  if (!(await import('./config/engine-keys.js')).mayNameEngine(cwd, env)) return base;
+  const { loadConfig } = await import('./config/load.js');
+  // No warnings here: run, shell and config load the whole configuration and say them once.
+  const config = await loadConfig({ workspace: cwd, env, warn: () => {}, keys: ['engine', 'host'] });
+  const { engine, host } = config.values;
+  return {
+    ...base,
+    ...(engine !== undefined && global.engineFrom !== '--engine' ? { engine } : {}),
+    ...(host !== undefined ? { configHost: { url: host, source: `config ${config.sources.host}` } } : {}),
   };
 }

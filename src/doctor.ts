@@ -42,7 +42,7 @@ function formatBytes(bytes: number): string {
 
 async function configCheck(ctx: Context): Promise<Check> {
   try {
-    const { describeConfig } = await import('./config/show.js');
+    const { describeConfig } = await import('./config-report.js');
     const report = await describeConfig(ctx);
     const files = [report.files.user, report.files.project].filter(Boolean);
     return {
@@ -64,25 +64,27 @@ interface EngineProbe {
 /** Every place aca may find an engine, each pinged; the first usable one is aca's engine. */
 async function engineChecks(ctx: Context): Promise<EngineProbe> {
   const { plannedCandidates, ping } = await loadConnector();
-  const options = { host: ctx.global.host, context: ctx.global.context, engine: ctx.global.engine, env: ctx.env, ...(ctx.global.tls ? { tls: ctx.global.tls } : {}) };
   let planned;
+  let options;
   try {
+    options = await ctx.connectOptions();
     planned = plannedCandidates(options);
   } catch (error) {
-    return { checks: [{ name: 'engine address', status: 'fail', detail: (error as Error).message, hint: 'Fix --host, --context, DOCKER_HOST or DOCKER_CONTEXT.' }] };
+    return { checks: [{ name: 'engine address', status: 'fail', detail: (error as Error).message, hint: 'Fix --host, --context, the configuration\'s host or engine, DOCKER_HOST or DOCKER_CONTEXT.' }] };
   }
+  const kind = options.engine;
   const checks: Check[] = [];
   let chosen: Engine | undefined;
   for (const candidate of planned.candidates) {
     const name = `engine ${candidate.endpoint.url}`;
     try {
       const engine = await ping(candidate, planned.tls);
-      const wanted = ctx.global.engine === 'auto' || engine.kind === ctx.global.engine;
+      const wanted = kind === 'auto' || engine.kind === kind;
       const use = wanted && !chosen;
       checks.push({
         name,
         status: 'ok',
-        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: --engine ${ctx.global.engine}`}`,
+        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: engine ${kind}`}`,
         data: { url: candidate.endpoint.url, source: candidate.source, kind: engine.kind, answers: true, used: use },
       });
       if (use) chosen = engine;
@@ -96,8 +98,8 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
     checks.push({
       name: 'engine',
       status: 'fail',
-      detail: `no ${ctx.global.engine === 'auto' ? 'container' : ctx.global.engine} engine answered`,
-      hint: ctx.global.engine === 'podman'
+      detail: `no ${kind === 'auto' ? 'container' : kind} engine answered`,
+      hint: kind === 'podman'
         ? 'Start Podman\'s API: podman system service --time=0 unix:///run/podman/podman.sock & (rootless: systemctl --user start podman.socket)'
         : 'Start Docker (sudo systemctl start docker), or Podman\'s API (podman system service --time=0 &), or point --host / DOCKER_HOST / --context at one.',
     });

@@ -1,10 +1,9 @@
 /**
  * Facts about this host that tell whether a foreground session's aca process still lives (gc and ps): the
- * session records its owner's pid and boot id (sessions/spec.ts), and gc/plan.ts compares them with these.
+ * session records its owner's pid and boot id (sessions/spec.ts), and isOrphan compares them with these.
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { HostFacts } from './gc/plan.js';
 import { LABEL } from './sessions/labels.js';
 
 /** The host's boot id: with the pid it identifies a foreground owner. */
@@ -30,6 +29,16 @@ export function acaProcessAlive(pid: number): boolean {
   }
 }
 
+export interface HostFacts {
+  now: Date;
+  hostname: string;
+  bootId: string;
+  /** Is this pid a live aca process on this host? */
+  ownerAlive: (pid: number) => boolean;
+  /** Has this --branch session's branch been brought home with `aca merge`? (Unmerged branch work is kept like un-exported work.) */
+  merged?: (session: string) => boolean;
+}
+
 export function hostFacts(): HostFacts {
   return { now: new Date(), hostname: hostname(), bootId: bootId(), ownerAlive: acaProcessAlive };
 }
@@ -41,4 +50,13 @@ export function hostFacts(): HostFacts {
  */
 export function creatorLabels(): Record<string, string> {
   return { [LABEL.ownerHost]: hostname(), [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: bootId() };
+}
+
+/** A foreground session whose owning aca process is gone (killed, terminal closed, rebooted). */
+export function isOrphan(labels: Record<string, string>, facts: HostFacts): boolean {
+  if (labels[LABEL.mode] !== 'foreground') return false;
+  const pid = Number(labels[LABEL.ownerPid]);
+  if (!pid || labels[LABEL.ownerHost] !== facts.hostname) return false;
+  if (labels[LABEL.ownerBoot] !== facts.bootId) return true;
+  return !facts.ownerAlive(pid);
 }

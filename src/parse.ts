@@ -2,7 +2,9 @@
  * Pure parsers for flag and config values. Each throws UsageError naming the
  * flag and the bad value, so the CLI can print one clear line.
  */
+import { posix } from 'node:path';
 import { UsageError } from './errors.js';
+import { SESSION_HOME } from './security.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -193,4 +195,46 @@ export function validateSessionName(name: string, flag = '--name'): string {
     throw new UsageError(`${flag}: invalid session name "${name}" (letters, digits, _ . -; at most 63)`);
   }
   return name;
+}
+
+/** Where the usual tools keep their download caches. */
+export const KNOWN_CACHES: Record<string, string> = {
+  npm: `${SESSION_HOME}/.npm`,
+  yarn: `${SESSION_HOME}/.cache/yarn`,
+  pnpm: `${SESSION_HOME}/.local/share/pnpm/store`,
+  pip: `${SESSION_HOME}/.cache/pip`,
+  cargo: `${SESSION_HOME}/.cargo/registry`,
+  go: `${SESSION_HOME}/go/pkg/mod`,
+  maven: `${SESSION_HOME}/.m2/repository`,
+  gradle: `${SESSION_HOME}/.gradle/caches`,
+  apt: '/var/cache/apt/archives',
+};
+
+export interface CacheMount {
+  name: string;
+  target: string;
+}
+
+/** "--cache npm" or "--cache NAME:/abs/path". */
+export function parseCache(entry: string, flag = '--cache'): CacheMount {
+  const colon = entry.indexOf(':');
+  const name = colon === -1 ? entry : entry.slice(0, colon);
+  if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) throw new UsageError(`${flag}: invalid cache name "${name}" (lower-case letters, digits, _ . -)`);
+  if (colon === -1) {
+    const target = KNOWN_CACHES[name];
+    if (!target) {
+      throw new UsageError(`${flag}: unknown cache "${name}"; give its path as ${name}:/path (known: ${Object.keys(KNOWN_CACHES).join(', ')})`);
+    }
+    return { name, target };
+  }
+  const target = posix.normalize(entry.slice(colon + 1)).replace(/(.)\/+$/, '$1');
+  if (!target.startsWith('/') || target === '/') throw new UsageError(`${flag}: "${entry}": the cache path must be an absolute directory`);
+  return { name, target };
+}
+
+export type WorkspaceMode = 'bind' | 'ro' | 'copy';
+
+export function parseWorkspaceMode(value: string, flag = '--workspace-mode'): WorkspaceMode {
+  if (value === 'bind' || value === 'ro' || value === 'copy') return value;
+  throw new UsageError(`${flag}: unknown workspace mode "${value}" (use bind, ro or copy)`);
 }

@@ -7,6 +7,9 @@ import { UsageError } from './errors.js';
 /** Where the session user's writable home lives inside every session. */
 export const SESSION_HOME = '/home/aca';
 
+/** Where every session's workspace is mounted (a bind, or its copy-mode volume), and its default working directory. */
+export const WORKSPACE_PATH = '/workspace';
+
 export interface Ids {
   uid: number;
   gid: number;

@@ -16,6 +16,9 @@ export const PROJECT_FILES = [
   '.config/acarc', '.config/acarc.json', '.config/acarc.yaml', '.config/acarc.yml',
 ];
 
+/** The user's own file in their configuration directory: the first of these that exists. Code formats are run. */
+export const USER_FILES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.cjs', 'config.mjs', 'config.ts'];
+
 const CODE_EXTENSIONS = ['js', 'ts', 'cjs', 'mjs', 'cts', 'mts'];
 
 /** The executable forms cosmiconfig (or a user expecting it) would look for; never loaded from a project. */

@@ -7,12 +7,12 @@
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, UsageError } from '../errors.js';
-import { configFilesIn } from './candidates.js';
+import { configFilesIn, USER_FILES } from './candidates.js';
 import { mergeKey, narrowingDefaults, wideningKeys, type Widening } from './classify.js';
 import { parseConfigBytes, readBytes, sha256 } from './read-file.js';
 import { validateConfig, type AcaConfig, type ConfigKey } from './schema.js';
 import { trustState, type TrustState } from './trust.js';
-import { userConfigDir } from './user-dir.js';
+import { userConfigDir } from '../state-dir.js';
 
 export { userConfigDir };
 
@@ -34,17 +34,27 @@ export interface LoadedConfig {
   project?: ProjectFile;
 }
 
+/** Where a configuration key's value came from, in words. */
+export function configOrigin(config: Pick<LoadedConfig, 'sources' | 'origins'>, key: ConfigKey): string {
+  const file = config.sources[key] ?? '?';
+  return config.origins[key] === 'project' ? `trusted project file ${file}` : `user config ${file}`;
+}
+
 export interface LoadOptions {
   workspace: string;
   env: NodeJS.ProcessEnv;
   /** Where the one line about an ignored executable project file goes. */
   warn: (message: string) => void;
+  /**
+   * Read only these keys (the engine selection reads engine and host on every command): the others are left out,
+   * and a project file is refused only when one of these widens the sandbox untrusted.
+   */
+  keys?: readonly ConfigKey[];
 }
 
 /** A project file asks for more than it may: a usage error (exit 2) that says how to allow it. */
 export class UntrustedConfigError extends UsageError {}
 
-const USER_FILES = ['config', 'config.json', 'config.yaml', 'config.yml', 'config.js', 'config.cjs', 'config.mjs', 'config.ts'];
 
 
 /** The user's own file: data formats parsed like a project's, code formats run through cosmiconfig (the user wrote them). */
@@ -118,10 +128,12 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const files: LoadedConfig['files'] = {};
   const userDir = userConfigDir(options.env);
   const userFile = userDir ? USER_FILES.map((f) => join(userDir, f)).find((f) => existsSync(f)) : undefined;
+  const only = (config: AcaConfig): AcaConfig =>
+    options.keys ? Object.fromEntries(Object.entries(config).filter(([key]) => options.keys!.includes(key as ConfigKey))) : config;
   let user: AcaConfig = {};
   if (userFile) {
     files.user = userFile;
-    user = resolvePaths(validateConfig(await loadUserFile(userFile), userFile), userFile);
+    user = only(resolvePaths(validateConfig(await loadUserFile(userFile), userFile), userFile));
   }
 
   const found = await findProjectFile(options.workspace, options.env, options.warn, userFile);
@@ -129,7 +141,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   let projectInfo: ProjectFile | undefined;
   if (found) {
     files.project = found.file;
-    project = resolvePaths(validateConfig(found.raw, found.file), found.file);
+    project = only(resolvePaths(validateConfig(found.raw, found.file), found.file));
     projectInfo = {
       file: found.file,
       sha256: found.sha256,

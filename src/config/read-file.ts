@@ -12,13 +12,6 @@ import { jsonSyntaxError } from './json-syntax.js';
 /** Far above any real configuration; a bigger file is not one (and is not read into memory). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
-export interface ReadConfig {
-  /** The parsed contents (package.json: its "aca" value; undefined when it has none). */
-  raw: unknown;
-  /** sha256 of the bytes parsed, hex. */
-  sha256: string;
-}
-
 export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
@@ -81,9 +74,4 @@ export async function parseConfigBytes(bytes: Buffer, file: string): Promise<unk
   if (ext === '.json') return parseJson(text, file);
   if (ext === '.yaml' || ext === '.yml' || ext === '') return parseYaml(text, file);
   throw new ConfigError(`${file}: not a data configuration format (use .json, .yaml or .yml)`);
-}
-
-export async function readConfigFile(file: string): Promise<ReadConfig> {
-  const bytes = readBytes(file);
-  return { raw: await parseConfigBytes(bytes, file), sha256: sha256(bytes) };
 }

@@ -5,7 +5,7 @@
 import { ConfigError, UsageError } from '../errors.js';
 import { checkNetwork, SECURITY_CHECKS, type NetworkConfig, type SecurityConfig } from '../security/config.js';
 import { parseDetachKeys } from '../terminal.js';
-import { parseCache, parseWorkspaceMode } from '../sessions/storage.js';
+import { parseCache, parseWorkspaceMode } from '../parse.js';
 import { checkHealth, checkMonitor, type HealthConfig, type MonitorConfig } from './sections.js';
 import { checkAgents, type AgentPreset } from '../agents/presets.js';
 import { parseBytes, parseCpus, parseDuration, parseEngineUrlSafe, parseLabel, parsePort, parsePositiveInt, parseVolume } from './validators.js';

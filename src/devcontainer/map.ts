@@ -6,6 +6,8 @@
  */
 import { dirname, isAbsolute, posix, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+// aca mounts the workspace here; the reference CLI's default `/workspaces/<folder>` is mapped onto it.
+import { WORKSPACE_PATH } from '../security.js';
 import { checkLifecycleCommand, LIFECYCLE_PROPERTIES, type LifecycleCommand, type LifecycleProperty } from './lifecycle.js';
 import { substitute, type VariableContext } from './variables.js';
 
@@ -46,9 +48,6 @@ export interface DevcontainerPlan {
   /** What aca decided for the user to know (one line each). */
   notes: string[];
 }
-
-/** aca mounts the workspace here; the reference CLI's default `/workspaces/<folder>` is mapped onto it. */
-const WORKSPACE_PATH = '/workspace';
 
 /** Properties that describe things aca does its own way, or that only tools for editors read. */
 const IGNORED = new Set(['$schema', 'name', 'customizations', 'shutdownAction', 'overrideCommand', 'waitFor', 'userEnvProbe', 'updateRemoteUserUID', 'otherPortsAttributes', 'portsAttributes', 'overrideFeatureInstallOrder', 'secrets']);

@@ -7,26 +7,30 @@ import { EngineDownError } from './errors.js';
 import type { ApiEngine as Engine } from './client.js';
 import { engineFor } from './engine-for.js';
 import { resolveContext } from './contexts.js';
-import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type EngineChoice } from './endpoint.js';
+import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type ConfiguredHost, type EngineChoice } from './endpoint.js';
 import { EngineHttp, type TlsFiles } from './http.js';
 
 export interface ConnectOptions {
   host?: string | undefined;
   /** --context NAME */
   context?: string | undefined;
+  /** The configuration's `host` key (see engineCandidates for its place). */
+  configHost?: ConfiguredHost | undefined;
+  /** Already chosen: --engine, else the configuration's `engine`, else ACA_ENGINE, else auto. */
   engine: EngineChoice;
   env: NodeJS.ProcessEnv;
   tls?: TlsFiles;
 }
 
 /**
- * Where aca will look for the engine, without connecting: the address named
- * by --host, a Docker context or DOCKER_HOST, else the well-known sockets.
- * Also the TLS files that go with it.
+ * Where aca will look for the engine, without connecting: the address named by --host, --context, the
+ * configuration's host, DOCKER_HOST or DOCKER_CONTEXT, else the well-known sockets. Also the TLS files that go with it.
  */
 export function plannedCandidates(options: ConnectOptions): { candidates: Candidate[]; tls: TlsFiles | undefined } {
-  const context = resolveContext({ flag: options.context, host: options.host, engine: options.engine, env: options.env });
-  const candidates = engineCandidates({ ...options, context, tlsFiles: Boolean(options.tls?.ca || options.tls?.cert) });
+  // The flags outrank the configuration's host, and it outranks the environment (DOCKER_HOST, DOCKER_CONTEXT).
+  const configHost = options.host || options.context ? undefined : options.configHost;
+  const context = resolveContext({ flag: options.context, host: options.host ?? configHost?.url, engine: options.engine, env: options.env });
+  const candidates = engineCandidates({ ...options, configHost, context, tlsFiles: Boolean(options.tls?.ca || options.tls?.cert) });
   const tls = context && !options.host ? context.tls : EngineHttp.tlsFromEnv(options.env, options.tls ?? {});
   return { candidates, tls };
 }
@@ -101,7 +105,7 @@ let cached: { key: string; engine: Promise<Engine> } | undefined;
 
 /** The process's one engine connection. */
 export function getEngine(options: ConnectOptions): Promise<Engine> {
-  const key = JSON.stringify([options.host, options.context, options.engine, options.env.DOCKER_HOST, options.env.DOCKER_CONTEXT, options.env.XDG_RUNTIME_DIR, options.tls]);
+  const key = JSON.stringify([options.host, options.context, options.configHost?.url, options.engine, options.env.DOCKER_HOST, options.env.DOCKER_CONTEXT, options.env.XDG_RUNTIME_DIR, options.tls]);
   if (!cached || cached.key !== key) {
     const engine = connect(options);
     cached = { key, engine };

@@ -72,19 +72,30 @@ export interface CandidateOptions {
   context?: { name: string; host: string; source: string; tls?: unknown } | undefined;
   /** TLS files were given (--tlscacert/--tlscert): tcp:// then means TLS. */
   tlsFiles?: boolean;
+  /** The configuration's `host` key: below --host and --context, above DOCKER_HOST and DOCKER_CONTEXT. */
+  configHost?: ConfiguredHost | undefined;
+}
+
+/** An engine address from a configuration file, and which file. */
+export interface ConfiguredHost {
+  url: string;
+  /** e.g. "config /home/me/.config/aca/config.json" */
+  source: string;
 }
 
 /**
- * An explicit address (--host, else DOCKER_HOST) is the only candidate, as with
- * the docker CLI: falling back from a named engine to another would surprise.
+ * An explicit address (--host, --context, the config's host, DOCKER_HOST) is the only candidate, as with the
+ * docker CLI: falling back from a named engine to another would surprise.
  * Otherwise: Docker's socket, then rootless Podman, then rootful Podman.
  */
-export function engineCandidates({ host, engine, env, context, tlsFiles }: CandidateOptions): Candidate[] {
+export function engineCandidates({ host, engine, env, context, tlsFiles, configHost }: CandidateOptions): Candidate[] {
   const tls = Boolean(env.DOCKER_TLS_VERIFY || env.DOCKER_TLS || tlsFiles);
   if (host) return [{ endpoint: parseEngineUrl(host, tls), source: '--host' }];
+  // The caller resolves a Docker context only from --context when the configuration names a host.
   if (context) {
     return [{ endpoint: parseEngineUrl(context.host, Boolean(context.tls)), source: `Docker context "${context.name}" (${context.source})` }];
   }
+  if (configHost) return [{ endpoint: parseEngineUrl(configHost.url, tls), source: configHost.source }];
   if (env.DOCKER_HOST) return [{ endpoint: parseEngineUrl(env.DOCKER_HOST, tls), source: 'DOCKER_HOST' }];
   const candidates: Candidate[] = [];
   if (engine !== 'podman') {

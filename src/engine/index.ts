@@ -11,6 +11,7 @@ export { DETACHED_STDIO } from './types.js';
 export type { EngineChoice, EngineKind } from './endpoint.js';
 export { parseEngineChoice, parseEngineUrl } from './endpoint.js';
 export type { TlsFiles } from './http.js';
+export type { ConnectOptions } from './connect.js';
 export type { Metrics, RawStats } from './stats.js';
 export { toMetrics } from './stats.js';
 export { EngineApiError, EngineDownError, isConflict, isNotFound } from './errors.js';

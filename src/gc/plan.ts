@@ -3,7 +3,11 @@
  * objects (all labelled aca.managed=true) and facts about this host, so every
  * rule is unit-tested.
  */
+import { isOrphan, type HostFacts } from '../host.js';
 import { LABEL } from '../sessions/labels.js';
+
+/** planGc's facts about this host (defined with isOrphan in host.ts). */
+export type { HostFacts };
 
 export interface GcOptions {
   /** Stopped sessions must have stopped at least this long ago (ms). */
@@ -19,16 +23,6 @@ export interface GcOptions {
 }
 
 export const UNEXPORTED_MAX_AGE_MS = 7 * 24 * 3_600_000;
-
-export interface HostFacts {
-  now: Date;
-  hostname: string;
-  bootId: string;
-  /** Is this pid a live aca process on this host? */
-  ownerAlive: (pid: number) => boolean;
-  /** Has this --branch session's branch been brought home with `aca merge`? (Unmerged branch work is kept like un-exported work.) */
-  merged?: (session: string) => boolean;
-}
 
 export interface SessionObject {
   id: string;
@@ -57,15 +51,6 @@ export interface GcAction {
 
 /** A session younger than this is never removed unless orphaned: it may still be being created. */
 export const CREATION_GRACE_MS = 60_000;
-
-/** A foreground session whose owning aca process is gone (killed, terminal closed, rebooted). */
-export function isOrphan(labels: Record<string, string>, facts: HostFacts): boolean {
-  if (labels[LABEL.mode] !== 'foreground') return false;
-  const pid = Number(labels[LABEL.ownerPid]);
-  if (!pid || labels[LABEL.ownerHost] !== facts.hostname) return false;
-  if (labels[LABEL.ownerBoot] !== facts.bootId) return true;
-  return !facts.ownerAlive(pid);
-}
 
 export function isExpired(labels: Record<string, string>, now: Date): boolean {
   const expires = Date.parse(labels[LABEL.expires] ?? '');

@@ -8,7 +8,7 @@
  */
 import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { WORKSPACE_PATH } from '../sessions/spec.js';
+import { WORKSPACE_PATH } from '../security.js';
 import { workspacePath } from './paths.js';
 
 const WALK = `set -u

@@ -3,7 +3,7 @@
  * string is normalised here; the in-session check (files.ts) then refuses symlinks that leave the workspace.
  */
 import { posix } from 'node:path';
-import { WORKSPACE_PATH } from '../sessions/spec.js';
+import { WORKSPACE_PATH } from '../security.js';
 
 export class PathRefused extends Error {}
 
@@ -18,9 +18,4 @@ export function workspacePath(given: string): string {
     throw new PathRefused(`"${given}" is outside ${WORKSPACE_PATH}: only the workspace can be read or written`);
   }
   return clean;
-}
-
-/** The directory and last component of a path under /workspace (the workspace itself has no last component). */
-export function splitPath(path: string): { dir: string; base: string } {
-  return { dir: posix.dirname(path), base: posix.basename(path) };
 }

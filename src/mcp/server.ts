@@ -11,7 +11,7 @@ import { z } from 'zod';
 import type { Context } from '../context.js';
 import { hostGitIdentity } from '../agents/apply.js';
 import { VERSION } from '../version.js';
-import { WORKSPACE_PATH } from '../sessions/spec.js';
+import { WORKSPACE_PATH } from '../security.js';
 import { Environments, stopAbandoned } from './environments.js';
 import { deleteFile, listDir, readFile, writeFile } from './files.js';
 import { Jobs } from './jobs.js';

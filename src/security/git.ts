@@ -30,6 +30,7 @@ import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readSync, realp
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
+import { WORKSPACE_PATH } from '../security.js';
 
 /** A read-only mount over the workspace: a host path, or an empty placeholder where nothing exists yet. */
 export type ProtectedMount =
@@ -43,7 +44,6 @@ export interface GitProtection {
   notes: string[];
 }
 
-const WORKSPACE_TARGET = '/workspace';
 const MAX_METADATA_BYTES = 1024 * 1024;
 
 type Kind = 'missing' | 'file' | 'dir' | 'link' | 'other';
@@ -148,7 +148,7 @@ class Planner {
   target(hostPath: string): string {
     if (inside(hostPath, this.workspace)) {
       const rel = relative(this.workspace, hostPath);
-      return rel === '' ? WORKSPACE_TARGET : `${WORKSPACE_TARGET}/${rel.split(sep).join('/')}`;
+      return rel === '' ? WORKSPACE_PATH : `${WORKSPACE_PATH}/${rel.split(sep).join('/')}`;
     }
     return hostPath;
   }

@@ -8,9 +8,7 @@ import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { VolumeSpec } from '../parse.js';
 import { UsageError } from '../errors.js';
-import { userConfigDir } from '../config/user-dir.js';
-import type { ConfigKey } from '../config/schema.js';
-import { stateDir } from '../state-dir.js';
+import { stateDir, userConfigDir } from '../state-dir.js';
 import { checkCapabilities, normaliseCapability } from './capabilities.js';
 import type { NetworkConfig, SecurityConfig } from './config.js';
 import { parseAllowHost } from './egress.js';
@@ -54,6 +52,9 @@ export interface ResolvedSecurity {
   relaxations: Relaxation[];
 }
 
+/** The configuration keys a relaxation here can come from (the caller names the file that set each). */
+export type RelaxingKey = 'secrets' | 'secretEnv' | 'capAdd' | 'network' | 'protectGit' | 'runtime' | 'writableRoot';
+
 export interface SecurityInput {
   flags: SecurityFlags;
   file: SecurityConfig & { network?: string | NetworkConfig | undefined };
@@ -64,7 +65,7 @@ export interface SecurityInput {
   volumes: VolumeSpec[];
   networkFlag?: string | undefined;
   /** Where a configuration key's value came from, in words ("user config FILE"). */
-  origin?: ((key: ConfigKey) => string) | undefined;
+  origin?: ((key: RelaxingKey) => string) | undefined;
 }
 
 export function mountFacts(env: NodeJS.ProcessEnv): MountFacts {
@@ -85,7 +86,7 @@ export async function resolveSecurity(input: SecurityInput): Promise<ResolvedSec
   const overrides: string[] = [];
   const relaxations: Relaxation[] = [];
   const origin = input.origin ?? (() => 'config');
-  const relax = (what: string, flagGiven: boolean, key: ConfigKey) => relaxations.push({ what, from: flagGiven ? FLAG : origin(key) });
+  const relax = (what: string, flagGiven: boolean, key: RelaxingKey) => relaxations.push({ what, from: flagGiven ? FLAG : origin(key) });
 
   // Mounts: the workspace and every host path, after resolving symlinks.
   const facts = mountFacts(input.env);

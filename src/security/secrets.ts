@@ -2,7 +2,7 @@
  * Secrets: where a value comes from (a host variable or file), and how it
  * reaches the session without ever being part of the container's
  * configuration. The value travels only over the engine socket, on an exec's
- * stdin, into a file on a private tmpfs (see sessions/secrets.ts). Pure apart
+ * stdin, into a file on a private tmpfs (see deliverSecrets in sessions/secure-run.ts). Pure apart
  * from reading the value.
  */
 import { readFileSync } from 'node:fs';

@@ -28,7 +28,7 @@ import { appendAudit } from '../audit.js';
 import { UsageError } from '../errors.js';
 import { humanBytes } from '../output.js';
 import { parseBytes } from '../parse.js';
-import { DEFAULT_LIMITS, SESSION_HOME } from '../security.js';
+import { DEFAULT_LIMITS, SESSION_HOME, WORKSPACE_PATH } from '../security.js';
 import { ensureStateDir, stateDir } from '../state-dir.js';
 import { LABEL } from './labels.js';
 
@@ -36,7 +36,6 @@ export const DEFAULT_DISK = DEFAULT_LIMITS.disk;
 /** Below this a session could not even hold its shell history. */
 const MIN_DISK = 1024 * 1024;
 export const DISK_CHECK_MS = 10_000;
-const WORKSPACE_TARGET = '/workspace';
 
 /** --disk / `disk`: a size of at least 1 MiB. */
 export function parseDisk(value: string, flag = '--disk'): number {
@@ -65,7 +64,7 @@ interface MountInfo {
 export function measuredPaths(session: string, mounts: MountInfo[]): string[] {
   const own = new Set([`aca-${session}-home`, `aca-${session}-workspace`]);
   return mounts
-    .filter((m) => m.Type === 'volume' && m.Name && own.has(m.Name) && (m.Destination === SESSION_HOME || m.Destination === WORKSPACE_TARGET))
+    .filter((m) => m.Type === 'volume' && m.Name && own.has(m.Name) && (m.Destination === SESSION_HOME || m.Destination === WORKSPACE_PATH))
     .map((m) => m.Destination);
 }
 

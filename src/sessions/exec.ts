@@ -25,6 +25,8 @@ export interface ExecRequest {
   interactive: boolean;
   tty: boolean;
   detachKeys?: Buffer | undefined;
+  /** How the audit trail names it: `aca shell SESSION` is a shell, not an exec. */
+  action?: 'exec' | 'shell';
 }
 
 
@@ -38,7 +40,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
   }
   // The same rule as aca run: never root on a writable host workspace.
   if (request.user) checkSessionUser(request.user, '-u', (session.summary.Labels?.[LABEL.workspaceMode] ?? 'bind') as 'bind');
-  appendAudit(ctx.env, { session: session.name, action: 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
+  appendAudit(ctx.env, { session: session.name, action: request.action ?? 'exec', args: process.argv.slice(2) }, (m) => ctx.out.warn(m));
   // --secret-env secrets reach exec'd commands the same way: read from /run/secrets by a launcher, never via the config.
   const secretEnv = (session.summary.Labels?.['aca.secret-env'] ?? '').split(',').filter(Boolean);
   // With a terminal, the local terminal's type, unless -e TERM=... names one.

@@ -6,7 +6,8 @@
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../parse.js';
 import { LABEL } from './labels.js';
-import { parseCache, parseWorkspaceMode, storagePlan, type CacheMount, type StoragePlan, type WorkspaceMode } from './storage.js';
+import { parseCache, parseWorkspaceMode, type CacheMount, type WorkspaceMode } from '../parse.js';
+import { storagePlan, type StoragePlan } from './storage.js';
 
 export interface LifecycleFlags {
   cache?: string[];

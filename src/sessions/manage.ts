@@ -63,7 +63,7 @@ export function toRow(summary: ContainerSummary, orphaned = false, unexported = 
 export async function listSessionRows(ctx: Context, all: boolean): Promise<SessionRow[]> {
   const engine = await ctx.engine();
   const sessions = await listSessions(engine, all);
-  const [{ isOrphan }, { hostFacts }] = await Promise.all([import('../gc/plan.js'), import('../host.js')]);
+  const { hostFacts, isOrphan } = await import('../host.js');
   const facts = hostFacts();
   const marked = new Set((await engine.volumes.list([`${LABEL.managed}=true`, `${LABEL.volume}=unexported`])).map((v) => v.Labels?.[LABEL.session]));
   return sessions

@@ -6,9 +6,9 @@ import { type DevcontainerFlags, devcontainerFor, devcontainerImage, devcontaine
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism, hostname, totalmem, userInfo } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import type { Context } from '../context.js';
-import { loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
+import { configOrigin, loadConfig, UntrustedConfigError, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_IMAGE, resolveCaCerts } from '../images.js';
 import {
@@ -16,7 +16,7 @@ import {
   validateSessionName, type VolumeSpec,
 } from '../parse.js';
 import { checkSessionUser, DEFAULT_LIMITS, defaultSessionUser, workspaceModeFor } from '../security.js';
-import { configOrigin, hostRelaxations } from '../security/relaxations.js';
+import { hostRelaxations } from './host-relaxations.js';
 import { resolveSecurity, type SecurityFlags } from '../security/resolve.js';
 import { appendAudit } from '../audit.js';
 import { DEFAULT_DETACH_KEYS, localTerminalType, parseDetachKeys } from '../terminal.js';
@@ -32,7 +32,7 @@ import { ownershipLabels, type SessionSpec } from './spec.js';
 import { LABEL } from './labels.js';
 import { branchLabels } from './branch.js';
 import { nonRootUser } from '../agents/apply.js';
-import { agentAndBranch } from '../agents/run-flags.js';
+import { agentAndBranch } from './agent-branch.js';
 
 export interface RunFlags extends HealthFlags, LifecycleFlags, SecurityFlags, DevcontainerFlags {
   image?: string;
@@ -106,7 +106,14 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
   return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
 }
 
+/** -w meant --workspace before it meant --workdir (as in docker, and in aca exec): a host path given that way stops here. */
+function checkWorkdir(dir: string): void {
+  if (posix.isAbsolute(dir)) return;
+  throw new UsageError(`-w/--workdir "${dir}" is not an absolute path inside the session: -w is now --workdir, as in docker and aca exec; for the host directory use --workspace ${dir}`);
+}
+
 export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGiven: string[], options: { shell?: boolean } = {}): Promise<ResolvedRun> {
+  if (flagsGiven.workdir !== undefined) checkWorkdir(flagsGiven.workdir);
   const workspace = workspaceDir(ctx, flagsGiven.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
     // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.

@@ -18,7 +18,7 @@ export interface EngineLocation {
 /** Where the engine is, from the flags, a Docker context and the environment: no connection needed. */
 export async function engineLocation(ctx: Context): Promise<EngineLocation> {
   const { engineIsRemote } = await (await import('../engine/index.js')).loadConnector();
-  return engineIsRemote({ host: ctx.global.host, context: ctx.global.context, engine: ctx.global.engine, env: ctx.env, ...(ctx.global.tls ? { tls: ctx.global.tls } : {}) });
+  return engineIsRemote(await ctx.connectOptions());
 }
 
 export interface RemotePlanInput {

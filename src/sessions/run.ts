@@ -13,9 +13,8 @@ import { commandDidNotStart, formatMiB, signalExitCode, terminalStartFailureVerd
 import { containerName } from './labels.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
-import type { Recorder } from '../monitor/recorder.js';
-import type { MonitorConfig } from '../config/sections.js';
-import { createBody, WORKSPACE_PATH, type SessionSpec } from './spec.js';
+import { createBody, type SessionSpec } from './spec.js';
+import { WORKSPACE_PATH } from '../security.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
@@ -40,10 +39,18 @@ export interface RunRequest {
   timeoutMs?: number | undefined;
   noBuild: boolean;
   base?: string | undefined;
-  /** The configuration's monitor section: interval and thresholds for --record. */
-  monitor?: MonitorConfig | undefined;
+  /**
+   * --record: starts sampling the running session into its history (the monitor's recorder, handed in by the
+   * command so that sessions need nothing from monitor/, which sits above them).
+   */
+  record?: ((engine: Engine, id: string, name: string) => Promise<Recorder>) | undefined;
   /** The workspace's devcontainer.json, to build and wrap before the session is made. */
   devcontainer?: ResolvedDevcontainer | undefined;
+}
+
+/** A running --record: stopped before the session is removed, so its history says how the session ended. */
+export interface Recorder {
+  stop(): Promise<void>;
 }
 
 export interface Detached {
@@ -266,9 +273,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
     }
     // --record: sample in-process while the command runs (loaded only then).
-    if (spec.ownership[LABEL.record] === 'true') {
-      recorder = await import('../monitor/recorder.js').then((m) => m.startRecorder(ctx, engine, id, spec.name, request.monitor));
-    }
+    if (spec.ownership[LABEL.record] === 'true' && request.record) recorder = await request.record(engine, id, spec.name);
     if (request.timeoutMs) {
       timer = setLongTimeout(() => {
         timedOut = true;

@@ -4,7 +4,7 @@
  */
 import type { ContainerCreateBody } from '../engine/index.js';
 import type { PortSpec, VolumeSpec } from '../parse.js';
-import { SESSION_HOME, numericIds } from '../security.js';
+import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
 import { DEFAULT_SECURITY, hardenedHostConfig, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
 import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
@@ -12,7 +12,6 @@ import { LABEL } from './labels.js';
 import type { StoragePlan } from './storage.js';
 import type { BranchPlan } from './branch.js';
 
-export const WORKSPACE_PATH = '/workspace';
 /**
  * The CA bundle lives on a small root-owned tmpfs of its own: aca writes a
  * copy of the host bundle's certificates there (secure-run.ts), never a bind

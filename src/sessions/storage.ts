@@ -5,59 +5,16 @@
 import { dirname, basename, posix } from 'node:path';
 import type { Engine } from '../engine/index.js';
 import { UsageError } from '../errors.js';
-import { SESSION_HOME, numericIds } from '../security.js';
+import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
+import type { CacheMount } from '../parse.js';
 import { LABEL, MANAGED_FILTER, containerName, storageHelperLabels } from './labels.js';
 import { creatorLabels } from '../host.js';
 import { BASE_MOUNT, baseVolumeName, createBaseVolumes, excluder, writeManifest } from './manifest.js';
 
-/** Where a session's workspace is mounted (spec.ts's WORKSPACE_PATH; repeated here to avoid an import cycle). */
-const WORKSPACE_TARGET = '/workspace';
 
 export const homeVolumeName = (session: string) => `aca-${session}-home`;
 export const workspaceVolumeName = (session: string) => `aca-${session}-workspace`;
 export const cacheVolumeName = (cache: string) => `aca-cache-${cache}`;
-
-/** Where the usual tools keep their download caches. */
-export const KNOWN_CACHES: Record<string, string> = {
-  npm: `${SESSION_HOME}/.npm`,
-  yarn: `${SESSION_HOME}/.cache/yarn`,
-  pnpm: `${SESSION_HOME}/.local/share/pnpm/store`,
-  pip: `${SESSION_HOME}/.cache/pip`,
-  cargo: `${SESSION_HOME}/.cargo/registry`,
-  go: `${SESSION_HOME}/go/pkg/mod`,
-  maven: `${SESSION_HOME}/.m2/repository`,
-  gradle: `${SESSION_HOME}/.gradle/caches`,
-  apt: '/var/cache/apt/archives',
-};
-
-export interface CacheMount {
-  name: string;
-  target: string;
-}
-
-/** "--cache npm" or "--cache NAME:/abs/path". */
-export function parseCache(entry: string, flag = '--cache'): CacheMount {
-  const colon = entry.indexOf(':');
-  const name = colon === -1 ? entry : entry.slice(0, colon);
-  if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(name)) throw new UsageError(`${flag}: invalid cache name "${name}" (lower-case letters, digits, _ . -)`);
-  if (colon === -1) {
-    const target = KNOWN_CACHES[name];
-    if (!target) {
-      throw new UsageError(`${flag}: unknown cache "${name}"; give its path as ${name}:/path (known: ${Object.keys(KNOWN_CACHES).join(', ')})`);
-    }
-    return { name, target };
-  }
-  const target = posix.normalize(entry.slice(colon + 1)).replace(/(.)\/+$/, '$1');
-  if (!target.startsWith('/') || target === '/') throw new UsageError(`${flag}: "${entry}": the cache path must be an absolute directory`);
-  return { name, target };
-}
-
-export type WorkspaceMode = 'bind' | 'ro' | 'copy';
-
-export function parseWorkspaceMode(value: string, flag = '--workspace-mode'): WorkspaceMode {
-  if (value === 'bind' || value === 'ro' || value === 'copy') return value;
-  throw new UsageError(`${flag}: unknown workspace mode "${value}" (use bind, ro or copy)`);
-}
 
 /** What a session mounts besides the workspace bind. */
 export interface StoragePlan {
@@ -113,7 +70,7 @@ export async function prepareStorage(
   }
   if (plan.workspaceVolume) {
     await engine.volumes.create(plan.workspaceVolume, { ...sessionLabels, [LABEL.volume]: 'workspace' });
-    mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_TARGET, mode: 0o755 });
+    mounts.push({ volume: plan.workspaceVolume, target: workspace?.target ?? WORKSPACE_PATH, mode: 0o755 });
     // The record of what was copied in (filled below, or by a checkpoint's restore), out of the session's reach.
     await createBaseVolumes(engine, session, sessionLabels);
   }

@@ -17,7 +17,7 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   suiteId(); // set before the workers start, so they inherit it
-  if (!existsSync(new URL('../../dist/src/cli.js', import.meta.url))) {
+  if (!existsSync(new URL('../../dist/commands/cli.js', import.meta.url))) {
     throw new Error('dist/ is missing: run the tests with `npm test`, which builds first');
   }
   const { connect } = await import('../../dist/src/engine/connect.js');

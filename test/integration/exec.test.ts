@@ -44,6 +44,16 @@ describe.skipIf(!hasEngine)('aca exec', () => {
     expect(refused.exitCode).toBe(2);
   });
 
+  it('records an exec, and a shell opened in the session, in the audit trail under their own names', async () => {
+    const shell = await aca(['shell', session], { input: 'echo in-shell\n' });
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    expect(shell.stdout).toContain('in-shell');
+    const audit = await aca(['audit', '--session', session, '--json']);
+    const actions = audit.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { action: string }).action);
+    expect(actions).toContain('exec');
+    expect(actions[actions.length - 1]).toBe('shell');
+  });
+
   it('honours -e, -w and -u', async () => {
     const result = await aca(['exec', '-e', 'X=42', '-w', '/tmp', '-u', '4321', session, '--', 'sh', '-c', 'echo $X; pwd; id -u']);
     expect(result.stdout).toBe('42\n/tmp\n4321\n');

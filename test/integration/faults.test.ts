@@ -283,7 +283,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
     mkdirSync(join(small, 'ws'));
     chownSync(join(small, 'ws'), 1000, 1000); // bind-mounted: a root-owned workspace would be copied in instead
     // The session's workspace is the small disk: the command's own write fails, and its exit code is aca's.
-    const filled = await aca(['run', '-w', join(small, 'ws'), '--image', TEST_IMAGE, '--', 'sh', '-c', 'dd if=/dev/zero of=/workspace/fill bs=64k count=64 2>/dev/null || { echo "dd: $?" >&2; exit 28; }']);
+    const filled = await aca(['run', '--workspace', join(small, 'ws'), '--image', TEST_IMAGE, '--', 'sh', '-c', 'dd if=/dev/zero of=/workspace/fill bs=64k count=64 2>/dev/null || { echo "dd: $?" >&2; exit 28; }']);
     expect(filled.exitCode, filled.stderr).toBe(28);
     expect(filled.stderr).toBe('dd: 1\n');
     rmSync(join(small, 'ws', 'fill'), { force: true });
@@ -308,7 +308,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
       'echo work > notes.txt', 'mkdir src', 'echo "int main;" > src/a.c',
       'dd if=/dev/zero of=fill bs=64k count=64 2>/tmp/dd.err || { grep -o "No space left on device" /tmp/dd.err >&2; exit 28; }',
     ].join('; ');
-    const run = await aca(['run', '--name', name, '-w', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'sh', '-c', script]);
+    const run = await aca(['run', '--name', name, '--workspace', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'sh', '-c', script]);
     expect(run.exitCode, run.stderr).toBe(28);
     expect(run.stderr).toMatch(/^No space left on device\n/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -330,7 +330,7 @@ describe.skipIf(!hasEngine)('concurrency and a full disk (the suite\'s engine)',
     const name = `nofit-${runId}`;
     await workspaceVolumeOn(name, smallDisk('2m'));
     const dir = project({ 'big.bin': randomBytes(3 * 1024 * 1024) });
-    const run = await aca(['run', '--name', name, '-w', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'true']);
+    const run = await aca(['run', '--name', name, '--workspace', dir, '--workspace-mode', 'copy', '--image', TEST_IMAGE, '--', 'true']);
     expect(run.exitCode, run.stderr).toBe(125);
     expectOneLine(run.stderr, /^aca: .*big\.bin.*: no space left on device$/);
     expect(await leftovers()).toEqual({ containers: [], volumes: [], networks: [] });

@@ -55,9 +55,13 @@ describe.skipIf(!hasEngine)('aca gc', () => {
     expect(kept.stdout).toBe('');
     expect(await sessionExists(name)).toBe(true);
 
+    const gcEntries = async () => (await aca(['audit', '--session', name, '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { action: string; outcome: string; error?: string }).filter((e) => e.action === 'gc');
+    expect(await gcEntries()).toEqual([]);
+
     const done = await aca(['gc', ...scope]);
     expect(done.exitCode).toBe(0);
     expect(done.stdout).toContain(`removed session ${name} (stopped (exited))`);
+    expect(await gcEntries()).toMatchObject([{ action: 'gc', outcome: 'ok', error: 'stopped (exited)' }]);
     expect(done.stdout).toContain(`removed volume aca-${name}-home`);
     expect(done.stderr).toMatch(new RegExp(`aca gc: removed ${2 + own.length} objects, reclaimed`));
     expect(await sessionExists(name)).toBe(false);

@@ -84,7 +84,7 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
     const workspace = mkdtempSync(join(tmpdir(), 'aca-limits-copy-'));
     try {
       writeFileSync(join(workspace, 'README'), 'project\n');
-      const result = await aca(['run', '-w', workspace, '--workspace-mode', 'copy', '--disk', '32m', '--image', TEST_IMAGE, '--', 'sh', '-c',
+      const result = await aca(['run', '--workspace', workspace, '--workspace-mode', 'copy', '--disk', '32m', '--image', TEST_IMAGE, '--', 'sh', '-c',
         'dd if=/dev/zero of=/workspace/big bs=1M count=64 2>/dev/null; sleep 30; echo not-stopped'], { cwd: workspace, env });
       expect(result.stdout).toBe('');
       expect(result.exitCode).not.toBe(0);
@@ -145,12 +145,12 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
       try {
         writeFileSync(join(workspace, '.acarc.json'), JSON.stringify({ disk: '100g' }));
         const name = `proj-${runId}`;
-        const raised = await aca(['run', '-w', workspace, '--name', name, '--image', TEST_IMAGE, 'true'], { cwd: workspace, env });
+        const raised = await aca(['run', '--workspace', workspace, '--name', name, '--image', TEST_IMAGE, 'true'], { cwd: workspace, env });
         expect(raised.exitCode).toBe(2);
         expect(raised.stderr).toMatch(/^aca: .*\.acarc\.json: refused: key "disk" \(100g is above 10g\)/);
         expect(await sessionExists(name)).toBe(false);
         writeFileSync(join(workspace, '.acarc.json'), JSON.stringify({ disk: '1g' }));
-        const lowered = await aca(['run', '-d', '-w', workspace, '--workspace-mode', 'copy', '--name', name, '--image', TEST_IMAGE], { cwd: workspace, env });
+        const lowered = await aca(['run', '-d', '--workspace', workspace, '--workspace-mode', 'copy', '--name', name, '--image', TEST_IMAGE], { cwd: workspace, env });
         expectOk(lowered);
         expect((await inspectSession(name)).Config.Labels['aca.disk']).toBe(String(1024 ** 3));
       } finally {

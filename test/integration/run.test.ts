@@ -169,8 +169,22 @@ describe.skipIf(!hasEngine)('aca run', () => {
 
   it('says so when the workspace is not a directory', async () => {
     mkdirSync(join(workspace, 'sub'), { recursive: true });
-    const result = await aca(['run', '-w', join(workspace, 'nope'), '--image', TEST_IMAGE, 'true']);
+    const result = await aca(['run', '--workspace', join(workspace, 'nope'), '--image', TEST_IMAGE, 'true']);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(join(workspace, 'nope'));
+  });
+
+  it('takes -w as the working directory inside, as docker and aca exec do; a host path the old way is one clear line', async () => {
+    const inside = await aca(['run', '-w', '/tmp', '--image', TEST_IMAGE, '--', 'pwd']);
+    expect(inside.exitCode, inside.stderr).toBe(0);
+    expect(inside.stdout.trim()).toBe('/tmp');
+    const shell = await aca(['shell', '-w', '/tmp', '--new', '--image', TEST_IMAGE], { input: 'pwd\n' });
+    expect(shell.exitCode, shell.stderr).toBe(0);
+    expect(shell.stdout.trim()).toBe('/tmp');
+    for (const args of [['run', '-w', '.', '--image', TEST_IMAGE, 'true'], ['shell', '--new', '-w', '.', '--image', TEST_IMAGE]]) {
+      const old = await aca(args);
+      expect(old.exitCode, old.stderr).toBe(2);
+      expect(old.stderr.trim().split('\n')).toEqual(['aca: -w/--workdir "." is not an absolute path inside the session: -w is now --workdir, as in docker and aca exec; for the host directory use --workspace .']);
+    }
   });
 });

@@ -146,7 +146,7 @@ describe.skipIf(!hasEngine)('refused escapes', () => {
     const mounted = await run(['-v', `${join(workspace, `aws-link-${runId}`)}:/aws:ro`], ['true'], { HOME: home });
     expect(mounted.exitCode).toBe(2);
     expect(mounted.stderr).toMatch(/refused: .*\.aws .*resolves to .*no credential stores, not even read-only/);
-    const homeAsWorkspace = await aca(['run', '--image', TEST_IMAGE, '-w', home, '--', 'true'], { env: { ...env, HOME: home } });
+    const homeAsWorkspace = await aca(['run', '--image', TEST_IMAGE, '--workspace', home, '--', 'true'], { env: { ...env, HOME: home } });
     expect(homeAsWorkspace.exitCode).toBe(2);
     expect(homeAsWorkspace.stderr).toMatch(/workspace .*: refused: .*\.ssh .*contains it/);
     rmSync(home, { recursive: true, force: true });
@@ -173,9 +173,9 @@ describe.skipIf(!hasEngine)('refused escapes', () => {
     writeFileSync(join(ws, '.git', 'config'), '[core]\n');
     chownTree(ws);
     const script = 'mkdir -p .git/hooks 2>/dev/null && echo x > .git/hooks/pre-commit 2>/dev/null && echo hooks-writable; echo "[core] fsmonitor=evil" >> .git/config 2>/dev/null && echo config-writable; echo o > .git/objects/o 2>/dev/null && echo objects-writable; echo ok';
-    const result = await aca(['run', '--image', TEST_IMAGE, '-w', ws, '--', 'sh', '-c', script], { env });
+    const result = await aca(['run', '--image', TEST_IMAGE, '--workspace', ws, '--', 'sh', '-c', script], { env });
     expect(result.stdout).toBe('ok\n');
-    const opted = await aca(['run', '--image', TEST_IMAGE, '-w', ws, '--no-protect-git', '--', 'sh', '-c', script], { env });
+    const opted = await aca(['run', '--image', TEST_IMAGE, '--workspace', ws, '--no-protect-git', '--', 'sh', '-c', script], { env });
     expect(opted.stdout).toBe('hooks-writable\nconfig-writable\nobjects-writable\nok\n');
     rmSync(ws, { recursive: true, force: true });
   });

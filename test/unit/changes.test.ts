@@ -7,7 +7,7 @@ import {
   acaKeyDiffers, checkPaths, hooksPathIn, isBinary, planExport, protectedReason, renderPatch, sessionChanges, type Decision, type ExportRules,
 } from '../../src/sessions/changes.js';
 import { gitignoreRules, excluder } from '../../src/sessions/manifest.js';
-import { parseCache } from '../../src/sessions/storage.js';
+import { parseCache } from '../../src/parse.js';
 import { resolveLifecycle } from '../../src/sessions/lifecycle-options.js';
 import type { ManifestEntry, Tree } from '../../src/archive.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildProgram, invokedCommand } from '../../src/cli.js';
+import { buildProgram, invokedCommand } from '../../commands/cli.js';
 
 describe('invokedCommand', async () => {
   const program = await buildProgram({}, { code: 0 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { engineCandidates, kindFromPingHeaders, parseEngineChoice, parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameDemuxer } from '../../src/engine/demux.js';
 import { splitReference } from '../../src/engine/client.js';
+import { plannedCandidates } from '../../src/engine/connect.js';
 
 describe('engine candidates', () => {
   it('tries Docker, then rootless and rootful Podman, by default', () => {
@@ -17,6 +18,16 @@ describe('engine candidates', () => {
       { endpoint: { url: 'tcp://h:1', protocol: 'http', hostname: 'h', port: 1 }, source: '--host' },
     ]);
     expect(engineCandidates({ engine: 'auto', env: { DOCKER_HOST: 'unix:///x.sock' } })[0]).toMatchObject({ source: 'DOCKER_HOST', endpoint: { socketPath: '/x.sock' } });
+  });
+  it('puts the configuration\'s host below --host and above DOCKER_HOST', () => {
+    const configHost = { url: 'unix:///cfg.sock', source: 'config /u/config.json' };
+    expect(engineCandidates({ host: 'tcp://h:1', configHost, engine: 'auto', env: {} }).map((c) => c.source)).toEqual(['--host']);
+    expect(engineCandidates({ configHost, engine: 'auto', env: { DOCKER_HOST: 'unix:///x' } })).toEqual([
+      { endpoint: { url: 'unix:///cfg.sock', protocol: 'unix', socketPath: '/cfg.sock' }, source: 'config /u/config.json' },
+    ]);
+    // DOCKER_CONTEXT is environment too: the configured host wins without the context being read.
+    const planned = plannedCandidates({ configHost, engine: 'auto', env: { DOCKER_CONTEXT: 'no-such-context', DOCKER_CONFIG: '/nonexistent' } });
+    expect(planned.candidates.map((c) => c.source)).toEqual(['config /u/config.json']);
   });
   it('parses engine addresses', () => {
     expect(parseEngineUrl('tcp://h', true)).toMatchObject({ protocol: 'https', port: 2376 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isExpired, isOrphan, planGc, type GcInventory, type GcOptions, type HostFacts } from '../../src/gc/plan.js';
+import { isExpired, planGc, type GcInventory, type GcOptions } from '../../src/gc/plan.js';
+import { isOrphan, type HostFacts } from '../../src/host.js';
 
 const now = new Date('2026-01-01T12:00:00Z');
 const facts: HostFacts = { now, hostname: 'box', bootId: 'boot-1', ownerAlive: (pid) => pid === 111 };

@@ -221,7 +221,9 @@ describe('the trust store', () => {
 describe('relaxations and their sources', () => {
   it('attributes each relaxation to the flag, the user config or the trusted project file', async () => {
     const { resolveSecurity } = await import('../../src/security/resolve.js');
-    const { configOrigin, hostRelaxations, readRelaxations, relaxationLabels } = await import('../../src/security/relaxations.js');
+    const { readRelaxations, relaxationLabels } = await import('../../src/security/relaxations.js');
+    const { configOrigin } = await import('../../src/config/load.js');
+    const { hostRelaxations } = await import('../../src/sessions/host-relaxations.js');
     const config = {
       values: { env: ['FROM_HOST', 'LITERAL=1'], volumes: ['/data:/data'], user: '0:0', capAdd: ['CHOWN'], secrets: ['S=file:/etc/hostname'] },
       sources: { env: '/u/config.json', volumes: '/p/.acarc.json', user: '/p/.acarc.json', capAdd: '/u/config.json', secrets: '/p/.acarc.json' },

@@ -2,21 +2,28 @@
 import type { Context } from '../context.js';
 import type { AcaConfig } from '../config/schema.js';
 import { UsageError } from '../errors.js';
-import type { BranchPlan } from '../sessions/branch.js';
-import type { RunFlags } from '../sessions/options.js';
-import type { AppliedAgent } from './apply.js';
+import type { AgentFlags, AppliedAgent } from '../agents/apply.js';
+import type { BranchPlan } from './branch.js';
+
+/** The flags read here (generic, so this module needs nothing from options.ts, which calls it). */
+export interface AgentBranchFlags extends AgentFlags {
+  branch?: string;
+  includeUncommitted?: boolean;
+  workspaceMode?: string;
+  workspaceRo?: boolean;
+}
 
 /** --agent and --branch, resolved first: a preset fills in flags; a branch checks the repository before anything is made. */
-export async function agentAndBranch(
+export async function agentAndBranch<F extends AgentBranchFlags>(
   ctx: Context,
-  flags: RunFlags,
+  flags: F,
   command: string[],
   workspace: string | undefined,
   file: AcaConfig,
   agentName: string | undefined,
   shell: boolean | undefined,
-): Promise<{ flags: RunFlags; command: string[]; agent?: AppliedAgent<RunFlags> | undefined; branch?: BranchPlan | undefined }> {
-  let agent: AppliedAgent<RunFlags> | undefined;
+): Promise<{ flags: F; command: string[]; agent?: AppliedAgent<F> | undefined; branch?: BranchPlan | undefined }> {
+  let agent: AppliedAgent<F> | undefined;
   if (agentName) {
     const { applyAgent } = await import('../agents/apply.js');
     agent = applyAgent(agentName, file.agents, flags, command, ctx.env, { keepCommand: shell });
@@ -24,7 +31,7 @@ export async function agentAndBranch(
   let branch: BranchPlan | undefined;
   if (flags.branch) {
     if (flags.workspaceMode || flags.workspaceRo) throw new UsageError('--branch gives the session its own copy of the repository; drop --workspace-mode / --workspace-ro');
-    const { planBranch } = await import('../sessions/branch.js');
+    const { planBranch } = await import('./branch.js');
     branch = planBranch(workspace, flags.branch, Boolean(flags.includeUncommitted));
   } else if (flags.includeUncommitted) throw new UsageError('--include-uncommitted needs --branch NAME');
   return { flags: agent?.flags ?? flags, command: agent?.command ?? command, agent, branch };

@@ -5,12 +5,13 @@
  */
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
-import { createContext, type Context, type ContextInit, type GlobalOptions } from './context.js';
-import { parseEngineChoice } from './engine/endpoint.js';
-import { AcaError, CommandExit, EXIT, UsageError } from './errors.js';
-import { EngineDownError } from './engine/errors.js';
-import { VERSION } from './version.js';
-import { COMMANDS } from '../commands/index.js';
+import { createContext, type Context, type ContextInit, type GlobalOptions } from '../src/context.js';
+import { parseEngineChoice } from '../src/engine/endpoint.js';
+import { AcaError, CommandExit, EXIT, UsageError } from '../src/errors.js';
+import { EngineDownError } from '../src/engine/errors.js';
+import { VERSION } from '../src/version.js';
+import type { Action, CommandHost } from './host.js';
+import { COMMANDS } from './index.js';
 
 // commander is CommonJS: required directly it loads in about 10 ms; imported, Node first scans its source for the
 // names it exports (cjs-module-lexer), which costs another 3 to 7 ms on every aca command.
@@ -20,12 +21,6 @@ type Command = CommandType;
 /** Subcommands whose own failures exit 125, leaving 1..124 to the command inside. */
 const CONTAINER_COMMANDS = new Set(['run', 'exec', 'shell', 'attach']);
 
-export type Action<O> = (ctx: Context, options: O, args: string[]) => Promise<number | void>;
-
-export interface CommandHost {
-  /** Wrap an action: build the context from the global flags, record the exit code. */
-  action<O>(fn: Action<O>): (...args: unknown[]) => Promise<void>;
-}
 
 export interface MainOptions extends Partial<Omit<ContextInit, 'global'>> {}
 
@@ -37,6 +32,7 @@ function collectGlobal(program: Command, env: NodeJS.ProcessEnv): GlobalOptions 
   const tls = opts.tlscacert || opts.tlscert ? { ca: opts.tlscacert, cert: opts.tlscert, key: opts.tlskey } : undefined;
   return {
     engine: parseEngineChoice(opts.engine ?? env.ACA_ENGINE, opts.engine ? '--engine' : 'ACA_ENGINE'),
+    engineFrom: opts.engine ? '--engine' : env.ACA_ENGINE ? 'ACA_ENGINE' : 'default',
     host: opts.host,
     context: opts.context,
     tls: tls as GlobalOptions['tls'],
@@ -84,8 +80,8 @@ export async function buildProgram(init: MainOptions, result: { code: number; ct
   const program = new Command('aca')
     .description('Run AI coding agents (or any command) in sandboxed container sessions on Docker or Podman.')
     .version(VERSION, '-V, --version', 'print the version')
-    .addOption(new Option('--engine <engine>', 'engine to use: auto, docker or podman (env ACA_ENGINE)'))
-    .option('-H, --host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host (env DOCKER_HOST)')
+    .addOption(new Option('--engine <engine>', 'engine to use: auto, docker or podman (config: engine; env ACA_ENGINE)'))
+    .option('-H, --host <url>', 'engine address: unix:///path, tcp://host:port, ssh://user@host (config: host; env DOCKER_HOST)')
     .option('-c, --context <name>', 'Docker context to use (env DOCKER_CONTEXT; default: docker\'s current context)')
     .option('--tlscacert <file>', 'CA certificate for a TLS engine')
     .option('--tlscert <file>', 'client certificate for a TLS engine')
