@@ -106,14 +106,24 @@ function terminalSize(stream: { isTTY?: boolean; rows?: number; columns?: number
   return stream.isTTY && stream.rows && stream.columns ? [stream.rows, stream.columns] : undefined;
 }
 
-/** -w meant --workspace before it meant --workdir (as in docker, and in aca exec): a host path given that way stops here. */
-function checkWorkdir(dir: string): void {
-  if (posix.isAbsolute(dir)) return;
+/**
+ * -w meant --workspace before it meant --workdir (as in docker, and in aca exec): a relative host path given that way
+ * stops here; an absolute one that names a directory under the user's home on this host is most likely the old habit,
+ * so it is taken as asked (docker's meaning) with a line saying how to mount it instead.
+ */
+function checkWorkdir(ctx: Context, dir: string): void {
+  if (posix.isAbsolute(dir)) {
+    const home = ctx.env.HOME;
+    if (home && home !== '/' && dir.startsWith(`${home}/`) && existsSync(dir)) {
+      ctx.out.warn(`-w/--workdir ${dir} is a directory inside the session (as in docker); to mount that host directory use --workspace ${dir}`);
+    }
+    return;
+  }
   throw new UsageError(`-w/--workdir "${dir}" is not an absolute path inside the session: -w is now --workdir, as in docker and aca exec; for the host directory use --workspace ${dir}`);
 }
 
 export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGiven: string[], options: { shell?: boolean } = {}): Promise<ResolvedRun> {
-  if (flagsGiven.workdir !== undefined) checkWorkdir(flagsGiven.workdir);
+  if (flagsGiven.workdir !== undefined) checkWorkdir(ctx, flagsGiven.workdir);
   const workspace = workspaceDir(ctx, flagsGiven.workspace);
   const config = await loadConfig({ workspace: workspace ?? ctx.cwd, env: ctx.env, warn: (m) => ctx.out.warn(m) }).catch((error: unknown) => {
     // A project file refused for widening the sandbox is a refusal like any other: in the audit trail.

@@ -186,5 +186,17 @@ describe.skipIf(!hasEngine)('aca run', () => {
       expect(old.exitCode, old.stderr).toBe(2);
       expect(old.stderr.trim().split('\n')).toEqual(['aca: -w/--workdir "." is not an absolute path inside the session: -w is now --workdir, as in docker and aca exec; for the host directory use --workspace .']);
     }
+    // An absolute host directory under the user's home, the old way: docker's meaning, and a line saying how to mount it.
+    const home = mkdtempSync(join(tmpdir(), 'aca-home-'));
+    try {
+      const project = join(home, 'proj');
+      mkdirSync(project);
+      const habit = await aca(['run', '-w', project, '--image', TEST_IMAGE, '--', 'pwd'], { env: { HOME: home } });
+      expect(habit.exitCode, habit.stderr).toBe(0);
+      expect(habit.stdout.trim()).toBe(project);
+      expect(habit.stderr).toContain(`aca: warning: -w/--workdir ${project} is a directory inside the session (as in docker); to mount that host directory use --workspace ${project}`);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
