@@ -177,8 +177,9 @@ export async function createHelperContainer(
     Image: options.image,
     // Podman mounts volumes only into a running container, and its archive API writes
     // into the container's own layer otherwise: its helper runs, as catatonit's pause
-    // process (Podman mounts its init at /run/podman-init), so no binary is needed in the image.
-    Cmd: podman ? ['/run/podman-init', '-P'] : ['true'],
+    // process (Podman mounts its init at /run/podman-init), so no binary is needed in the image. Its entrypoint is
+    // set too: a checkpoint's image has aca's launcher as its own, which would wait for secrets or exit at once.
+    ...(podman ? { Entrypoint: ['/run/podman-init'], Cmd: ['-P'] } : { Cmd: ['true'] }),
     Env: [],
     Labels: { 'aca.managed': 'true', 'aca.helper': 'storage', ...options.labels },
     User: '0:0',

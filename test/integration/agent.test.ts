@@ -165,13 +165,13 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     expect(scan.filesystem.has(KEY), 'the key is in the checkpoint image filesystem').toBe(false);
     for (const [volume, found] of Object.entries(scan.volumes)) expect(found.has(KEY), `the key is in checkpoint volume ${volume}`).toBe(false);
 
-    // A session restored from it without the key starts (one launcher, no secret to wait for), has the agent's home,
-    // and has no key: not in its environment, not in /run/secrets.
+    // A session restored from it without the key starts (one launcher, no secret to wait for), has the agent's
+    // workspace, and has no key: not in its environment, not in /run/secrets.
     const elsewhere = mkdtempSync(join(scratch, 'restore-'));
-    const restored = await suite.aca(['run', '--rm', '--from-checkpoint', checkpoint, '--', 'sh', '-c', 'cat $HOME/marker.txt; env; ls -A /run/secrets 2>&1; cat /run/secrets/* 2>&1; true'],
+    const restored = await suite.aca(['run', '--rm', '--from-checkpoint', checkpoint, '--', 'sh', '-c', 'cat /workspace/marker.txt; env; ls -A /run/secrets 2>&1; cat /run/secrets/* 2>&1; true'],
       { cwd: elsewhere, env: env({ ANTHROPIC_API_KEY: undefined }), timeout: 120_000 });
     expectOk(restored);
-    expect(restored.stdout).toContain(`home-${mark}`);
+    expect(restored.stdout).toContain(`workspace-${mark}`);
     expect(restored.stdout.includes(KEY), 'the key reached a session restored without it').toBe(false);
   }, 600_000);
 
