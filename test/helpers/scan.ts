@@ -33,13 +33,7 @@ export async function scanCheckpoint(engine: Engine, runId: string, checkpoint: 
   const { createHelperContainer } = await import('../../dist/src/engine/storage.js');
   const helper = (binds: string[]) =>
     createHelperContainer(engine as never, { name: `acatest-scan-${Math.random().toString(36).slice(2, 10)}`, image: checkpoint.image, binds, labels: { [TEST_LABEL]: runId } });
-  // Podman may refuse a forced removal while its helper is still stopping ("container state improper"): once more, and
-  // what is still there then carries the test's label for the teardown.
-  const remove = (id: string) =>
-    engine.removeContainer(id, { force: true }).catch(async () => {
-      await new Promise((r) => setTimeout(r, 1000));
-      await engine.removeContainer(id, { force: true }).catch(() => {});
-    });
+  const remove = (id: string) => engine.removeContainer(id, { force: true });
   const inspect = JSON.stringify(await engine.inspectImage(checkpoint.image));
   const history = JSON.stringify(await engine.http.json('GET', `/images/${encodeURIComponent(checkpoint.image)}/history`));
   const config = await findInStream([inspect, history], needles);
