@@ -114,17 +114,17 @@ export class ApiEngine implements Engine {
 
   /** Created and never started: the archive API needs a container to reach volumes through. */
   createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
-    return this.createContainer(options.name, this.storageHelperBody(options, ['true'], {}));
+    return this.createContainer(options.name, this.storageHelperBody(options, { Cmd: ['true'] }, {}));
   }
 
   protected storageHelperBody(
     options: { image: string; binds: string[]; labels: Record<string, string> },
-    cmd: string[],
+    command: { Entrypoint?: string[]; Cmd: string[] },
     hostConfig: Record<string, unknown>,
   ): ContainerCreateBody {
     return {
       Image: options.image,
-      Cmd: cmd,
+      ...command,
       Env: [],
       Labels: options.labels,
       User: '0:0',

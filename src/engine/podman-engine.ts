@@ -89,10 +89,11 @@ export class PodmanEngine extends ApiEngine {
   /**
    * Podman mounts volumes only into a running container, and its archive API writes into the container's own
    * layer otherwise: its helper runs, as catatonit's pause process (Podman mounts its init at /run/podman-init), so
-   * no binary is needed in the image.
+   * no binary is needed in the image. Its entrypoint is set too: a checkpoint's image has aca's launcher as its own,
+   * which would wait for secrets or exit at once, and the copy would read nothing.
    */
   override async createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
-    const id = await this.createContainer(options.name, this.storageHelperBody(options, ['/run/podman-init', '-P'], { Init: true }));
+    const id = await this.createContainer(options.name, this.storageHelperBody(options, { Entrypoint: ['/run/podman-init'], Cmd: ['-P'] }, { Init: true }));
     try {
       await this.startContainer(id);
     } catch (error) {

@@ -1,6 +1,7 @@
 /**
- * The real Claude Code, run by `aca run --agent claude --branch ...` against a scripted stand-in of the Messages API
- * (test/fixtures/standin/anthropic.mjs) that the session reaches only as an allowed host through aca's egress proxy.
+ * The real Claude Code and the real Codex CLI, run by `aca run --agent claude|codex --branch ...` against scripted
+ * stand-ins of the Anthropic Messages API and the OpenAI Responses API (test/fixtures/standin/), which the session
+ * reaches only as allowed hosts through aca's egress proxy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFullImage, DEBIAN, debianPresent, FULL_IMAGE } from '../helpers/base-image.js';
 import { removeLabelled, testEngine } from '../helpers/engine.js';
+import { scanCheckpoint } from '../helpers/scan.js';
 import { standins, STANDIN_PORT, type Standins } from '../helpers/standin.js';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
 
@@ -29,6 +31,7 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
   const state = join(scratch, 'state');
   const gitconfig = join(scratch, 'gitconfig');
   let stand: Standins;
+  const checkpoints: string[] = [];
 
   const env = (extra: Record<string, string | undefined> = {}) => ({
     ANTHROPIC_API_KEY: KEY,
@@ -56,8 +59,10 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
   }, 900_000);
 
   afterAll(async () => {
-    // Sessions first: their networks hold the egress proxy on the stand-ins' network.
+    // Sessions first: their networks hold the egress proxy on the stand-ins' network; a checkpoint's image is in use
+    // by a session restored from it until then.
     await removeLabelled(suite.runId);
+    for (const checkpoint of checkpoints) await aca(['checkpoint', 'rm', checkpoint]).catch(() => {});
     await stand?.remove();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -66,6 +71,24 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     expect(git(repo, 'status', '--porcelain')).toBe('');
     expect(git(repo, 'rev-parse', 'HEAD')).toBe(head);
     expect(readdirSync(repo).sort()).toEqual(['.git', 'README.md']);
+  };
+
+  /** The key: in none of engine inspect, aca inspect, ps, logs, the audit trail. */
+  const expectKeyNowhere = async (name: string, key: string, ps: string) => {
+    const engine = await testEngine();
+    const places = {
+      'engine inspect': JSON.stringify(await engine.inspectContainer(`aca-${name}`)),
+      'aca inspect --json': (await aca(['inspect', name, '--json'])).stdout,
+      'aca inspect --security --json': (await aca(['inspect', name, '--security', '--json'])).stdout,
+      'aca ps --json': ps,
+      'aca logs': JSON.stringify(await aca(['logs', name])),
+      'audit trail': readFileSync(join(state, 'aca', 'audit.jsonl'), 'utf8'),
+      'aca audit --json': (await aca(['audit', '--json'])).stdout,
+    };
+    for (const [where, text] of Object.entries(places)) {
+      expect(text.length, where).toBeGreaterThan(0);
+      expect(text.includes(key), `the API key appears in ${where}`).toBe(false);
+    }
   };
 
   it('runs the Bash tool as the session user on its branch; aca merge brings the branch home; the key shows nowhere', async () => {
@@ -113,21 +136,43 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     expect(git(repo, 'rev-parse', 'feat-a^')).toBe(head);
     hostUnchanged(head);
 
-    // The key: in none of inspect, aca inspect, ps, logs, the audit trail.
-    const engine = await testEngine();
-    const places = {
-      'engine inspect': JSON.stringify(await engine.inspectContainer(`aca-${name}`)),
-      'aca inspect --json': (await aca(['inspect', name, '--json'])).stdout,
-      'aca inspect --security --json': (await aca(['inspect', name, '--security', '--json'])).stdout,
-      'aca ps --json': ps.stdout,
-      'aca logs': JSON.stringify(await aca(['logs', name])),
-      'audit trail': readFileSync(join(state, 'aca', 'audit.jsonl'), 'utf8'),
-      'aca audit --json': (await aca(['audit', '--json'])).stdout,
-    };
-    for (const [where, text] of Object.entries(places)) {
-      expect(text.length, where).toBeGreaterThan(0);
-      expect(text.includes(KEY), `the API key appears in ${where}`).toBe(false);
-    }
+    await expectKeyNowhere(name, KEY, ps.stdout);
+  }, 600_000);
+
+  it('keeps the API key out of a checkpoint of an agent session: its image, its filesystem, its volumes, a session restored from it', async () => {
+    const name = `ckpt-${short}`;
+    const checkpoint = `ck-${short}`;
+    checkpoints.push(checkpoint);
+    // What the agent leaves in its home and its workspace: the scan must find these, or it proves nothing.
+    const mark = `mark-${randomBytes(8).toString('hex')}`;
+    const run = await agentRun(name, 'feat-ckpt', `echo home-${mark} > $HOME/marker.txt; echo workspace-${mark} > marker.txt`);
+    expectOk(run);
+    expect(run.stdout).toContain('<<DONE>>');
+    expectOk(await aca(['checkpoint', name, '--name', checkpoint]));
+    const listed = (JSON.parse((await aca(['checkpoint', 'ls', '--json'])).stdout) as Array<{ name: string; image: string; volumes: string[] }>).find((c) => c.name === checkpoint);
+    expect(listed, 'the checkpoint is listed').toBeDefined();
+    const home = `aca-ckpt-${checkpoint}-home`;
+    const workspace = `aca-ckpt-${checkpoint}-workspace`;
+    expect(listed!.volumes).toEqual(expect.arrayContaining([home, workspace]));
+
+    const passwd = 'aca:x:1000:1000'; // the session user's line in the image's /etc/passwd
+    const scan = await scanCheckpoint(await testEngine(), suite.runId, listed!, [KEY, `home-${mark}`, `workspace-${mark}`, passwd, 'aca-launch']);
+    expect([...scan.config], 'the image configuration (its launcher) is what was scanned').toContain('aca-launch');
+    expect([...scan.filesystem], 'the image filesystem was scanned').toContain(passwd);
+    expect([...scan.volumes[home]!], 'the home volume was scanned').toContain(`home-${mark}`);
+    expect([...scan.volumes[workspace]!], 'the workspace volume was scanned').toContain(`workspace-${mark}`);
+    expect(scan.config.has(KEY), 'the key is in the checkpoint image configuration').toBe(false);
+    expect(scan.filesystem.has(KEY), 'the key is in the checkpoint image filesystem').toBe(false);
+    for (const [volume, found] of Object.entries(scan.volumes)) expect(found.has(KEY), `the key is in checkpoint volume ${volume}`).toBe(false);
+
+    // A session restored from it without the key starts (one launcher, no secret to wait for), has the agent's
+    // workspace, and has no key: not in its environment, not in /run/secrets.
+    const elsewhere = mkdtempSync(join(scratch, 'restore-'));
+    const restored = await suite.aca(['run', '--rm', '--from-checkpoint', checkpoint, '--', 'sh', '-c', 'cat /workspace/marker.txt; env; ls -A /run/secrets 2>&1; cat /run/secrets/* 2>&1; true'],
+      { cwd: elsewhere, env: env({ ANTHROPIC_API_KEY: undefined }), timeout: 120_000 });
+    expectOk(restored);
+    expect(restored.stdout).toContain(`workspace-${mark}`);
+    expect(restored.stdout.includes(KEY), 'the key reached a session restored without it').toBe(false);
   }, 600_000);
 
   it('runs two agents on two branches of one repository at once, each with its own change', async () => {
@@ -188,21 +233,39 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     hostUnchanged(head);
   }, 300_000);
 
-  it('points Codex at OPENAI_BASE_URL through the egress proxy, with its key as a secret', async () => {
+  it('runs Codex\'s exec tool as the session user on its branch, against a Responses API stand-in; the key shows nowhere', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
     const CODEX_KEY = `sk-test-${randomBytes(16).toString('hex')}`;
     const name = `codex-${short}`;
-    // Codex gets nothing useful back, so it fails (or times out): what matters is what reached the service, and how.
-    await aca(['run', '--name', name, '--agent', 'codex', '--branch', 'feat-codex', '--egress-network', stand.network, '--base', DEBIAN, '--timeout', '40s',
-      '--', 'exec', '--skip-git-repo-check', 'say hi'], { OPENAI_API_KEY: CODEX_KEY, OPENAI_BASE_URL: `http://${openai}:${STANDIN_PORT}/v1` });
+    const script = 'echo from-codex > codex.txt; id -un >> codex.txt; git add codex.txt; git commit -qm "codex: add codex.txt"';
+    const run = await aca(['run', '--name', name, '--agent', 'codex', '--branch', 'feat-codex', '--egress-network', stand.network, '--base', DEBIAN,
+      '--', 'exec', `Do exactly this. <<RUN>>${script}<<END>>`], { OPENAI_API_KEY: CODEX_KEY, OPENAI_BASE_URL: `http://${openai}:${STANDIN_PORT}/v1` });
+    expectOk(run);
+    expect(run.stdout).toContain('<<DONE>>');
+
+    // The key reached the service as a bearer token; the model's tool call went out, and its output came back.
     const requests = (await stand.requests(openai)).filter((r) => r.path);
     const posts = requests.filter((r) => r.method === 'POST' && r.path === '/v1/responses');
-    expect(posts.length, JSON.stringify(requests)).toBeGreaterThan(0);
-    expect(posts.map((r) => r.authorization), JSON.stringify(requests)).toEqual(posts.map(() => `Bearer ${CODEX_KEY}`));
-    const engine = await testEngine();
-    const inspect = JSON.stringify(await engine.inspectContainer(`aca-${name}`));
-    expect(inspect).toContain('"aca.agent":"codex"');
-    expect(inspect.includes(CODEX_KEY)).toBe(false);
-  }, 300_000);
+    expect(posts.length, JSON.stringify(requests)).toBeGreaterThanOrEqual(2);
+    expect(posts.map((r) => r.authorization)).toEqual(posts.map(() => `Bearer ${CODEX_KEY}`));
+    const answers = posts.map((r) => r.answer as { kind: string; call?: { name: string }; text?: string });
+    expect(answers.some((a) => a.kind === 'tool' && a.call?.name === 'exec'), JSON.stringify(answers)).toBe(true);
+    expect(answers.some((a) => a.kind === 'text' && a.text?.startsWith('<<DONE>>')), JSON.stringify(answers)).toBe(true);
+
+    hostUnchanged(head);
+    const changes = JSON.parse((await aca(['diff', name, '--json'])).stdout) as { branch: string; commits: Array<{ subject: string }>; files: Array<{ path: string }>; uncommitted: number };
+    expect(changes).toMatchObject({ branch: 'feat-codex', uncommitted: 0 });
+    expect(changes.commits.map((c) => c.subject)).toEqual(['codex: add codex.txt']);
+    expect(changes.files.map((f) => f.path)).toEqual(['codex.txt']);
+    const ps = await aca(['ps', '-a', '--json']);
+    expect((JSON.parse(ps.stdout) as Array<{ name: string }>).find((r) => r.name === name)).toMatchObject({ agent: 'codex', branch: 'feat-codex' });
+    expectOk(await aca(['merge', name]));
+    // The command ran as the session user, not root.
+    expect(git(repo, 'show', 'feat-codex:codex.txt')).toBe('from-codex\naca');
+    expect(git(repo, 'log', '-1', '--format=%an <%ae>', 'feat-codex')).toBe('Test Human <human@example.test>');
+    hostUnchanged(head);
+    await expectKeyNowhere(name, CODEX_KEY, ps.stdout);
+  }, 600_000);
 
   it('refuses, before any container, a missing key, an unknown agent, a root --user, and a project file defining agents', async () => {
     const before = (await (await testEngine()).listContainers([`acatest=${suite.runId}`], true)).length;
