@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACA, HOST_ENV, IMAGE, LABEL, QUICK, RUN_ID, acaProfile, cleanUp, cleanUpOnSignals, env, progress, sessionName, time } from './lib.mjs';
-import { gcStopped, liveMonitor, monitorOnce, parallelStarts, ratioRow, streams } from './scale.mjs';
+import { gcStopped, liveMonitor, monitorOnce, parallelFloor, parallelStarts, ratioRow, streams } from './scale.mjs';
 import { copyMemory } from './copy-memory.mjs';
 
 const FLOOR_EXEC = fileURLToPath(new URL('./floor-exec.mjs', import.meta.url));
@@ -19,8 +19,8 @@ const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : QUICK ? 3 : 11;
 const WARMUP = QUICK ? 1 : 2;
 const SCALE = QUICK
-  ? { rounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
-  : { rounds: 3, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
+  ? { rounds: 1, floorRounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
+  : { rounds: 3, floorRounds: 2, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
 const CONTEXT = undefined;
 const began = Date.now();
 
@@ -83,9 +83,10 @@ try {
     const started = await attempt(`${n} sessions started at once`, () => parallelStarts(n, workspace, SCALE.rounds, { keep: n === 50 }));
     if (!started) continue;
     rows.push(started.row);
+    await attempt(`floor: ${n} starts at once`, async () => rows.push(await parallelFloor(n, workspace, SCALE.floorRounds)));
     if (started.kept.length > 0) {
-      await attempt('aca monitor --once over 20 sessions', () => rows.push(monitorOnce(started.kept.slice(0, 20), SCALE.monitorRuns)));
-      await attempt('aca monitor --once over 50 sessions', () => rows.push(monitorOnce(started.kept, SCALE.monitorRuns)));
+      await attempt('aca monitor --once over 20 sessions', () => rows.push(...monitorOnce(started.kept.slice(0, 20), SCALE.monitorRuns)));
+      await attempt('aca monitor --once over 50 sessions', () => rows.push(...monitorOnce(started.kept, SCALE.monitorRuns)));
       await attempt('live aca monitor over 50 sessions', async () => rows.push(await liveMonitor(started.kept, SCALE.samples)));
       spawnSync(ACA, ['rm', '-f', ...started.kept], { stdio: 'ignore', env });
     }

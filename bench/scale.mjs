@@ -3,8 +3,12 @@
 // carries the run's label and is removed by it (lib.mjs), also when the run is interrupted.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ACA, IMAGE, LABEL, LABEL_KEY, RUN_ID, acaProfile, env, median, progress, run, sessionName, time } from './lib.mjs';
 import { call } from './raw-engine.mjs';
+
+const FLOOR_START = fileURLToPath(new URL('./floor-start.mjs', import.meta.url));
+const FLOOR_STATS = fileURLToPath(new URL('./floor-stats.mjs', import.meta.url));
 
 /** Only the stopped sessions gc is timed on carry it (beside the run's label, for clean-up). */
 const GC_LABEL_KEY = 'acabench.gc';
@@ -59,17 +63,55 @@ export async function parallelStarts(n, workspace, rounds, { keep = false } = {}
   return { row: ratioRow(`${n} sessions started at once: aca run -d vs docker run -d, aca's profile`, 1.3, aca, docker), kept };
 }
 
-/** One sample of N sessions: `aca monitor --once --json` against `docker stats --no-stream` on the same containers. */
+/**
+ * The floor for N starts at once: N Node processes, each making aca's engine calls for `run -d` and nothing else
+ * (floor-start.mjs), against N `docker run -d` with aca's profile.
+ */
+export async function parallelFloor(n, workspace, rounds) {
+  const floor = [];
+  const docker = [];
+  for (let r = 0; r < rounds; r++) {
+    const floorRound = async () => {
+      const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-f${n}r${r}s${i}`);
+      try {
+        floor.push(await together(names.map((name) => ['node', [FLOOR_START, IMAGE, workspace, LABEL, name]])));
+      } finally {
+        removeDocker(names.map((name) => `aca-${name}`));
+      }
+    };
+    const dockerRound = async () => {
+      const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-e${n}r${r}s${i}`);
+      try {
+        docker.push(await together(names.map((name) => ['docker', ['run', '-d', '--name', name, ...acaProfile(workspace, { home: `${name}-home` }), IMAGE, ...IDLE]])));
+      } finally {
+        removeDocker(names);
+      }
+    };
+    progress(`floor: ${n} starts at once, round ${r + 1} of ${rounds}`);
+    if (r % 2 === 0) { await floorRound(); await dockerRound(); } else { await dockerRound(); await floorRound(); }
+  }
+  return ratioRow(`floor: ${n} Node processes making aca's engine calls for run -d vs docker run -d`, undefined, floor, docker);
+}
+
+/**
+ * One sample of N sessions: `aca monitor --once --json` against `docker stats --no-stream` on the same containers,
+ * and the least a Node program needs for it (floor-stats.mjs) as a context row.
+ */
 export function monitorOnce(names, runs) {
   progress(`monitor --once over ${names.length} sessions`);
   const aca = [];
   const docker = [];
+  const floor = [];
   for (let i = 0; i < runs; i++) {
     const a = () => aca.push(time(ACA, ['monitor', '--once', '--json', ...names]));
     const d = () => docker.push(time('docker', ['stats', '--no-stream', ...names.map((n) => `aca-${n}`)]));
-    if (i % 2 === 0) { a(); d(); } else { d(); a(); }
+    const f = () => floor.push(time('node', [FLOOR_STATS, ...names]));
+    if (i % 2 === 0) { a(); d(); f(); } else { f(); d(); a(); }
   }
-  return ratioRow(`aca monitor --once over ${names.length} sessions vs docker stats --no-stream`, 1.0, aca, docker);
+  return [
+    ratioRow(`aca monitor --once over ${names.length} sessions vs docker stats --no-stream`, 1.0, aca, docker),
+    ratioRow(`floor: Node, one list and ${names.length} stats calls vs docker stats --no-stream`, undefined, floor, docker),
+  ];
 }
 
 const ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
