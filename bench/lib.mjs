@@ -21,24 +21,30 @@ export const env = { ...process.env, ACA_ISOLATION: 'container' }; // the docker
 delete env.NODE_EXTRA_CA_CERTS;
 delete env.SSL_CERT_FILE;
 
-/** Wall time of one command, in ms; it must succeed. */
-export function time(cmd, args, options = {}) {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env, ...options });
-  const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${result.status ?? result.signal}): ${result.stderr}`);
-  return ms;
-}
+/** Commands running now: stopped first when the run is interrupted. */
+const children = new Set();
 
-/** Run a command to its end without blocking the event loop; rejects with its stderr when it fails. */
+/** Run a command to its end without blocking the event loop (so Ctrl-C is handled at once); rejects with its stderr when it fails. */
 export function run(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env, ...options });
+    children.add(child);
     let stderr = '';
     child.stderr?.on('data', (c) => { stderr += c; });
     child.on('error', reject);
-    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${code ?? signal}): ${stderr.trim()}`))));
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} failed (${code ?? signal}): ${stderr.trim()}`));
+    });
   });
+}
+
+/** Wall time of one command, in ms; it must succeed. */
+export async function time(cmd, args, options = {}) {
+  const start = process.hrtime.bigint();
+  await run(cmd, args, options);
+  return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
 export const median = (xs) => {
@@ -99,6 +105,7 @@ export function cleanUpOnSignals(extra = () => {}) {
       if (done) return;
       done = true;
       progress(`${signal}: removing what this run created (label ${LABEL})`);
+      for (const child of children) child.kill('SIGTERM');
       try { extra(); } finally { cleanUp(); process.exit(code); }
     });
   }

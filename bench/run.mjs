@@ -25,13 +25,13 @@ const CONTEXT = undefined;
 const began = Date.now();
 
 /** Alternate the two commands run by run, so drift in machine load hits both alike; medians of RUNS after WARMUP. */
-function compare(name, target, ours, theirs) {
+async function compare(name, target, ours, theirs) {
   progress(name);
   const a = [];
   const b = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    const x = ours();
-    const y = theirs();
+    const x = await ours();
+    const y = await theirs();
     if (i >= WARMUP) { a.push(x); b.push(y); }
   }
   return ratioRow(name, target, a, b);
@@ -51,22 +51,22 @@ try {
   const plainRun = () => time('docker', ['run', '--rm', '--label', LABEL, IMAGE, 'true']);
   const acaRun = (options = {}) => () => time(ACA, ['run', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace, ...options });
 
-  rows.push(compare('aca run --image IMG -- true vs docker run, aca\'s profile', 1.15, acaRun(), profileRun));
-  rows.push(compare('aca exec SESSION -- true vs docker exec', 2.0,
+  rows.push(await compare('aca run --image IMG -- true vs docker run, aca\'s profile', 1.15, acaRun(), profileRun));
+  rows.push(await compare('aca exec SESSION -- true vs docker exec', 2.0,
     () => time(ACA, ['exec', session, '--', 'true']),
     () => time('docker', ['exec', container, 'true'])));
   // Context: what no client can win back. The least any Node program can do (bench/floor-*.mjs: Node's start-up
   // plus aca's API calls over raw sockets), and what aca's profile costs the engine over a plain run.
-  rows.push(compare('floor: Node, aca\'s engine calls for run vs docker run, aca\'s profile', CONTEXT,
+  rows.push(await compare('floor: Node, aca\'s engine calls for run vs docker run, aca\'s profile', CONTEXT,
     () => time('node', [FLOOR_RUN, IMAGE, workspace, LABEL]), profileRun));
-  rows.push(compare('floor: Node, aca\'s engine calls for exec vs docker exec', CONTEXT,
+  rows.push(await compare('floor: Node, aca\'s engine calls for exec vs docker exec', CONTEXT,
     () => time('node', [FLOOR_EXEC, `aca-${session}`]),
     () => time('docker', ['exec', container, 'true'])));
-  rows.push(compare('docker run, aca\'s profile vs docker run --rm', CONTEXT, profileRun, plainRun));
-  rows.push(compare('aca --version vs node -e 0', CONTEXT, () => time(ACA, ['--version']), () => time('node', ['-e', '0'])));
+  rows.push(await compare('docker run, aca\'s profile vs docker run --rm', CONTEXT, profileRun, plainRun));
+  rows.push(await compare('aca --version vs node -e 0', CONTEXT, () => time(ACA, ['--version']), () => time('node', ['-e', '0'])));
   if (HOST_ENV.NODE_EXTRA_CA_CERTS || HOST_ENV.SSL_CERT_FILE) {
     // The host's CA bundle is copied into every session (an exec after the start); docker does no such thing.
-    rows.push(compare('aca run with vs without the host\'s CA variables', CONTEXT, acaRun({ env: { ...HOST_ENV, ACA_ISOLATION: 'container' } }), acaRun()));
+    rows.push(await compare('aca run with vs without the host\'s CA variables', CONTEXT, acaRun({ env: { ...HOST_ENV, ACA_ISOLATION: 'container' } }), acaRun()));
   }
 
   // A part that fails is a row that says so; the others still run.
@@ -85,16 +85,16 @@ try {
     rows.push(started.row);
     await attempt(`floor: ${n} starts at once`, async () => rows.push(await parallelFloor(n, workspace, SCALE.floorRounds)));
     if (started.kept.length > 0) {
-      await attempt('aca monitor --once over 20 sessions', () => rows.push(...monitorOnce(started.kept.slice(0, 20), SCALE.monitorRuns)));
-      await attempt('aca monitor --once over 50 sessions', () => rows.push(...monitorOnce(started.kept, SCALE.monitorRuns)));
+      await attempt('aca monitor --once over 20 sessions', async () => rows.push(...await monitorOnce(started.kept.slice(0, 20), SCALE.monitorRuns)));
+      await attempt('aca monitor --once over 50 sessions', async () => rows.push(...await monitorOnce(started.kept, SCALE.monitorRuns)));
       await attempt('live aca monitor over 50 sessions', async () => rows.push(await liveMonitor(started.kept, SCALE.samples)));
       spawnSync(ACA, ['rm', '-f', ...started.kept], { stdio: 'ignore', env });
     }
   }
-  await attempt(`${SCALE.streamMiB} MiB through stdin and out of stdout`, () => rows.push(...streams(workspace, SCALE.streamMiB, SCALE.streamRuns)));
+  await attempt(`${SCALE.streamMiB} MiB through stdin and out of stdout`, async () => rows.push(...await streams(workspace, SCALE.streamMiB, SCALE.streamRuns)));
   await attempt(`aca gc of ${SCALE.gc} stopped sessions`, async () => rows.push(await gcStopped(SCALE.gc)));
   await attempt(`copy mode, ${SCALE.copyMiB} MiB workspace`, async () => rows.push(await copyMemory(SCALE.copyMiB)));
-  gvisorRows(session);
+  await gvisorRows(session);
 } finally {
   cleanUp();
   rmSync(workspace, { recursive: true, force: true });
@@ -105,7 +105,7 @@ try {
  * syscall-heavy command (20,000 4 KiB reads and writes, then a file-tree walk) exec'd in each. Skipped where the
  * engine does not offer gVisor.
  */
-function gvisorRows(session) {
+async function gvisorRows(session) {
   const runtimes = JSON.parse(execFileSync('docker', ['info', '--format', '{{json .Runtimes}}'], { encoding: 'utf8' }));
   if (!Object.keys(runtimes).some((name) => name === 'runsc')) {
     progress('gVisor rows skipped: Docker does not offer runsc (aca doctor shows the steps)');
@@ -113,14 +113,14 @@ function gvisorRows(session) {
   }
   const gv = sessionName('gvisor');
   execFileSync(ACA, ['run', '-d', '--isolation', 'gvisor', '--name', gv, '--label', LABEL, '--image', IMAGE], { cwd: workspace, stdio: 'ignore', env });
-  rows.push(compare('gVisor: aca run --isolation gvisor vs container', CONTEXT,
+  rows.push(await compare('gVisor: aca run --isolation gvisor vs container', CONTEXT,
     () => time(ACA, ['run', '--isolation', 'gvisor', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace }),
     () => time(ACA, ['run', '--isolation', 'container', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace })));
-  rows.push(compare('gVisor: aca exec in a gvisor vs a container session', CONTEXT,
+  rows.push(await compare('gVisor: aca exec in a gvisor vs a container session', CONTEXT,
     () => time(ACA, ['exec', gv, '--', 'true']),
     () => time(ACA, ['exec', session, '--', 'true'])));
   const heavy = ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null; find / -xdev >/dev/null 2>&1; true'];
-  rows.push(compare('gVisor: syscall-heavy exec (dd + find), gvisor vs container', CONTEXT,
+  rows.push(await compare('gVisor: syscall-heavy exec (dd + find), gvisor vs container', CONTEXT,
     () => time(ACA, ['exec', gv, '--', ...heavy]),
     () => time(ACA, ['exec', session, '--', ...heavy])));
 }

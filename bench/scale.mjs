@@ -97,16 +97,16 @@ export async function parallelFloor(n, workspace, rounds) {
  * One sample of N sessions: `aca monitor --once --json` against `docker stats --no-stream` on the same containers,
  * and the least a Node program needs for it (floor-stats.mjs) as a context row.
  */
-export function monitorOnce(names, runs) {
+export async function monitorOnce(names, runs) {
   progress(`monitor --once over ${names.length} sessions`);
   const aca = [];
   const docker = [];
   const floor = [];
   for (let i = 0; i < runs; i++) {
-    const a = () => aca.push(time(ACA, ['monitor', '--once', '--json', ...names]));
-    const d = () => docker.push(time('docker', ['stats', '--no-stream', ...names.map((n) => `aca-${n}`)]));
-    const f = () => floor.push(time('node', [FLOOR_STATS, ...names]));
-    if (i % 2 === 0) { a(); d(); f(); } else { f(); d(); a(); }
+    const a = async () => aca.push(await time(ACA, ['monitor', '--once', '--json', ...names]));
+    const d = async () => docker.push(await time('docker', ['stats', '--no-stream', ...names.map((n) => `aca-${n}`)]));
+    const f = async () => floor.push(await time('node', [FLOOR_STATS, ...names]));
+    if (i % 2 === 0) { await a(); await d(); await f(); } else { await f(); await d(); await a(); }
   }
   return [
     ratioRow(`aca monitor --once over ${names.length} sessions vs docker stats --no-stream`, 1.0, aca, docker),
@@ -154,7 +154,7 @@ export async function liveMonitor(names, samples) {
 }
 
 /** MiB through a session's stdin (counted by wc -c inside) and out of its stdout, aca against docker with aca's profile. */
-export function streams(workspace, mib, runs) {
+export async function streams(workspace, mib, runs) {
   const bytes = mib * 1024 * 1024;
   const feed = (command) => ['-c', `head -c ${bytes} /dev/zero | ${command} >/dev/null`];
   const quote = (args) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
@@ -169,9 +169,9 @@ export function streams(workspace, mib, runs) {
     const aca = [];
     const docker = [];
     for (let i = 0; i < runs; i++) {
-      const a = () => aca.push(time('sh', ours, { cwd: workspace }));
-      const d = () => docker.push(time('sh', theirs, { cwd: workspace }));
-      if (i % 2 === 0) { a(); d(); } else { d(); a(); }
+      const a = async () => aca.push(await time('sh', ours, { cwd: workspace }));
+      const d = async () => docker.push(await time('sh', theirs, { cwd: workspace }));
+      if (i % 2 === 0) { await a(); await d(); } else { await d(); await a(); }
     }
     rows.push(ratioRow(`${mib} MiB ${what}: aca run vs docker run, aca's profile`, 1.05, aca, docker));
   }
@@ -195,7 +195,7 @@ export async function gcStopped(count) {
   const made = execFileSync('docker', ['ps', '-aq', '--filter', `label=${scope}`]).toString().split('\n').filter(Boolean).length;
   if (made < count) throw new Error(`only ${made} of ${count} stopped sessions were made`);
   progress(`aca gc of ${count} stopped sessions`);
-  const ms = time(ACA, ['gc', '--label', scope]);
+  const ms = await time(ACA, ['gc', '--label', scope]);
   const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=${scope}`]).toString().split('\n').filter(Boolean).length;
   if (left > 0) throw new Error(`aca gc left ${left} of the ${count} stopped sessions`);
   return { name: `aca gc of ${count} stopped sessions (s)`, unit: 's', aca: ms / 1000, target: 30 };
