@@ -18,6 +18,8 @@ const FLOOR_RUN = fileURLToPath(new URL('./floor-run.mjs', import.meta.url));
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : QUICK ? 3 : 11;
 const WARMUP = QUICK ? 1 : 2;
+/** The gVisor rows are context, and their differences large: fewer runs keep the full pass within 15 minutes. */
+const GVISOR_RUNS = Math.min(RUNS, 5);
 const SCALE = QUICK
   ? { rounds: 1, floorRounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
   : { rounds: 3, floorRounds: 2, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
@@ -25,11 +27,11 @@ const CONTEXT = undefined;
 const began = Date.now();
 
 /** Alternate the two commands run by run, so drift in machine load hits both alike; medians of RUNS after WARMUP. */
-async function compare(name, target, ours, theirs) {
+async function compare(name, target, ours, theirs, runs = RUNS) {
   progress(name);
   const a = [];
   const b = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
+  for (let i = 0; i < WARMUP + runs; i++) {
     const x = await ours();
     const y = await theirs();
     if (i >= WARMUP) { a.push(x); b.push(y); }
@@ -115,14 +117,14 @@ async function gvisorRows(session) {
   execFileSync(ACA, ['run', '-d', '--isolation', 'gvisor', '--name', gv, '--label', LABEL, '--image', IMAGE], { cwd: workspace, stdio: 'ignore', env });
   rows.push(await compare('gVisor: aca run --isolation gvisor vs container', CONTEXT,
     () => time(ACA, ['run', '--isolation', 'gvisor', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace }),
-    () => time(ACA, ['run', '--isolation', 'container', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace })));
+    () => time(ACA, ['run', '--isolation', 'container', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace }), GVISOR_RUNS));
   rows.push(await compare('gVisor: aca exec in a gvisor vs a container session', CONTEXT,
     () => time(ACA, ['exec', gv, '--', 'true']),
-    () => time(ACA, ['exec', session, '--', 'true'])));
+    () => time(ACA, ['exec', session, '--', 'true']), GVISOR_RUNS));
   const heavy = ['sh', '-c', 'dd if=/dev/zero of=/dev/null bs=4k count=20000 2>/dev/null; find / -xdev >/dev/null 2>&1; true'];
   rows.push(await compare('gVisor: syscall-heavy exec (dd + find), gvisor vs container', CONTEXT,
     () => time(ACA, ['exec', gv, '--', ...heavy]),
-    () => time(ACA, ['exec', session, '--', ...heavy])));
+    () => time(ACA, ['exec', session, '--', ...heavy]), GVISOR_RUNS));
 }
 
 const UNITS = { ms: (v) => (v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`), '%': (v) => `${v.toFixed(1)} %`, s: (v) => `${v.toFixed(1)} s`, MiB: (v) => `${v.toFixed(0)} MiB` };
