@@ -8,9 +8,11 @@ const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.
 export function call(method, path, body, headers = '') {
   return new Promise((resolve, reject) => {
     const socket = createConnection(socketPath);
-    const payload = body ? JSON.stringify(body) : '';
+    // A Buffer is sent as it is (a tar); anything else as JSON.
+    const payload = Buffer.isBuffer(body) ? body : Buffer.from(body ? JSON.stringify(body) : '');
+    const type = Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json';
     // Never half-closed: the engine takes a client's end as a cancel (a wait would answer "context canceled").
-    socket.write(`${method} ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n${headers || 'Connection: close\r\n'}\r\n${payload}`);
+    socket.write(Buffer.concat([Buffer.from(`${method} ${path} HTTP/1.1\r\nHost: docker\r\nContent-Type: ${type}\r\nContent-Length: ${payload.length}\r\n${headers || 'Connection: close\r\n'}\r\n`), payload]));
     const chunks = [];
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);

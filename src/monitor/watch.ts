@@ -16,7 +16,7 @@ import { AcaError, EXIT } from '../errors.js';
 import { truncateVisible } from '../output.js';
 import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
 import { healthFromStatus } from '../sessions/manage.js';
-import { listSessions, resolveSession, sessionName } from '../sessions/resolve.js';
+import { listSessions, matchSession, resolveSession, sessionName } from '../sessions/resolve.js';
 import { oomAlert, stopAlerts } from './alerts.js';
 import { HistoryWriter } from './history.js';
 import { describeEnd, renderTable, type TableRow } from './render.js';
@@ -67,9 +67,13 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
     ctx.out.warn(line);
   };
 
-  for (const ref of await Promise.all(names.map((query) => resolveSession(engine, query)))) {
-    if (ref.summary.State === 'running') namedIds.add(ref.id);
-    else ctx.out.warn(`session ${ref.name} is not running (${ref.summary.State}); not watched`);
+  // Several names: one list answers them all, where an inspect each would cost a round trip each.
+  const named = names.length > 1
+    ? await listSessions(engine).then((all) => names.map((query) => matchSession(all, query)))
+    : (await Promise.all(names.map((query) => resolveSession(engine, query)))).map((ref) => ref.summary);
+  for (const summary of named) {
+    if (summary.State === 'running') namedIds.add(summary.Id);
+    else ctx.out.warn(`session ${sessionName(summary)} is not running (${summary.State}); not watched`);
   }
   if (names.length > 0 && namedIds.size === 0) throw new AcaError('none of the named sessions is running');
 

@@ -73,7 +73,18 @@ export function parseCaBundle(data: Buffer, path: string, what: string): string 
   return `${certificates.join('\n')}\n`;
 }
 
+/**
+ * The last bundle checked in this process. A run reads the bundle twice (options, then delivery), and checking a
+ * system bundle's 140-odd certificates takes about 150 ms: the second read is compared byte for byte with the
+ * first and, when equal, not checked again. Nothing outlives the process.
+ */
+let lastChecked: { data: Buffer; bundle: string } | undefined;
+
 /** Read and check a CA bundle on the host; `what` names where it came from (--ca-certs, caCerts, env NODE_EXTRA_CA_CERTS). */
 export function readCaBundle(path: string, what: string): string {
-  return parseCaBundle(readRegularFile(path, what, MAX_CA_BUNDLE_BYTES), path, what);
+  const data = readRegularFile(path, what, MAX_CA_BUNDLE_BYTES);
+  if (lastChecked?.data.equals(data)) return lastChecked.bundle;
+  const bundle = parseCaBundle(data, path, what);
+  lastChecked = { data, bundle };
+  return bundle;
 }

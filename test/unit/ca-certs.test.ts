@@ -24,6 +24,22 @@ describe('CA bundles', () => {
     expect(() => parseCaBundle(Buffer.from('-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'), '/f', '--ca-certs')).toThrow(/certificate 1 cannot be parsed/);
     expect(() => parseCaBundle(Buffer.from(`${ONE_CERT}\n-----BEGIN CERTIFICATE-----\nabc\n`), '/f', '--ca-certs')).toThrow(/not closed/);
   });
+  it('checks a bundle whose content changed since the last read again, in the same process', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-ca-unit-'));
+    try {
+      const path = join(dir, 'bundle.pem');
+      writeFileSync(path, `${ONE_CERT}\n${ONE_CERT}\n`);
+      expect(readCaBundle(path, '--ca-certs')).toBe(`${ONE_CERT}\n${ONE_CERT}\n`);
+      expect(readCaBundle(path, '--ca-certs')).toBe(`${ONE_CERT}\n${ONE_CERT}\n`);
+      const key = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      writeFileSync(path, `${ONE_CERT}\n${key}`);
+      expect(() => readCaBundle(path, '--ca-certs')).toThrow(/it holds a PRIVATE KEY block/);
+      writeFileSync(path, ONE_CERT);
+      expect(readCaBundle(path, '--ca-certs')).toBe(`${ONE_CERT}\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
   it('reads only regular files of bounded size, after resolving symlinks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aca-ca-unit-'));
     try {

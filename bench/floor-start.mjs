@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The least any Node program can do for `aca run -d --name NAME --image IMAGE`: the engine calls aca makes for a
+// detached session (the name is free, the image and aca-isolated network are there, its home volume is made and
+// given to the session user through a helper container that is created and removed, never started; then the
+// session's container with aca's profile is created and started), over raw unix-socket connections
+// (raw-engine.mjs), with nothing else: no configuration, no disk guard. bench/scale.mjs starts N of them at once.
+// Usage: node bench/floor-start.mjs IMAGE WORKSPACE LABEL=VALUE NAME   (Docker, with the aca-isolated network present)
+import { call } from './raw-engine.mjs';
+
+const [image, workspace, label, name] = process.argv.slice(2);
+const [labelKey, labelValue] = label.split('=');
+const labels = { 'aca.managed': 'true', 'aca.session': name, [labelKey]: labelValue };
+const home = `aca-${name}-home`;
+
+/** A tar holding one directory entry, owned by the session user (what aca extracts over the volume's mount point). */
+function directoryTar(entry, uid, gid, mode) {
+  const header = Buffer.alloc(512);
+  const field = (offset, length, value) => header.write(value, offset, length, 'latin1');
+  const octal = (offset, length, n) => field(offset, length, `${n.toString(8).padStart(length - 1, '0')}\0`);
+  field(0, 100, `${entry}/`);
+  octal(100, 8, mode);
+  octal(108, 8, uid);
+  octal(116, 8, gid);
+  octal(124, 12, 0);
+  octal(136, 12, Math.floor(Date.now() / 1000));
+  field(156, 1, '5');
+  field(257, 8, 'ustar\x0000');
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const byte of header) sum += byte;
+  field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
+  return Buffer.concat([header, Buffer.alloc(1024)]);
+}
+
+const ok = (text) => {
+  const parsed = text ? JSON.parse(text) : {};
+  if (parsed.message) throw new Error(parsed.message);
+  return parsed;
+};
+const free = JSON.parse(await call('GET', `/containers/aca-${name}/json`));
+if (free.Id) throw new Error(`aca-${name} exists`);
+ok(await call('GET', `/images/${encodeURIComponent(image)}/json`));
+ok(await call('GET', '/networks/aca-isolated'));
+ok(await call('POST', '/volumes/create', { Name: home, Labels: { ...labels, 'aca.volume': 'home' } }));
+const helper = ok(await call('POST', `/containers/create?name=aca-${name}-init`, {
+  Image: image, Cmd: ['true'], User: '0:0', Labels: { ...labels, 'aca.helper': 'storage' },
+  HostConfig: { Binds: [`${home}:/home/aca`], NetworkMode: 'none' },
+})).Id;
+await call('PUT', `/containers/${helper}/archive?path=${encodeURIComponent('/home')}`, directoryTar('aca', 1000, 1000, 0o700));
+await call('DELETE', `/containers/${helper}?force=1`);
+const created = ok(await call('POST', `/containers/create?name=aca-${name}`, {
+  Image: image,
+  Cmd: ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done'],
+  User: '1000:1000',
+  WorkingDir: '/workspace',
+  Env: ['HOME=/home/aca'],
+  Labels: labels,
+  HostConfig: {
+    Init: true, ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'],
+    Tmpfs: { '/tmp': 'rw,nosuid,nodev,exec,size=858993459,mode=1777', '/run': 'rw,nosuid,nodev,noexec,size=67108864,mode=0755' },
+    Memory: 4 * 2 ** 30, MemorySwap: 4 * 2 ** 30, NanoCpus: 2e9, CpuShares: 512, PidsLimit: 1024,
+    Ulimits: [{ Name: 'nofile', Soft: 8192, Hard: 16384 }, { Name: 'nproc', Soft: 8192, Hard: 8192 }],
+    IpcMode: 'private', CgroupnsMode: 'private', NetworkMode: 'aca-isolated', Binds: [`${workspace}:/workspace`, `${home}:/home/aca`],
+  },
+}));
+await call('POST', `/containers/${created.Id}/start`);
