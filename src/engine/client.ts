@@ -43,6 +43,8 @@ export class ApiEngine implements Engine {
   readonly volumes: ApiVolumes;
   readonly networks: ApiNetworks;
 
+  private isolationAsked: Promise<IsolationFacts> | undefined;
+
   constructor(readonly http: EngineHttp, readonly info: EngineInfo) {
     this.capabilities = this.capabilitiesOf(!isRemoteEndpoint(http.endpoint));
     this.volumes = new ApiVolumes(http, this.volumeFiltersOred());
@@ -80,8 +82,10 @@ export class ApiEngine implements Engine {
     return this.http.json('GET', '/info');
   }
 
-  async isolationFacts(): Promise<IsolationFacts> {
-    return isolationFacts(this.kind, await this.systemInfo(), this.capabilities.hostPathsVisible);
+  /** Asked once per engine object (one aca command), so a caller may ask early, beside other calls, and again later. */
+  isolationFacts(): Promise<IsolationFacts> {
+    this.isolationAsked ??= this.systemInfo().then((info) => isolationFacts(this.kind, info, this.capabilities.hostPathsVisible));
+    return this.isolationAsked;
   }
 
   freeBytes(info: EngineSystemInfo, probe: ContainerCreateBody | undefined): Promise<number | undefined> {

@@ -11,7 +11,7 @@ import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
-import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
+import { auditCreate, deliverSecrets, needsIsolationFacts, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import { createBody, type SessionSpec } from './spec.js';
 import { WORKSPACE_PATH } from '../security.js';
@@ -122,6 +122,8 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
   }
   const engine = await ctx.engine();
+  // Asked beside the name check rather than after it: one engine round trip fewer in a row (prepareSecurity uses it).
+  if (needsIsolationFacts(engine, spec)) engine.isolationFacts().catch(() => {});
   await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
   if (request.devcontainer && !restore) await (await import('../devcontainer/prepare.js')).prepareDevcontainer(ctx, engine, spec, request.devcontainer, request.noBuild);

@@ -27,6 +27,13 @@ export interface Deliveries {
 /** Where the CA bundle came from, so `aca start` can copy it in again. */
 export const CA_CERTS_LABEL = 'aca.ca-certs';
 
+/** Whether the session's isolation or user mapping depends on what the engine offers (one /info call). */
+export function needsIsolationFacts(engine: Engine, spec: SessionSpec): boolean {
+  const security = spec.securityPlan?.security;
+  if (!security) return false;
+  return Boolean(security.runtime) || (security.isolationChoice ?? 'container') !== 'container' || engine.capabilities.mayMapSessionUser;
+}
+
 /**
  * Before the container is created: check what the engine must provide, read
  * the secrets, warn about --unsafe, create the session's network (and wire
@@ -46,15 +53,14 @@ export async function prepareSecurity(
   }
   if (!plan) return values;
   for (const secret of plan.secrets) values.secrets.set(secret.name, readSecret(secret, ctx.env));
-  const choice = plan.security.isolationChoice ?? 'container';
-  if (plan.security.runtime || choice !== 'container' || engine.capabilities.mayMapSessionUser) {
+  if (needsIsolationFacts(engine, spec)) {
     const facts = await engine.isolationFacts();
     if (plan.security.runtime && !facts.runtimes.includes(plan.security.runtime)) {
       throw new UsageError(`--runtime ${plan.security.runtime}: unavailable: the engine lists ${facts.runtimes.join(', ') || 'no runtimes'}`, {
         hint: /runsc$/.test(plan.security.runtime) ? GVISOR_SETUP_HINT : undefined,
       });
     }
-    const chosen = chooseIsolation(choice, plan.security.runtime, facts);
+    const chosen = chooseIsolation(plan.security.isolationChoice ?? 'container', plan.security.runtime, facts);
     plan.security.runtime = chosen.runtime;
     plan.security.isolation = chosen.isolation;
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
