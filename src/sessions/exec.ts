@@ -3,6 +3,7 @@
  * exit-code rules as `aca run`.
  */
 import type { Context } from '../context.js';
+import type { Engine } from '../engine/index.js';
 import { cleanExecFailure, forwardInput, pumpOutput, startFailureVerdict } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
@@ -28,7 +29,6 @@ export interface ExecRequest {
   /** How the audit trail names it: `aca shell SESSION` is a shell, not an exec. */
   action?: 'exec' | 'shell';
 }
-
 
 export async function execInSession(ctx: Context, request: ExecRequest): Promise<number> {
   if (request.command.length === 0) throw new UsageError('exec: missing COMMAND (usage: aca exec SESSION -- COMMAND...)');
@@ -87,16 +87,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
       }
       if (signalled) return signalExitCode(signalled);
       const { ExitCode } = await engine.inspectExec(execId);
-      if (held) {
-        const failure = ExitCode !== 0 ? commandDidNotStart(request.command[0]!, session.name, cleanExecFailure(held.toString('utf8'))) : undefined;
-        if (failure) {
-          ctx.out.error(failure.reason!);
-          return failure.exitCode;
-        }
-        ctx.out.stdout.write(held);
-      }
-      if (ExitCode === 137) await reportExecOom(ctx, engine, session, startedSeconds);
-      return ExitCode ?? 0;
+      return await execExit(ctx, engine, session, request.command[0]!, { exitCode: ExitCode, held, startedSeconds });
     }
     // Without -i, close our side at once: the engine has no input to wait for.
     if (request.interactive) stopInput = forwardInput(ctx.stdin, socket);
@@ -111,20 +102,34 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
     );
     const { ExitCode } = await engine.inspectExec(execId);
     if (signalled) return signalExitCode(signalled);
-    if (held) {
-      // Docker says 126 for both cases (Podman 126 or 127); a missing command is 127, as in a shell.
-      const failure = ExitCode !== 0 ? commandDidNotStart(request.command[0]!, session.name, cleanExecFailure(held.toString('utf8'))) : undefined;
-      if (failure) {
-        ctx.out.error(failure.reason!);
-        return failure.exitCode;
-      }
-      ctx.out.stdout.write(held);
-    }
-    if (ExitCode === 137) await reportExecOom(ctx, engine, session, startedSeconds);
-    return ExitCode ?? 0;
+    return await execExit(ctx, engine, session, request.command[0]!, { exitCode: ExitCode, held, startedSeconds });
   } finally {
     stopInput?.();
     untrap();
   }
+}
+
+/**
+ * How an exec ends for the user: one line in aca's words when the held first output says the command could not
+ * start (Docker says 126 for both cases, Podman 126 or 127; a missing command is 127, as in a shell), an OOM
+ * report, else the command's own exit code.
+ */
+async function execExit(
+  ctx: Context,
+  engine: Engine,
+  session: { id: string; name: string },
+  command: string,
+  end: { exitCode: number | null | undefined; held: Buffer | undefined; startedSeconds: number },
+): Promise<number> {
+  if (end.held) {
+    const failure = end.exitCode !== 0 ? commandDidNotStart(command, session.name, cleanExecFailure(end.held.toString('utf8'))) : undefined;
+    if (failure) {
+      ctx.out.error(failure.reason!);
+      return failure.exitCode;
+    }
+    ctx.out.stdout.write(end.held);
+  }
+  if (end.exitCode === 137) await reportExecOom(ctx, engine, session, end.startedSeconds);
+  return end.exitCode ?? 0;
 }
 
