@@ -37,6 +37,11 @@ export interface EngineInfo {
   apiVersion: string;
 }
 
+/** A fresh name for one of aca's storage helpers. */
+export function storageHelperName(purpose: string): string {
+  return `aca-${purpose}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
 /** Docker's Engine API, as aca uses it. */
 export class ApiEngine implements Engine {
   readonly capabilities: EngineCapabilities;
@@ -115,6 +120,25 @@ export class ApiEngine implements Engine {
   /** Created and never started: the archive API needs a container to reach volumes through. */
   createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
     return this.createContainer(options.name, this.storageHelperBody(options, { Cmd: ['true'] }, {}));
+  }
+
+  /**
+   * Through the archive API, with two never-started helpers, one to read and one to write: the engine serialises
+   * archive calls on one container, so reading and writing through the same helper deadlocks as soon as the archive
+   * outgrows the buffers between them. Docker's archive keeps each file's owner and mode.
+   */
+  async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void> {
+    const reader = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${from}:/aca-copy-from/data:ro`], labels: helper.labels });
+    try {
+      const writer = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${to}:/aca-copy-to/data`], labels: helper.labels });
+      try {
+        await this.putArchive(writer, '/aca-copy-to', await this.getArchive(reader, '/aca-copy-from/data'));
+      } finally {
+        await this.removeContainer(writer, { force: true });
+      }
+    } finally {
+      await this.removeContainer(reader, { force: true });
+    }
   }
 
   protected storageHelperBody(

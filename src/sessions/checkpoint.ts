@@ -31,31 +31,9 @@ export function validateCheckpointName(name: string): string {
   return name;
 }
 
-/**
- * Copy one volume's contents into another through the archive API, using a
- * never-started helper container that mounts both. No shell or tool inside
- * the image is needed.
- */
-async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  // Two helpers, one to read and one to write: the engine serialises archive calls on one container, so reading
-  // and writing through the same helper deadlocks as soon as the archive outgrows the buffers between them.
-  const helper = (binds: string[]) => engine.createStorageHelper({
-    name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-    image,
-    binds,
-    labels: storageHelperLabels(owner),
-  });
-  const reader = await helper([`${from}:/aca-copy-from/data:ro`]);
-  try {
-    const writer = await helper([`${to}:/aca-copy-to/data`]);
-    try {
-      await engine.putArchive(writer, '/aca-copy-to', await engine.getArchive(reader, '/aca-copy-from/data'));
-    } finally {
-      await engine.removeContainer(writer, { force: true });
-    }
-  } finally {
-    await engine.removeContainer(reader, { force: true });
-  }
+/** Copy one volume into another with the engine's own means (see Engine.copyVolume); `owner` labels its helpers. */
+function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
+  return engine.copyVolume(from, to, { image, labels: storageHelperLabels(owner) });
 }
 
 async function findCheckpointImage(engine: Engine, name: string) {
