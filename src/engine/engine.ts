@@ -107,7 +107,7 @@ export interface Engine {
   /**
    * Copy every file of volume `from` into volume `to`, keeping owners and modes, through helper containers of
    * `helper.image` carrying `helper.labels` (so gc finds them if aca dies first). Symlinks are copied as links, never
-   * followed; no device, and (Podman) no setuid or setgid file, is made.
+   * followed; no device, setuid or setgid file is made.
    */
   copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void>;
   startContainer(id: string): Promise<void>;
