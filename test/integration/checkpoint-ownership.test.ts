@@ -15,8 +15,10 @@ describe.skipIf(!hasEngine)('checkpoint ownership', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aca-owner-'));
   writeFileSync(join(dir, 'readme.md'), 'hello\n');
   const checkpoint = `own-${runId}`.toLowerCase();
+  const tampered = `own-cp-${runId}`.toLowerCase();
+  const again = `own-cp2-${runId}`.toLowerCase();
   afterAll(async () => {
-    await aca(['checkpoint', 'rm', checkpoint]).catch(() => {});
+    for (const made of [checkpoint, tampered, again]) await aca(['checkpoint', 'rm', made]).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -46,5 +48,30 @@ describe.skipIf(!hasEngine)('checkpoint ownership', () => {
     expect(before.stdout).toMatch(/^1000:1000 4755 \S+\/suid$/m);
     expect(lines.slice(0, expected.length)).toEqual(expected);
     expect(lines.slice(expected.length)).toEqual(['ran', 'mine']);
+  }, 240_000);
+
+  it('copies a checkpoint with tools the session could not change: a shell it replaced in its filesystem never runs', async () => {
+    const name = `own-cp-${runId}`;
+    // Root in its own filesystem, the session swaps its shell for one that would plant a file in any copy made with it
+    // (busybox's shell runs cp and find itself, so replacing those alone would prove nothing here).
+    expectOk(await aca(['run', '-d', '--name', name, '--workspace-mode', 'copy', '--writable-root', '-u', '0', '--image', TEST_IMAGE], { cwd: dir }));
+    expectOk(await aca(['exec', name, '--', 'sh', '-c',
+      'echo kept > $HOME/state; echo kept > /workspace/work.txt; ' +
+      'rm /bin/sh && printf "#!/bin/busybox sh\\necho planted > /aca-copy-to/planted 2>/dev/null\\nexec /bin/busybox sh \\"\\$@\\"\\n" > /bin/sh && chmod 755 /bin/sh']));
+    expectOk(await aca(['checkpoint', name, '--name', tampered]));
+    const check = 'cat $HOME/state /workspace/work.txt; ls -a $HOME /workspace';
+    const restored = await aca(['run', '--rm', '--from-checkpoint', tampered, '-u', '0', '--', 'sh', '-c', check], { cwd: dir });
+    expectOk(restored);
+    expect(restored.stdout).toMatch(/^kept\nkept\n/);
+    expect(restored.stdout).not.toContain('planted');
+
+    // Nor in a checkpoint of a session restored from that one (its image is the tampered one).
+    const second = `own-cp2-${runId}`;
+    expectOk(await aca(['run', '-d', '--name', second, '--from-checkpoint', tampered, '-u', '0'], { cwd: dir }));
+    expectOk(await aca(['checkpoint', second, '--name', again]));
+    const twice = await aca(['run', '--rm', '--from-checkpoint', again, '-u', '0', '--', 'sh', '-c', check], { cwd: dir });
+    expectOk(twice);
+    expect(twice.stdout).toMatch(/^kept\nkept\n/);
+    expect(twice.stdout).not.toContain('planted');
   }, 240_000);
 });
