@@ -18,7 +18,9 @@ describe.skipIf(!hasEngine)('checkpoint ownership', () => {
   const tampered = `own-cp-${runId}`.toLowerCase();
   const again = `own-cp2-${runId}`.toLowerCase();
   afterAll(async () => {
-    for (const made of [checkpoint, tampered, again]) await aca(['checkpoint', 'rm', made]).catch(() => {});
+    // Sessions first, then the newest checkpoint: a session, or a checkpoint made from one, holds its image.
+    for (const session of [`own-${runId}`, `own-cp-${runId}`, `own-cp2-${runId}`]) await aca(['rm', '-f', session]).catch(() => {});
+    for (const made of [again, tampered, checkpoint]) await aca(['checkpoint', 'rm', made]).catch(() => {});
     rmSync(dir, { recursive: true, force: true });
   });
 
