@@ -3,7 +3,7 @@
  * in podman-engine.ts (and the pure translations in podman.ts). The rest of aca sees only the Engine interface
  * (engine.ts), so engine differences are handled here and nowhere else.
  */
-import type { Duplex, Readable } from 'node:stream';
+import { pipeline, type Duplex, type Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { EngineHttp, TIMEOUT } from './http.js';
 import { EngineApiError, isConflict, isNotFound } from './errors.js';
@@ -21,6 +21,7 @@ import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engi
 import { readJsonLines } from './lines.js';
 import { ApiNetworks } from './networks.js';
 import { ApiVolumes } from './storage.js';
+import { TarSanitizer } from './tar-sanitize.js';
 
 /** Podman's libpod API version aca asks for where the compat API lacks a field (any 4.x answers it). */
 export const PODMAN_LIBPOD_API = '4.0.0';
@@ -35,6 +36,11 @@ export interface EngineInfo {
   url: string;
   source: string;
   apiVersion: string;
+}
+
+/** A fresh name for one of aca's storage helpers. */
+export function storageHelperName(purpose: string): string {
+  return `aca-${purpose}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
 /** Docker's Engine API, as aca uses it. */
@@ -119,6 +125,29 @@ export class ApiEngine implements Engine {
   /** Created and never started: the archive API needs a container to reach volumes through. */
   createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
     return this.createContainer(options.name, this.storageHelperBody(options, { Cmd: ['true'] }, {}));
+  }
+
+  /**
+   * Through the archive API, with two never-started helpers, one to read and one to write: the engine serialises
+   * archive calls on one container, so reading and writing through the same helper deadlocks as soon as the archive
+   * outgrows the buffers between them. Docker's archive keeps each file's owner and mode; on the way, setuid and
+   * setgid bits and devices are taken out (see tar-sanitize.ts).
+   */
+  async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void> {
+    const reader = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${from}:/aca-copy-from/data:ro`], labels: helper.labels });
+    try {
+      const writer = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${to}:/aca-copy-to/data`], labels: helper.labels });
+      try {
+        // pipeline: a failed read fails the write too, and the other way round.
+        const clean = new TarSanitizer();
+        pipeline(await this.getArchive(reader, '/aca-copy-from/data'), clean, () => {});
+        await this.putArchive(writer, '/aca-copy-to', clean);
+      } finally {
+        await this.removeContainer(writer, { force: true });
+      }
+    } finally {
+      await this.removeContainer(reader, { force: true });
+    }
   }
 
   protected storageHelperBody(

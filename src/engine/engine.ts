@@ -104,6 +104,12 @@ export interface Engine {
    * removed by the caller, and by gc by its labels if the caller dies first.
    */
   createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string>;
+  /**
+   * Copy every file of volume `from` into volume `to`, keeping owners and modes, through helper containers of
+   * `helper.image` carrying `helper.labels` (so gc finds them if aca dies first). Symlinks are copied as links, never
+   * followed; no device, setuid or setgid file is made.
+   */
+  copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   restartContainer(id: string, timeoutSeconds?: number): Promise<void>;

@@ -3,7 +3,7 @@
  * at the same time or translates (the pure translations, each with its upstream issue, are in podman.ts).
  */
 import { existsSync } from 'node:fs';
-import { ApiEngine, danglingFilter, PODMAN_LIBPOD_API } from './client.js';
+import { ApiEngine, danglingFilter, PODMAN_LIBPOD_API, storageHelperName } from './client.js';
 import { FrameCollector } from './demux.js';
 import type { EngineCapabilities } from './engine.js';
 import { EngineApiError } from './errors.js';
@@ -17,6 +17,10 @@ import type { ContainerCreateBody, ContainerInspect, ContainerSummary, EngineSys
 import { EngineError } from '../errors.js';
 
 const libpod = (path: string) => `/v${PODMAN_LIBPOD_API}/libpod${path}`;
+
+/** cp -a keeps owners, modes, times and links (busybox and GNU alike); then no copy stays setuid or setgid. */
+const COPY_KEEPING_OWNERS =
+  'cp -a /aca-copy-from/. /aca-copy-to/ && find /aca-copy-to -xdev ! -type l \\( -perm -4000 -o -perm -2000 \\) -exec chmod ug-s {} +';
 
 export class PodmanEngine extends ApiEngine {
   protected override capabilitiesOf(hostPathsVisible: boolean): EngineCapabilities {
@@ -92,8 +96,12 @@ export class PodmanEngine extends ApiEngine {
    * no binary is needed in the image. Its entrypoint is set too: a checkpoint's image has aca's launcher as its own,
    * which would wait for secrets or exit at once, and the copy would read nothing.
    */
-  override async createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
-    const id = await this.createContainer(options.name, this.storageHelperBody(options, { Entrypoint: ['/run/podman-init'], Cmd: ['-P'] }, { Init: true }));
+  override createStorageHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }): Promise<string> {
+    return this.startPausedHelper(options, {});
+  }
+
+  private async startPausedHelper(options: { name: string; image: string; binds: string[]; labels: Record<string, string> }, hostConfig: Record<string, unknown>): Promise<string> {
+    const id = await this.createContainer(options.name, this.storageHelperBody(options, { Entrypoint: ['/run/podman-init'], Cmd: ['-P'] }, { Init: true, ...hostConfig }));
     try {
       await this.startContainer(id);
     } catch (error) {
@@ -101,6 +109,29 @@ export class PodmanEngine extends ApiEngine {
       throw error;
     }
     return id;
+  }
+
+  /**
+   * Podman's archive API reports every file as owned by the reading container's user (4.3: root), so a copy through
+   * it would hand the whole volume to root (and a setuid file to root with it); 4.3 has no volume export either. So
+   * one helper mounts both volumes and copies inside with the image's own `cp -a` (aca's images need a shell and
+   * its tools anyway): links stay links and resolve only inside the helper, never on the host. The helper may change
+   * owners and nothing more (no CAP_MKNOD: no device is made; no network; no new privileges; read-only image), and
+   * the setuid and setgid bits are dropped from the copies, so a copy never makes a file that runs as someone else.
+   */
+  override async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void> {
+    const id = await this.startPausedHelper(
+      { name: storageHelperName('copy'), image: helper.image, binds: [`${from}:/aca-copy-from:ro`, `${to}:/aca-copy-to`], labels: helper.labels },
+      { CapDrop: ['ALL'], CapAdd: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true },
+    );
+    try {
+      const result = await this.execWithInput(id, { cmd: ['/bin/sh', '-c', COPY_KEEPING_OWNERS], user: '0:0' });
+      if (result.exitCode !== 0) {
+        throw new EngineError(`could not copy volume ${from} to ${to}: ${result.output.trim().split('\n').slice(-1)[0] || `exit code ${result.exitCode}`}`);
+      }
+    } finally {
+      await this.removeContainer(id, { force: true });
+    }
   }
 
   /**

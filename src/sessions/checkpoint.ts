@@ -31,31 +31,19 @@ export function validateCheckpointName(name: string): string {
   return name;
 }
 
+/** Copy one volume into another with the engine's own means (see Engine.copyVolume); `owner` labels its helpers. */
+function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
+  return engine.copyVolume(from, to, { image, labels: storageHelperLabels(owner) });
+}
+
 /**
- * Copy one volume's contents into another through the archive API, using a
- * never-started helper container that mounts both. No shell or tool inside
- * the image is needed.
+ * What a volume copy's helpers are made of: the image the session's line began with, never a checkpoint's. A
+ * checkpoint image holds what its session wrote to its filesystem, and a helper may run the image's own tools as
+ * root (Podman's copy runs its shell and cp): a session must not choose them. Once that image is gone, the one given.
  */
-async function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  // Two helpers, one to read and one to write: the engine serialises archive calls on one container, so reading
-  // and writing through the same helper deadlocks as soon as the archive outgrows the buffers between them.
-  const helper = (binds: string[]) => engine.createStorageHelper({
-    name: `aca-copy-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-    image,
-    binds,
-    labels: storageHelperLabels(owner),
-  });
-  const reader = await helper([`${from}:/aca-copy-from/data:ro`]);
-  try {
-    const writer = await helper([`${to}:/aca-copy-to/data`]);
-    try {
-      await engine.putArchive(writer, '/aca-copy-to', await engine.getArchive(reader, '/aca-copy-from/data'));
-    } finally {
-      await engine.removeContainer(writer, { force: true });
-    }
-  } finally {
-    await engine.removeContainer(reader, { force: true });
-  }
+async function copyHelperImage(engine: Engine, image: string): Promise<string> {
+  const original = (await engine.inspectImage(image))?.Config?.Labels?.[LABEL.checkpointHelperImage];
+  return original && (await engine.inspectImage(original)) ? original : image;
 }
 
 async function findCheckpointImage(engine: Engine, name: string) {
@@ -99,6 +87,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const paused = info.State.Running && !info.State.Paused;
+  const helperImage = await copyHelperImage(engine, info.Image);
   const facts = hostFacts();
   try {
     if (paused) await engine.pauseContainer(session.id);
@@ -115,7 +104,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
         [LABEL.ownerHost]: facts.hostname, [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: facts.bootId,
         ...(paused ? { [LABEL.checkpointPaused]: 'true' } : {}),
       });
-      await copyVolume(engine, info.Image, source, target, owner);
+      await copyVolume(engine, helperImage, source, target, owner);
     }
     check();
     made.image = await engine.commitContainer(session.id, {
@@ -127,6 +116,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
         [LABEL.checkpoint]: name,
         [LABEL.checkpointOf]: session.name,
         [LABEL.created]: created,
+        [LABEL.checkpointHelperImage]: helperImage,
         'aca.checkpoint.workspace': made.volumes.includes(checkpointVolume(name, 'workspace')) ? 'copy' : '',
       },
     });
@@ -173,6 +163,8 @@ export async function removeCheckpoint(ctx: Context, name: string): Promise<void
 
 export interface Restore {
   image: string;
+  /** What the helpers that fill the new session's volumes are made of (see copyHelperImage). */
+  helperImage: string;
   homeVolume?: string | undefined;
   workspaceVolume?: string | undefined;
   baseVolume?: string | undefined;
@@ -183,17 +175,17 @@ export async function findCheckpoint(engine: Engine, name: string): Promise<Rest
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
   const has = async (what: Saved) => ((await engine.volumes.inspect(checkpointVolume(name, what))) ? checkpointVolume(name, what) : undefined);
-  return { image: image.Id, homeVolume: await has('home'), workspaceVolume: await has('workspace'), baseVolume: await has('base') };
+  return { image: image.Id, helperImage: await copyHelperImage(engine, image.Id), homeVolume: await has('home'), workspaceVolume: await has('workspace'), baseVolume: await has('base') };
 }
 
 /** Fill a new session's volumes from the checkpoint's. */
 export async function restoreVolumes(engine: Engine, restore: Restore, session: { name: string; homeVolume?: string | undefined; workspaceVolume?: string | undefined }): Promise<void> {
   const owner = { [LABEL.session]: session.name };
-  if (restore.homeVolume && session.homeVolume) await copyVolume(engine, restore.image, restore.homeVolume, session.homeVolume, owner);
+  if (restore.homeVolume && session.homeVolume) await copyVolume(engine, restore.helperImage, restore.homeVolume, session.homeVolume, owner);
   if (restore.workspaceVolume && session.workspaceVolume) {
-    await copyVolume(engine, restore.image, restore.workspaceVolume, session.workspaceVolume, owner);
+    await copyVolume(engine, restore.helperImage, restore.workspaceVolume, session.workspaceVolume, owner);
     // The new session's base is the original copy's: diff and export compare with what came from the host.
-    if (restore.baseVolume) await copyVolume(engine, restore.image, restore.baseVolume, baseVolumeName(session.name), owner);
+    if (restore.baseVolume) await copyVolume(engine, restore.helperImage, restore.baseVolume, baseVolumeName(session.name), owner);
   }
 }
 

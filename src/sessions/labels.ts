@@ -25,6 +25,8 @@ export const LABEL = {
   checkpointOf: 'aca.checkpoint.session',
   /** On a checkpoint's volumes: it paused its session (gc resumes it if the checkpoint was killed). */
   checkpointPaused: 'aca.checkpoint.paused',
+  /** On a checkpoint's image: the image its session's line began with, which its volume copies' helpers are made of. */
+  checkpointHelperImage: 'aca.checkpoint.helper-image',
   workspaceMode: 'aca.workspace.mode',
   /** What `aca monitor --supervise` does when the session turns unhealthy: restart or stop. */
   onUnhealthy: 'aca.on-unhealthy',
