@@ -115,7 +115,10 @@ export function applyAgent<F extends AgentFlags>(
   let command = options.keepCommand ? args : [...preset.command, ...baseUrlArgs, ...(args.length > 0 ? args : (preset.args ?? []))];
   if (loginCopies.length > 0) {
     // Copy the login into the home, private to the session user, then exec the agent.
-    const copies = loginCopies.map((c) => `mkdir -p "$HOME/$(dirname '${c.target}')" && install -m 600 /run/secrets/${c.secret} "$HOME/${c.target}"`).join(' && ');
+    // cat under umask 077 rather than install(1), which small images (busybox's) may lack; chmod for a file already there.
+    const copies = loginCopies
+      .map((c) => `mkdir -p "$HOME/$(dirname '${c.target}')" && (umask 077 && cat /run/secrets/${c.secret} > "$HOME/${c.target}") && chmod 600 "$HOME/${c.target}"`)
+      .join(' && ');
     command = ['/bin/sh', '-c', `${copies} && exec "$@"`, 'aca-agent', ...command];
   }
   return { flags: out, command, preset, loginCopies };

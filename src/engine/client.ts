@@ -14,7 +14,7 @@ import type {
 } from './types.js';
 import { DETACHED_STDIO } from './types.js';
 import type { RawStats } from './stats.js';
-import { BuildError } from '../errors.js';
+import { BuildError, EngineError } from '../errors.js';
 import { FrameCollector } from './demux.js';
 import { engineFreeBytes, isolationFacts } from './info.js';
 import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engine.js';
@@ -39,6 +39,16 @@ export interface EngineInfo {
 }
 
 /** A fresh name for one of aca's storage helpers. */
+/** Paths a volume copy leaves out: plain relative paths only, since Podman's copy names them in a shell command. */
+export function checkedLeaveOut(paths: string[] = []): string[] {
+  for (const path of paths) {
+    if (!/^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*$/.test(path) || path.split('/').some((part) => part === '.' || part === '..')) {
+      throw new EngineError(`cannot leave ${JSON.stringify(path)} out of a volume copy: not a plain relative path`);
+    }
+  }
+  return paths;
+}
+
 export function storageHelperName(purpose: string): string {
   return `aca-${purpose}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
@@ -133,13 +143,15 @@ export class ApiEngine implements Engine {
    * outgrows the buffers between them. Docker's archive keeps each file's owner and mode; on the way, setuid and
    * setgid bits and devices are taken out (see tar-sanitize.ts).
    */
-  async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void> {
+  async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string>; leaveOut?: string[] }): Promise<void> {
+    const leaveOut = checkedLeaveOut(helper.leaveOut);
     const reader = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${from}:/aca-copy-from/data:ro`], labels: helper.labels });
     try {
       const writer = await this.createStorageHelper({ name: storageHelperName('copy'), image: helper.image, binds: [`${to}:/aca-copy-to/data`], labels: helper.labels });
       try {
         // pipeline: a failed read fails the write too, and the other way round.
-        const clean = new TarSanitizer();
+        // The archive names every entry below the folder it was asked for, data/.
+        const clean = new TarSanitizer(leaveOut.map((path) => `data/${path}`));
         pipeline(await this.getArchive(reader, '/aca-copy-from/data'), clean, () => {});
         await this.putArchive(writer, '/aca-copy-to', clean);
       } finally {

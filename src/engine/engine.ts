@@ -109,7 +109,7 @@ export interface Engine {
    * `helper.image` carrying `helper.labels` (so gc finds them if aca dies first). Symlinks are copied as links, never
    * followed; no device, setuid or setgid file is made.
    */
-  copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void>;
+  copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string>; leaveOut?: string[] }): Promise<void>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   restartContainer(id: string, timeoutSeconds?: number): Promise<void>;

@@ -3,7 +3,7 @@
  * at the same time or translates (the pure translations, each with its upstream issue, are in podman.ts).
  */
 import { existsSync } from 'node:fs';
-import { ApiEngine, danglingFilter, PODMAN_LIBPOD_API, storageHelperName } from './client.js';
+import { ApiEngine, checkedLeaveOut, danglingFilter, PODMAN_LIBPOD_API, storageHelperName } from './client.js';
 import { FrameCollector } from './demux.js';
 import type { EngineCapabilities } from './engine.js';
 import { EngineApiError } from './errors.js';
@@ -119,13 +119,14 @@ export class PodmanEngine extends ApiEngine {
    * owners and nothing more (no CAP_MKNOD: no device is made; no network; no new privileges; read-only image), and
    * the setuid and setgid bits are dropped from the copies, so a copy never makes a file that runs as someone else.
    */
-  override async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string> }): Promise<void> {
+  override async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string>; leaveOut?: string[] }): Promise<void> {
+    const leaveOut = checkedLeaveOut(helper.leaveOut).map((path) => ` && rm -rf -- '/aca-copy-to/${path}'`).join('');
     const id = await this.startPausedHelper(
       { name: storageHelperName('copy'), image: helper.image, binds: [`${from}:/aca-copy-from:ro`, `${to}:/aca-copy-to`], labels: helper.labels },
       { CapDrop: ['ALL'], CapAdd: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER'], SecurityOpt: ['no-new-privileges'], ReadonlyRootfs: true },
     );
     try {
-      const result = await this.execWithInput(id, { cmd: ['/bin/sh', '-c', COPY_KEEPING_OWNERS], user: '0:0' });
+      const result = await this.execWithInput(id, { cmd: ['/bin/sh', '-c', COPY_KEEPING_OWNERS + leaveOut], user: '0:0' });
       if (result.exitCode !== 0) {
         throw new EngineError(`could not copy volume ${from} to ${to}: ${result.output.trim().split('\n').slice(-1)[0] || `exit code ${result.exitCode}`}`);
       }

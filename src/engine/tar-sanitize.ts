@@ -36,7 +36,22 @@ function paxSize(records: Buffer): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** An entry's path: a pax header's `path`, else the ustar prefix and name. */
+function entryPath(header: Buffer, pax: Buffer | undefined): string {
+  // The held blocks are the pax header and its records: a record follows the header's NUL padding or another record.
+  const fromPax = pax && /(?:^|[\n\0])\d+ path=([^\n]*)\n/.exec(pax.toString('utf8'));
+  if (fromPax) return fromPax[1]!;
+  const field = (offset: number, length: number) => header.subarray(offset, offset + length).toString('utf8').replace(/\0.*$/s, '');
+  const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? field(345, 155) : '';
+  return (prefix ? `${prefix}/` : '') + field(0, 100);
+}
+
 export class TarSanitizer extends Transform {
+  /** `leaveOut`: entry paths (as the archive names them) left out with everything below them. */
+  constructor(private readonly leaveOut: string[] = []) {
+    super();
+  }
+
   private pending: Buffer = Buffer.alloc(0);
   /** Bytes of the current entry's data (padded to whole blocks) still to pass or drop. */
   private dataLeft = 0;
@@ -112,7 +127,7 @@ export class TarSanitizer extends Transform {
     if (type !== 'g') this.nextSize = undefined;
     const held = this.held;
     this.held = [];
-    if (DEVICE_TYPES.has(type)) {
+    if (DEVICE_TYPES.has(type) || this.leftOut(header, held)) {
       this.dropping = true;
       return;
     }
@@ -123,5 +138,11 @@ export class TarSanitizer extends Transform {
     }
     for (const part of held) this.push(part);
     this.push(header);
+  }
+
+  private leftOut(header: Buffer, held: Buffer[]): boolean {
+    if (this.leaveOut.length === 0) return false;
+    const path = entryPath(header, held.length > 0 ? Buffer.concat(held) : undefined).replace(/\/+$/, '');
+    return this.leaveOut.some((out) => path === out || path.startsWith(`${out}/`));
   }
 }

@@ -32,8 +32,8 @@ export function validateCheckpointName(name: string): string {
 }
 
 /** Copy one volume into another with the engine's own means (see Engine.copyVolume); `owner` labels its helpers. */
-function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>): Promise<void> {
-  return engine.copyVolume(from, to, { image, labels: storageHelperLabels(owner) });
+function copyVolume(engine: Engine, image: string, from: string, to: string, owner: Record<string, string>, leaveOut: string[] = []): Promise<void> {
+  return engine.copyVolume(from, to, { image, labels: storageHelperLabels(owner), leaveOut });
 }
 
 /**
@@ -104,7 +104,9 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
         [LABEL.ownerHost]: facts.hostname, [LABEL.ownerPid]: String(process.pid), [LABEL.ownerBoot]: facts.bootId,
         ...(paused ? { [LABEL.checkpointPaused]: 'true' } : {}),
       });
-      await copyVolume(engine, helperImage, source, target, owner);
+      // A subscription login copied into the home (--agent-login) never goes into a checkpoint.
+      const login = what === 'home' ? (info.Config.Labels?.[LABEL.agentLogin] ?? '').split(',').filter(Boolean) : [];
+      await copyVolume(engine, helperImage, source, target, owner, login);
     }
     check();
     made.image = await engine.commitContainer(session.id, {

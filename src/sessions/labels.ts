@@ -38,6 +38,8 @@ export const LABEL = {
   devcontainer: 'aca.devcontainer',
   /** The agent preset a session runs (--agent). */
   agent: 'aca.agent',
+  /** The subscription login files (--agent-login) copied into the home, relative to it, comma-separated. */
+  agentLogin: 'aca.agent.login',
   /** The branch a --branch session works on: un-exported work until `aca merge` (see sessions/branch-state.ts). */
   branch: 'aca.branch',
   /** "true": an environment opened by `aca mcp` (src/mcp/); its purpose is in aca.mcp.purpose. */

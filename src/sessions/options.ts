@@ -270,6 +270,8 @@ export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGive
   Object.assign(spec.ownership, lifecycle.labels);
   spec.ownership[LABEL.disk] = String(limits.disk);
   if (agent) spec.ownership[LABEL.agent] = agentName!;
+  // Where the login went in the home: a checkpoint leaves it out (checkpoint.ts).
+  if (agent?.loginCopies.length) spec.ownership[LABEL.agentLogin] = agent.loginCopies.map((c) => c.target).join(',');
   if (branch) Object.assign(spec.ownership, branchLabels(branch));
   spec.branch = branch;
   spec.storage = lifecycle.storage;

@@ -39,7 +39,7 @@ describe('agent presets', () => {
     expect(login.flags.secret).toEqual([`ACA_AGENT_LOGIN_0=file:${join(home, '.claude', '.credentials.json')}`]);
     expect(login.flags.allowHost).toContain('console.anthropic.com');
     expect(login.command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
-    expect(login.command[2]).toContain('install -m 600 /run/secrets/ACA_AGENT_LOGIN_0 "$HOME/.claude/.credentials.json"');
+    expect(login.command[2]).toContain(`(umask 077 && cat /run/secrets/ACA_AGENT_LOGIN_0 > "$HOME/.claude/.credentials.json") && chmod 600 "$HOME/.claude/.credentials.json"`);
     expect(login.command.slice(-4)).toEqual(['claude', '--dangerously-skip-permissions', '-p', 'x']);
   });
 

@@ -72,3 +72,23 @@ describe('TarSanitizer', () => {
     expect((await sanitize(tar, 300)).equals(tar)).toBe(true);
   });
 });
+
+describe('TarSanitizer leaving paths out', () => {
+  it('drops a named entry and everything below it, long (pax) names included, whatever the chunking', async () => {
+    const tar = await pack([
+      { name: 'data', type: 'directory', mode: 0o700 },
+      { name: 'data/.login/auth.json', type: 'file', mode: 0o600, content: 'secret' },
+      { name: 'data/.login/auth.json.d', type: 'file', mode: 0o600, content: 'kept: only the path itself and below it go' },
+      { name: 'data/.other', type: 'directory', mode: 0o700 },
+      { name: `data/.other/${LONG}`, type: 'file', mode: 0o600, content: 'secret' },
+      { name: 'data/.other/keep', type: 'file', mode: 0o600, content: 'kept' },
+    ]);
+    for (const size of [1, 100, 512, 4096]) {
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < tar.length; at += size) chunks.push(tar.subarray(at, at + size));
+      const out = await unpack(await buffer(Readable.from(chunks).pipe(new TarSanitizer(['data/.login/auth.json', `data/.other/${LONG}`]))));
+      expect(out.map((e) => e.name)).toEqual(['data', 'data/.login/auth.json.d', 'data/.other', 'data/.other/keep']);
+      expect(out.some((e) => e.content === 'secret')).toBe(false);
+    }
+  });
+});
