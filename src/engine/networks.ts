@@ -4,6 +4,7 @@
  */
 import type { Engine } from './client.js';
 import { EngineApiError, isNotFound } from './errors.js';
+import { awaitExecEnd } from './exec-end.js';
 
 export interface NetworkInspect {
   Id: string;
@@ -71,7 +72,7 @@ export async function execWithInput(
   engine: Engine,
   containerId: string,
   options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined },
-): Promise<{ exitCode: number; output: string; stdout: Buffer; stderr: Buffer }> {
+): Promise<{ exitCode: number; output: string; stdout: Buffer; stderr: Buffer; sessionStopped?: boolean }> {
   const execId = await engine.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
   const { socket, head } = await engine.startExec(execId, false);
   const chunks: Buffer[] = [head];
@@ -86,9 +87,15 @@ export async function execWithInput(
     // Half-close: the command sees EOF on stdin, the output keeps flowing back.
     (socket as unknown as { end(): void }).end();
   } else socket.end();
-  await done;
-  const { ExitCode } = await engine.inspectExec(execId);
-  return { exitCode: ExitCode ?? -1, ...demux(Buffer.concat(chunks)) };
+  // Under gVisor the engine may never close the stream of an exec whose session stopped (exec-end.ts).
+  const end = await awaitExecEnd(engine, execId, done);
+  if (end !== 'stream') socket.destroy();
+  // The engine forgets an exec once its container has stopped: the exit code is then unknown.
+  const exec = end === 'gone' ? undefined : await engine.inspectExec(execId).catch((error: unknown) => {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  });
+  return { exitCode: exec?.ExitCode ?? -1, ...(exec ? {} : { sessionStopped: true }), ...demux(Buffer.concat(chunks)) };
 }
 
 /** A multiplexed (non-TTY) exec stream: stdout and stderr apart, and their text together, in order. */

@@ -105,7 +105,9 @@ export async function deliverSecrets(engine: Engine, id: string, spec: SessionSp
     if (result.exitCode !== 0) throw new AcaError(`cannot copy the CA bundle into ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }
   const gate = await execWithInput(engine, id, { cmd: OPEN_GATE, user: spec.user });
-  if (gate.exitCode !== 0) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
+  // The session stopped while the gate's exec was ending (its command was quick, or it was killed): whoever
+  // waits for the session reports how it ended.
+  if (gate.exitCode !== 0 && !gate.sessionStopped) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
 }
 
 /** The exec that writes the CA bundle from stdin, readable by every user of the session. */

@@ -67,6 +67,16 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
     expect(result.exitCode).toBe(7);
   });
 
+  it('ends a run whose command finishes as soon as its secrets let it start (the engine drops that gate exec\'s stream)', async () => {
+    // The gate exec that starts the command is still ending when `true` ends the session; under gVisor Docker then
+    // forgets the exec without closing its stream. Each run hung about every second time before aca stopped
+    // waiting on the stream alone (src/engine/exec-end.ts).
+    for (let i = 0; i < 4; i++) {
+      const result = await aca(['run', '--isolation', 'gvisor', '--secret-env', 'GV_TOKEN', '--image', TEST_IMAGE, '--no-workspace', '--', 'true'], { env: { ...env, GV_TOKEN: 's3cret' }, timeout: 40_000 });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+  });
+
   it('keeps the egress allow-list: an allowed host through the proxy, a denied one refused, nothing direct', async () => {
     // bash's /dev/tcp reads with blocking calls; busybox wget cannot read a proxied response under this gVisor (see security.test.ts).
     const engine = await testEngine();
