@@ -12,7 +12,7 @@ import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { isRemoteEndpoint } from '../engine/endpoint.js';
 import { isolationFacts } from '../engine/info.js';
-import { chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
+import { checkGvisorPids, chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
 import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
 import { CA_BUNDLE_PATH, type SessionSpec } from './spec.js';
@@ -62,6 +62,7 @@ export async function prepareSecurity(
     const chosen = chooseIsolation(choice, plan.security.runtime, facts);
     plan.security.runtime = chosen.runtime;
     plan.security.isolation = chosen.isolation;
+    if (chosen.isolation === 'gvisor') checkGvisorPids(spec.pids);
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
     if (engine.kind === 'podman' && (info.SecurityOptions ?? []).some((o) => o.includes('rootless'))) plan.security.keepId = true;
   } else plan.security.isolation = 'container';

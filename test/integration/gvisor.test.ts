@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGE, TEST_LABEL, inspectSession, testEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, TEST_LABEL, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 
 /**
@@ -59,6 +59,15 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
     const result = await aca(['run', '--isolation', 'gvisor', '--pids', '128', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'i=0; while [ $i -lt 500 ]; do sleep 30 & i=$((i+1)); done; echo all-forked'], { env, timeout: 90_000 });
     expect(result.stdout).not.toContain('all-forked');
     expect(result.exitCode).not.toBe(0);
+  });
+
+  it('refuses a pids limit too low for gVisor\'s own threads, before anything is created', async () => {
+    // With --pids 77 the sandbox used to die while aca delivered the CA bundle ("urpc method ... failed: EOF").
+    const name = `gv-pids-${runId}`;
+    const result = await aca(['run', '--name', name, '--isolation', 'gvisor', '--pids', '77', '--image', TEST_IMAGE, '--no-workspace', '--', 'true'], { env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^aca: --pids 77: too low under gVisor, whose own threads count against the limit .*use at least 128/);
+    expect(await sessionExists(name)).toBe(false);
   });
 
   it('delivers secrets and keeps stdin, exit codes and the workspace working', async () => {

@@ -76,7 +76,7 @@ describe.skipIf(!hasEngine)('aca run', () => {
 
   it('applies the secure defaults and limits, read back through inspect', async () => {
     const name = `secure-${runId}`;
-    const result = await run(['true'], ['--name', name, '--keep', '--memory', '256m', '--cpus', '0.5', '--pids', '77']);
+    const result = await run(['true'], ['--name', name, '--keep', '--memory', '256m', '--cpus', '0.5', '--pids', '177']); // gVisor needs at least 128
     expect(result.exitCode).toBe(0);
     const info = await inspectSession(name);
     expect(info.HostConfig.CapDrop).toEqual(['ALL']);
@@ -86,7 +86,7 @@ describe.skipIf(!hasEngine)('aca run', () => {
     expect(info.HostConfig.Init).toBe(true);
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     expect(info.HostConfig.NanoCpus).toBe(5e8);
-    expect(info.HostConfig.PidsLimit).toBe(77);
+    expect(info.HostConfig.PidsLimit).toBe(177);
     expect(info.Config.Labels).toMatchObject({ 'aca.managed': 'true', 'aca.session': name, 'aca.workspace': workspace });
     // --keep asks to outlive aca, so no owner process is recorded: it can never be an orphan.
     expect(info.Config.Labels!['aca.mode']).toBe('kept');

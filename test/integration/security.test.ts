@@ -33,7 +33,7 @@ describe.skipIf(!hasEngine)('the default profile', () => {
   afterAll(async () => { await aca(['rm', '-f', name], { env }); });
 
   it('is visible in inspect: read-only root, sized tmpfs, limits, private namespaces, an isolated network with icc off', async () => {
-    expect((await run(['-d', '--name', name, '--memory', '256m', '--pids', '64'], [])).exitCode).toBe(0);
+    expect((await run(['-d', '--name', name, '--memory', '256m', '--pids', '128'], [])).exitCode).toBe(0);
     const info = await inspectSession(name);
     const h = info.HostConfig as Record<string, any>;
     expect(h.ReadonlyRootfs).toBe(true);
@@ -42,7 +42,7 @@ describe.skipIf(!hasEngine)('the default profile', () => {
     expect(h.Tmpfs['/run']).toMatch(/nosuid.*size=\d+/);
     expect(h.Memory).toBe(256 * 1024 * 1024);
     expect(h.MemorySwap).toBe(h.Memory);
-    expect(h.PidsLimit).toBe(64);
+    expect(h.PidsLimit).toBe(128);
     expect(h.NanoCpus).toBeGreaterThan(0);
     expect(h.Ulimits.map((u: { Name: string }) => u.Name).sort()).toEqual(['nofile', 'nproc']);
     expect(h.CapDrop).toEqual(['ALL']);
