@@ -8,12 +8,13 @@ import type { Engine } from '../engine/client.js';
 import { EngineApiError, EngineDownError, isConflict, isNotFound } from '../engine/errors.js';
 import { startFailureVerdict } from '../engine/start-failure.js';
 import { forwardInput, pumpOutput, recordingHead } from '../engine/streams.js';
-import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
+import { AcaError, CommandExit, EngineError, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
+import { runtimeInUse } from '../engine/runtime-in-use.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
@@ -86,8 +87,9 @@ async function refuseTakenName(engine: Engine, name: string): Promise<void> {
 }
 
 async function create(engine: Engine, spec: SessionSpec): Promise<string> {
+  let id: string;
   try {
-    return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
+    id = await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
     if (isConflict(error)) {
       throw new TakenNameError(spec.name);
@@ -95,6 +97,21 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
     throw error;
   }
+  await refuseIgnoredRuntime(engine, id, spec);
+  return id;
+}
+
+/** A runtime asked for (gVisor above all) must be the one the engine will use: never a silent fall back to runc. */
+async function refuseIgnoredRuntime(engine: Engine, id: string, spec: SessionSpec): Promise<void> {
+  const asked = spec.securityPlan?.security.runtime;
+  if (!asked) return;
+  const used = await runtimeInUse(engine, id);
+  if (used === asked || (used !== undefined && used.endsWith(`/${asked}`))) return;
+  await engine.removeContainer(id, { force: true }).catch(() => {});
+  const what = spec.securityPlan?.security.isolation === 'gvisor' ? `--isolation gvisor (runtime ${asked})` : `--runtime ${asked}`;
+  throw new EngineError(`${what}: the engine created ${spec.name} with runtime ${used ?? 'unknown'} instead; nothing was started`, {
+    hint: engine.kind === 'podman' ? 'Podman 4.x ignores the runtime asked through its Docker-compatible API; use Docker for gVisor sessions' : undefined,
+  });
 }
 
 /** The command a session runs, as the user knows it: the one given, else the image's. */

@@ -86,6 +86,19 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
     }
   });
 
+  it('ends an exec whose session stops as it ends: its exit code, or one line saying the engine dropped it', async () => {
+    // Docker forgets the exec without closing its stream when the gVisor session stops first (src/engine/exec-end.ts).
+    for (let i = 0; i < 3; i++) {
+      const name = `gv-race-${i}-${runId}`;
+      expectOk(await aca(['run', '-d', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.1; done'], { env }));
+      const result = await aca(['exec', name, '--', 'touch', '/tmp/go'], { env, timeout: 40_000 });
+      if (result.exitCode !== 0) {
+        expect(result.exitCode, result.stderr).toBe(125);
+        expect(result.stderr).toBe(`aca: ${name} stopped while the command was ending, and the engine dropped the command without its exit code\n`);
+      }
+    }
+  });
+
   it('keeps the egress allow-list: an allowed host through the proxy, a denied one refused, nothing direct', async () => {
     // bash's /dev/tcp reads with blocking calls; busybox wget cannot read a proxied response under this gVisor (see security.test.ts).
     const engine = await testEngine();
@@ -117,4 +130,31 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
       await engine.http.json('DELETE', `/networks/${net}`).catch(() => undefined);
     }
   }, 180_000);
+});
+
+/**
+ * Podman lists runsc wherever the binary is (its default configuration knows it), but Podman 4.x's Docker-compatible
+ * API ignores the runtime a container asks for. Whatever Podman does, a session asked to run under gVisor never runs
+ * on the host kernel: it runs on gVisor's, or aca refuses it (and removes what it made).
+ */
+const podmanRunsc = await (async () => {
+  if (!hasEngine || engineKind !== 'podman') return false;
+  const { usableGvisorRuntime } = await import('../../dist/src/engine/info.js');
+  return usableGvisorRuntime(await (await testEngine()).systemInfo(), true) !== undefined;
+})();
+
+describe.skipIf(!podmanRunsc)('gVisor on Podman', () => {
+  const { aca, runId } = engineSuite();
+
+  it('never runs a session asked for gVisor on the host kernel: gVisor\'s kernel, or a refusal', async () => {
+    const name = `gv-pm-${runId}`;
+    const result = await aca(['run', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace', '--', 'uname', '-r']);
+    if (result.exitCode === 0) expect(result.stdout).toBe('4.4.0\n');
+    else {
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^aca: --isolation gvisor \(runtime runsc\): the engine created \S+ with runtime \S+ instead; nothing was started\n/);
+      expect(result.exitCode).toBe(125);
+      expect(await sessionExists(name)).toBe(false);
+    }
+  }, 120_000);
 });
