@@ -110,7 +110,7 @@ async function refuseIgnoredRuntime(engine: Engine, id: string, spec: SessionSpe
   await engine.removeContainer(id, { force: true }).catch(() => {});
   const what = spec.securityPlan?.security.isolation === 'gvisor' ? `--isolation gvisor (runtime ${asked})` : `--runtime ${asked}`;
   throw new EngineError(`${what}: the engine created ${spec.name} with runtime ${used ?? 'unknown'} instead; nothing was started`, {
-    hint: engine.kind === 'podman' ? 'Podman 4.x ignores the runtime asked through its Docker-compatible API; use Docker for gVisor sessions' : undefined,
+    hint: engine.kind === 'podman' ? 'this Podman ignores the runtime asked through its Docker-compatible API (HostConfig.Runtime); use Docker for gVisor sessions' : undefined,
   });
 }
 
