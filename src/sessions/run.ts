@@ -15,6 +15,7 @@ import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
 import { runtimeInUse } from '../engine/runtime-in-use.js';
+import { oomEventSince } from './oom.js';
 import { auditCreate, deliverSecrets, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import type { Recorder } from '../monitor/recorder.js';
@@ -235,6 +236,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let recorder: Recorder | undefined;
   let engineLost = false;
 
+  // An OOM kill the engine flags late (under gVisor it ends the whole sandbox) is told by its event since here.
+  const startedSeconds = Date.now() / 1000;
   const untrap = trapSignals(
     (signal) => {
       signalled = signal;
@@ -304,7 +307,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       return EXIT.timeout;
     }
     const state = (await engine.inspectContainer(id)).State;
-    if (state.OOMKilled) {
+    if (state.OOMKilled || (exitCode === 137 && (await oomEventSince(engine, id, startedSeconds).catch(() => false)))) {
       ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
       return 137;
     }

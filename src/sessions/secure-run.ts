@@ -108,7 +108,16 @@ export async function deliverSecrets(engine: Engine, id: string, spec: SessionSp
   const gate = await execWithInput(engine, id, { cmd: OPEN_GATE, user: spec.user });
   // The session stopped while the gate's exec was ending (its command was quick, or it was killed): whoever
   // waits for the session reports how it ended.
-  if (gate.exitCode !== 0 && !gate.sessionStopped) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
+  if (gate.exitCode !== 0 && !gate.sessionStopped && (await stillRunning(engine, id))) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
+}
+
+/**
+ * Whether the session still runs after its gate exec failed. Under gVisor, runsc can fail that exec ("connecting to
+ * control server ... connection refused") when the command it let start has already ended the sandbox; a session
+ * whose gate never opened waits for ever instead, so a stopped one is not a failed delivery.
+ */
+async function stillRunning(engine: Engine, id: string): Promise<boolean> {
+  return (await engine.inspectContainer(id).catch(() => undefined))?.State.Running ?? false;
 }
 
 /** The exec that writes the CA bundle from stdin, readable by every user of the session. */
