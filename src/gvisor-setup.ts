@@ -69,7 +69,8 @@ export function gvisorCheck(kind: string, info: EngineSystemInfo, local: boolean
   const status = gvisorStatus(kind, info, local);
   const data = { installed: status.installed, registered: status.registered ?? null, runtimeArgs: status.runtimeArgs, steps: status.steps };
   if (status.registered) {
-    const auto = kind === 'podman' ? 'use it with --isolation gvisor' : 'sessions use it by default (isolation auto)';
+    // Podman 4.3's Docker-compatible API creates on its default runtime whatever a container asks for: aca run refuses then.
+    const auto = kind === 'podman' ? 'only --isolation gvisor asks for it, and aca run refuses the session if Podman creates it on another runtime' : 'sessions use it by default (isolation auto)';
     return { name: 'gvisor', status: 'ok' as const, detail: `registered as runtime ${status.registered}${status.runtimeArgs.length ? ` (${status.runtimeArgs.join(' ')})` : ''}; ${auto}`, data };
   }
   return {

@@ -19,6 +19,7 @@ import { FrameCollector } from './demux.js';
 import { engineFreeBytes, isolationFacts } from './info.js';
 import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engine.js';
 import { readJsonLines } from './lines.js';
+import { awaitExecEnd } from './exec-end.js';
 import { ApiNetworks } from './networks.js';
 import { ApiVolumes } from './storage.js';
 import { TarSanitizer } from './tar-sanitize.js';
@@ -69,7 +70,7 @@ export class ApiEngine implements Engine {
 
   /** Called by the constructor: what this engine does (PodmanEngine says otherwise). */
   protected capabilitiesOf(hostPathsVisible: boolean): EngineCapabilities {
-    return { perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible, mayMapSessionUser: false };
+    return { perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible, mayMapSessionUser: false, runtimeChoiceHonoured: true };
   }
 
   /** Called by the constructor: whether the engine ORs several label filters on volumes. */
@@ -380,6 +381,10 @@ export class ApiEngine implements Engine {
     return this.http.json('GET', `/exec/${execId}/json`);
   }
 
+  async runtimeInUse(id: string): Promise<string | undefined> {
+    return (await this.inspectContainer(id)).HostConfig.Runtime as string | undefined;
+  }
+
   async execWithInput(containerId: string, options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined }): Promise<ExecResult> {
     const execId = await this.createExec(containerId, { cmd: options.cmd, user: options.user, tty: false, stdin: options.input !== undefined, env: [] });
     const { socket, head } = await this.startExec(execId, false);
@@ -396,9 +401,15 @@ export class ApiEngine implements Engine {
       // Half-close: the command sees EOF on stdin, the output keeps flowing back.
       (socket as unknown as { end(): void }).end();
     } else socket.end();
-    await done;
-    const { ExitCode } = await this.inspectExec(execId);
-    return { exitCode: ExitCode ?? -1, ...output.result() };
+    // Under gVisor the engine may never close the stream of an exec whose session stopped (exec-end.ts).
+    const end = await awaitExecEnd(this, execId, done);
+    if (end !== 'stream') socket.destroy();
+    // The engine forgets an exec once its container has stopped: the exit code is then unknown.
+    const exec = end === 'gone' ? undefined : await this.inspectExec(execId).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    return { exitCode: exec?.ExitCode ?? -1, ...(exec ? {} : { sessionStopped: true }), ...output.result() };
   }
 
   // --- images ---------------------------------------------------------------

@@ -26,6 +26,8 @@ export interface EngineCapabilities {
   hostPathsVisible: boolean;
   /** The engine may map the session user to the invoking user (rootless Podman's keep-id): ask isolationFacts(). */
   mayMapSessionUser: boolean;
+  /** A runtime asked for at create (HostConfig.Runtime) is the one used; Podman 4.3's compat API ignores it. */
+  runtimeChoiceHonoured: boolean;
 }
 
 export interface ExecOptions {
@@ -45,6 +47,8 @@ export interface ExecResult {
   output: string;
   stdout: Buffer;
   stderr: Buffer;
+  /** The engine dropped the exec because its session stopped meanwhile: the exit code (-1) is unknown. */
+  sessionStopped?: boolean;
 }
 
 export interface CreateNetworkOptions {
@@ -148,6 +152,8 @@ export interface Engine {
   resizeExec(execId: string, columns: number, rows: number): Promise<void>;
   inspectExec(execId: string): Promise<ExecInspect>;
   /** Run a command with `input` on its stdin (only over the API socket, never in its configuration) to its end. */
+  /** The OCI runtime the engine will really run a created container with (see runtimeChoiceHonoured). */
+  runtimeInUse(id: string): Promise<string | undefined>;
   execWithInput(containerId: string, options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined }): Promise<ExecResult>;
 
   // images

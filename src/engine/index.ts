@@ -16,6 +16,7 @@ export type { Metrics, RawStats } from './stats.js';
 export { toMetrics } from './stats.js';
 export { EngineApiError, EngineDownError, isConflict, isNotFound } from './errors.js';
 export { forwardInput, pumpOutput, recordingHead } from './streams.js';
+export { awaitExecEnd } from './exec-end.js';
 export { FrameDemuxer } from './demux.js';
 export { startFailureKind, startFailureVerdict } from './start-failure.js';
 export { cleanExecFailure } from './podman.js';

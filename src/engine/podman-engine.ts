@@ -32,6 +32,8 @@ export class PodmanEngine extends ApiEngine {
       hostPathsVisible,
       // Rootless: keep-id.
       mayMapSessionUser: true,
+      // Its Docker-compatible API ignores HostConfig.Runtime (4.3): a session asked to run under gVisor ran on runc.
+      runtimeChoiceHonoured: false,
     };
   }
 
@@ -119,6 +121,12 @@ export class PodmanEngine extends ApiEngine {
    * owners and nothing more (no CAP_MKNOD: no device is made; no network; no new privileges; read-only image), and
    * the setuid and setgid bits are dropped from the copies, so a copy never makes a file that runs as someone else.
    */
+  /** The compat inspect says "oci" for every container; libpod's names the runtime. */
+  override async runtimeInUse(id: string): Promise<string | undefined> {
+    const libpod = await this.http.json<{ OCIRuntime?: string }>('GET', `/v${PODMAN_LIBPOD_API}/libpod/containers/${encodeURIComponent(id)}/json`);
+    return libpod.OCIRuntime;
+  }
+
   override async copyVolume(from: string, to: string, helper: { image: string; labels: Record<string, string>; leaveOut?: string[] }): Promise<void> {
     const leaveOut = checkedLeaveOut(helper.leaveOut).map((path) => ` && rm -rf -- '/aca-copy-to/${path}'`).join('');
     const id = await this.startPausedHelper(

@@ -49,3 +49,17 @@ export function chooseIsolation(choice: IsolationChoice, runtimeFlag: string | u
   if (choice === 'auto' && facts.autoMayPickGvisor && facts.gvisorRuntime) return { isolation: 'gvisor', runtime: facts.gvisorRuntime };
   return { isolation: 'container', runtime: undefined };
 }
+
+/**
+ * The least pids limit a gVisor session can start with. The limit is the host's cgroup's, and under gVisor it counts
+ * gVisor's own host threads too: an idle sandbox is about 40 of them on a 2-CPU machine with the ptrace platform, and
+ * every process inside adds about 9. Below this, the sandbox dies while aca delivers the session's CA bundle or
+ * secrets, with a message from deep inside runsc.
+ */
+export const GVISOR_MIN_PIDS = 128;
+
+/** Refuse a pids limit gVisor cannot start a session under. Pure. */
+export function checkGvisorPids(pids: number): void {
+  if (pids >= GVISOR_MIN_PIDS) return;
+  throw new UsageError(`--pids ${pids}: too low under gVisor, whose own threads count against the limit (about 40, and 9 per process): use at least ${GVISOR_MIN_PIDS}, or --isolation container`);
+}

@@ -4,8 +4,8 @@
  */
 import type { Context } from '../context.js';
 import type { Engine } from '../engine/index.js';
-import { cleanExecFailure, forwardInput, pumpOutput, startFailureVerdict } from '../engine/index.js';
-import { AcaError, UsageError } from '../errors.js';
+import { awaitExecEnd, cleanExecFailure, forwardInput, pumpOutput, startFailureVerdict } from '../engine/index.js';
+import { AcaError, EXIT, UsageError } from '../errors.js';
 import { formatDetachKeys, localTerminalType, runTerminal } from '../terminal.js';
 import { commandDidNotStart, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';
 import { reportExecOom } from './oom.js';
@@ -92,7 +92,7 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
     // Without -i, close our side at once: the engine has no input to wait for.
     if (request.interactive) stopInput = forwardInput(ctx.stdin, socket);
     else socket.end();
-    const { held } = await pumpOutput(
+    const pumped = pumpOutput(
       socket,
       head,
       { stdout: ctx.out.stdout as never, stderr: ctx.out.stderr as never },
@@ -100,6 +100,15 @@ export async function execInSession(ctx: Context, request: ExecRequest): Promise
       // The engine writes its own "cannot start" text into the stream (and the secret launcher its shell's).
       { holdFirst: (payload) => startFailureVerdict(payload) },
     );
+    // Under gVisor the engine may drop an exec whose session stops meanwhile without closing its stream (exec-end.ts).
+    const end = await awaitExecEnd(engine, execId, pumped.then(() => undefined));
+    if (end !== 'stream') socket.destroy();
+    const { held } = await pumped;
+    if (end === 'gone') {
+      if (signalled) return signalExitCode(signalled);
+      ctx.out.error(`${session.name} stopped while the command was ending, and the engine dropped the command without its exit code`);
+      return EXIT.engineFailure;
+    }
     const { ExitCode } = await engine.inspectExec(execId);
     if (signalled) return signalExitCode(signalled);
     return await execExit(ctx, engine, session, request.command[0]!, { exitCode: ExitCode, held, startedSeconds });

@@ -5,12 +5,13 @@
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
 import { type Engine, EngineApiError, EngineDownError, forwardInput, isConflict, isNotFound, pumpOutput, recordingHead, startFailureVerdict } from '../engine/index.js';
-import { AcaError, CommandExit, EXIT, UsageError } from '../errors.js';
+import { AcaError, CommandExit, EngineError, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
 import { formatDetachKeys, runTerminal } from '../terminal.js';
 import { commandDidNotStart, formatMiB, signalExitCode, terminalStartFailureVerdict, trapSignals, type ForwardedSignal } from './foreground.js';
 import { containerName } from './labels.js';
+import { oomEventSince } from './oom.js';
 import { auditCreate, deliverSecrets, needsIsolationFacts, prepareSecurity, releaseSecurity, secureBody, type Deliveries } from './secure-run.js';
 import { LABEL } from './labels.js';
 import { createBody, type SessionSpec } from './spec.js';
@@ -90,8 +91,9 @@ async function refuseTakenName(engine: Engine, name: string): Promise<void> {
 }
 
 async function create(engine: Engine, spec: SessionSpec): Promise<string> {
+  let id: string;
   try {
-    return await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
+    id = await engine.createContainer(containerName(spec.name), await secureBody(engine, spec, createBody(spec)));
   } catch (error) {
     if (isConflict(error)) {
       throw new TakenNameError(spec.name);
@@ -99,6 +101,21 @@ async function create(engine: Engine, spec: SessionSpec): Promise<string> {
     if (error instanceof EngineApiError) throw new AcaError(`cannot create session ${spec.name}: ${error.message}`, { cause: error });
     throw error;
   }
+  await refuseIgnoredRuntime(engine, id, spec);
+  return id;
+}
+
+/** A runtime asked for (gVisor above all) must be the one the engine will use: never a silent fall back to runc. */
+async function refuseIgnoredRuntime(engine: Engine, id: string, spec: SessionSpec): Promise<void> {
+  const asked = spec.securityPlan?.security.runtime;
+  if (!asked) return;
+  const used = await engine.runtimeInUse(id);
+  if (used === asked || (used !== undefined && used.endsWith(`/${asked}`))) return;
+  await engine.removeContainer(id, { force: true }).catch(() => {});
+  const what = spec.securityPlan?.security.isolation === 'gvisor' ? `--isolation gvisor (runtime ${asked})` : `--runtime ${asked}`;
+  throw new EngineError(`${what}: the engine created ${spec.name} with runtime ${used ?? 'unknown'} instead; nothing was started`, {
+    hint: !engine.capabilities.runtimeChoiceHonoured ? 'this Podman ignores the runtime asked through its Docker-compatible API (HostConfig.Runtime); use Docker for gVisor sessions' : undefined,
+  });
 }
 
 /** The command a session runs, as the user knows it: the one given, else the image's. */
@@ -226,6 +243,8 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
   let recorder: Recorder | undefined;
   let engineLost = false;
 
+  // An OOM kill the engine flags late (under gVisor it ends the whole sandbox) is told by its event since here.
+  const startedSeconds = Date.now() / 1000;
   const untrap = trapSignals(
     (signal) => {
       signalled = signal;
@@ -299,7 +318,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       return EXIT.timeout;
     }
     const state = (await engine.inspectContainer(id)).State;
-    if (state.OOMKilled) {
+    if (state.OOMKilled || (exitCode === 137 && (await oomEventSince(engine, id, startedSeconds).catch(() => false)))) {
       ctx.out.error(`out of memory: killed at the ${formatMiB(spec.memory)} limit; raise it with --memory`);
       return 137;
     }

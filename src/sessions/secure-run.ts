@@ -8,7 +8,7 @@ import type { Context } from '../context.js';
 import type { ContainerCreateBody, Engine } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
-import { chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
+import { checkGvisorPids, chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
 import { describeSecret, OPEN_GATE, parseSecret, readSecret, withLauncher, writeSecretCommand } from '../security/secrets.js';
 import { needsOwnNetwork, prepareSessionNetwork, releaseSessionNetwork, sessionNetworkName } from './network.js';
 import { CA_BUNDLE_PATH, type SessionSpec } from './spec.js';
@@ -63,6 +63,7 @@ export async function prepareSecurity(
     const chosen = chooseIsolation(plan.security.isolationChoice ?? 'container', plan.security.runtime, facts);
     plan.security.runtime = chosen.runtime;
     plan.security.isolation = chosen.isolation;
+    if (chosen.isolation === 'gvisor') checkGvisorPids(spec.pids);
     // Rootless Podman: keep-id maps the session user to the invoking user, so workspace files stay theirs.
     if (facts.mapSessionUser) plan.security.keepId = true;
   } else plan.security.isolation = 'container';
@@ -106,7 +107,18 @@ export async function deliverSecrets(engine: Engine, id: string, spec: SessionSp
     if (result.exitCode !== 0) throw new AcaError(`cannot copy the CA bundle into ${spec.name}: ${result.output.trim() || `exit ${result.exitCode}`}`);
   }
   const gate = await engine.execWithInput(id, { cmd: OPEN_GATE, user: spec.user });
-  if (gate.exitCode !== 0) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
+  // The session stopped while the gate's exec was ending (its command was quick, or it was killed): whoever
+  // waits for the session reports how it ended.
+  if (gate.exitCode !== 0 && !gate.sessionStopped && (await stillRunning(engine, id))) throw new AcaError(`cannot start ${spec.name} after delivering its secrets: ${gate.output.trim() || `exit ${gate.exitCode}`}`);
+}
+
+/**
+ * Whether the session still runs after its gate exec failed. Under gVisor, runsc can fail that exec ("connecting to
+ * control server ... connection refused") when the command it let start has already ended the sandbox; a session
+ * whose gate never opened waits for ever instead, so a stopped one is not a failed delivery.
+ */
+async function stillRunning(engine: Engine, id: string): Promise<boolean> {
+  return (await engine.inspectContainer(id).catch(() => undefined))?.State.Running ?? false;
 }
 
 /** The exec that writes the CA bundle from stdin, readable by every user of the session. */

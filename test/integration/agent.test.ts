@@ -13,9 +13,11 @@ import { buildFullImage, DEBIAN, debianPresent, FULL_IMAGE } from '../helpers/ba
 import { removeLabelled, testEngine } from '../helpers/engine.js';
 import { scanCheckpoint } from '../helpers/scan.js';
 import { standins, STANDIN_PORT, type Standins } from '../helpers/standin.js';
-import { engineSuite, expectOk, hasEngine } from './setup.js';
+import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 
 const present = await debianPresent(hasEngine, 'the agent test');
+const gvisorOffered = present && engineKind === 'docker' &&
+  (await import('../../dist/src/engine/info.js')).usableGvisorRuntime(await (await testEngine()).systemInfo(), true) !== undefined;
 
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-C', cwd, ...args], { encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } }).trim();
 
@@ -265,6 +267,24 @@ describe.skipIf(!present)('agents: the real Claude Code on its own branch, again
     expect(git(repo, 'log', '-1', '--format=%an <%ae>', 'feat-codex')).toBe('Test Human <human@example.test>');
     hostUnchanged(head);
     await expectKeyNowhere(name, CODEX_KEY, ps.stdout);
+  }, 600_000);
+
+  // Under gVisor, where the engine offers it (the Docker pass in CI: .ci/run registers runsc; gvisor.test.ts fails there without it).
+  it.skipIf(!gvisorOffered)('runs the real Claude Code under gVisor (--isolation gvisor): its tool call runs on gVisor\'s kernel and lands on its branch', async () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    const name = `agent-gv-${short}`;
+    const script = 'uname -r > kernel.txt; git add kernel.txt; git commit -qm "agent gv: add kernel.txt"';
+    const run = await aca(['run', '--name', name, '--isolation', 'gvisor', '--agent', 'claude', '--branch', 'feat-gv', '--egress-network', stand.network, '--base', DEBIAN,
+      '--', '-p', `Do exactly this. <<RUN>>${script}<<END>>`]);
+    expectOk(run);
+    expect(run.stdout).toContain('<<DONE>>');
+    expect((await (await testEngine()).inspectContainer(`aca-${name}`)).HostConfig.Runtime).toBe('runsc');
+    const changes = JSON.parse((await aca(['diff', name, '--json'])).stdout) as { commits: Array<{ subject: string }>; files: Array<{ path: string }> };
+    expect(changes.commits.map((c) => c.subject)).toEqual(['agent gv: add kernel.txt']);
+    expect(changes.files.map((f) => f.path)).toEqual(['kernel.txt']);
+    expectOk(await aca(['merge', name]));
+    expect(git(repo, 'show', 'feat-gv:kernel.txt')).toBe('4.4.0'); // gVisor's user-space kernel ran the tool call
+    hostUnchanged(head);
   }, 600_000);
 
   it('refuses, before any container, a missing key, an unknown agent, a root --user, and a project file defining agents', async () => {

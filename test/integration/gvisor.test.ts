@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TEST_IMAGE, TEST_LABEL, inspectSession, testEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, TEST_LABEL, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 import { engineKind, engineSuite, expectOk, hasEngine } from './setup.js';
 
 /**
@@ -61,10 +61,44 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
     expect(result.exitCode).not.toBe(0);
   });
 
+  it('refuses a pids limit too low for gVisor\'s own threads, before anything is created', async () => {
+    // With --pids 77 the sandbox used to die while aca delivered the CA bundle ("urpc method ... failed: EOF").
+    const name = `gv-pids-${runId}`;
+    const result = await aca(['run', '--name', name, '--isolation', 'gvisor', '--pids', '77', '--image', TEST_IMAGE, '--no-workspace', '--', 'true'], { env });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/^aca: --pids 77: too low under gVisor, whose own threads count against the limit .*use at least 128/);
+    expect(await sessionExists(name)).toBe(false);
+  });
+
   it('delivers secrets and keeps stdin, exit codes and the workspace working', async () => {
     const result = await aca(['run', '-i', '--isolation', 'gvisor', '--secret-env', 'GV_TOKEN', '--image', TEST_IMAGE, '--', 'sh', '-c', 'cat; test "$GV_TOKEN" = s3cret && ls /workspace >/dev/null && exit 7'], { env: { ...env, GV_TOKEN: 's3cret' }, input: 'through stdin\n' });
     expect(result.stdout).toBe('through stdin\n');
     expect(result.exitCode).toBe(7);
+  });
+
+  it('ends a run whose command finishes as soon as its secrets let it start (the engine drops that gate exec\'s stream)', async () => {
+    // The gate exec that starts the command is still ending when `true` ends the session; under gVisor Docker then
+    // forgets the exec without closing its stream. Each run hung about every second time before aca stopped
+    // waiting on the stream alone (src/engine/exec-end.ts).
+    for (let i = 0; i < 4; i++) {
+      const result = await aca(['run', '--isolation', 'gvisor', '--secret-env', 'GV_TOKEN', '--image', TEST_IMAGE, '--no-workspace', '--', 'true'], { env: { ...env, GV_TOKEN: 's3cret' }, timeout: 40_000 });
+      expect(result.exitCode, result.stderr).toBe(0);
+    }
+  });
+
+  it('ends an exec whose session stops as it ends: its exit code, or one line saying the engine dropped it', async () => {
+    // Docker forgets the exec without closing its stream when the gVisor session stops first (src/engine/exec-end.ts).
+    // The session spins until the file appears, so it stops while `touch` is still ending: about one exec in four
+    // was dropped on a quiet machine, and waited on for ever before.
+    for (let i = 0; i < 5; i++) {
+      const name = `gv-race-${i}-${runId}`;
+      expectOk(await aca(['run', '-d', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'while [ ! -e /tmp/go ]; do :; done'], { env }));
+      const result = await aca(['exec', name, '--', 'touch', '/tmp/go'], { env, timeout: 40_000 });
+      if (result.exitCode !== 0) {
+        expect(result.exitCode, result.stderr).toBe(125);
+        expect(result.stderr).toBe(`aca: ${name} stopped while the command was ending, and the engine dropped the command without its exit code\n`);
+      }
+    }
   });
 
   it('keeps the egress allow-list: an allowed host through the proxy, a denied one refused, nothing direct', async () => {
@@ -87,7 +121,8 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
         'req() { exec 3<>"/dev/tcp/${P%:*}/${P##*:}" || return 9; printf "GET %s HTTP/1.0\\r\\n\\r\\n" "$1" >&3; for i in $(seq 100); do cat <&3 2>/dev/null && break; sleep 0.1; done; exec 3<&-; }',
         'req http://allowed.test/ | tail -n 1',
         'req http://denied.test/ | head -n 1 | tr -d "\\r"',
-        `(exec 3<>/dev/tcp/${ip}/80) 2>/dev/null && echo direct-connected || echo direct-refused`,
+        // A connect with no route out is dropped, not refused: give it 5 s (as security.test.ts gives nc), not TCP's 2 minutes.
+        `timeout 5 bash -c 'exec 3<>/dev/tcp/${ip}/80' 2>/dev/null && echo direct-connected || echo direct-refused`,
       ].join('\n');
       const result = await aca(['run', '--isolation', 'gvisor', '--image', 'aca-test/debian:bookworm', '--base', 'aca-test/debian:bookworm', '--no-workspace',
         '--allow-host', 'allowed.test', '--egress-network', net, '--', 'bash', '-c', script], { env, timeout: 170_000 });
@@ -98,4 +133,31 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
       await engine.http.json('DELETE', `/networks/${net}`).catch(() => undefined);
     }
   }, 180_000);
+});
+
+/**
+ * Podman lists runsc wherever the binary is (its default configuration knows it), but Podman 4.x's Docker-compatible
+ * API ignores the runtime a container asks for. Whatever Podman does, a session asked to run under gVisor never runs
+ * on the host kernel: it runs on gVisor's, or aca refuses it (and removes what it made).
+ */
+const podmanRunsc = await (async () => {
+  if (!hasEngine || engineKind !== 'podman') return false;
+  const { usableGvisorRuntime } = await import('../../dist/src/engine/info.js');
+  return usableGvisorRuntime(await (await testEngine()).systemInfo(), true) !== undefined;
+})();
+
+describe.skipIf(!podmanRunsc)('gVisor on Podman', () => {
+  const { aca, runId } = engineSuite();
+
+  it('never runs a session asked for gVisor on the host kernel: gVisor\'s kernel, or a refusal', async () => {
+    const name = `gv-pm-${runId}`;
+    const result = await aca(['run', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace', '--', 'uname', '-r']);
+    if (result.exitCode === 0) expect(result.stdout).toBe('4.4.0\n');
+    else {
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^aca: --isolation gvisor \(runtime runsc\): the engine created \S+ with runtime \S+ instead; nothing was started\n/);
+      expect(result.exitCode).toBe(125);
+      expect(await sessionExists(name)).toBe(false);
+    }
+  }, 120_000);
 });

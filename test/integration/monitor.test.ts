@@ -318,7 +318,8 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
 
   it('an unexpected exit of a watched session is an alert', async () => {
     const failing = `failing-${runId}`;
-    await detached(failing, [], ['sh', '-c', 'while [ ! -f /tmp/fail ]; do sleep 0.2; done; exit 3']);
+    // A moment after the trigger, so the exec that touches it has ended (gvisor.test.ts pins an exec racing the exit).
+    await detached(failing, [], ['sh', '-c', 'while [ ! -f /tmp/fail ]; do sleep 0.2; done; sleep 1; exit 3']);
     const monitor = stream(['monitor', '--json', '--interval', '500ms', '--fail-on-alert', failing]);
     await monitor.waitFor((lines) => lines.length > 0, 'a first sample');
     expect((await aca(['exec', failing, '--', 'touch', '/tmp/fail'])).exitCode).toBe(0);

@@ -20,8 +20,8 @@ describe('the Engine interface', () => {
     const docker = engine('docker', 'unix:///var/run/docker.sock');
     const podman = engine('podman', 'unix:///run/podman/podman.sock');
     const remote = engine('docker', 'tcp://h:2375');
-    expect(docker.capabilities).toEqual({ perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible: true, mayMapSessionUser: false });
-    expect(podman.capabilities).toEqual({ perSessionNetwork: true, healthChecksRunByEngine: false, hostPathsVisible: true, mayMapSessionUser: true });
+    expect(docker.capabilities).toEqual({ perSessionNetwork: false, healthChecksRunByEngine: true, hostPathsVisible: true, mayMapSessionUser: false, runtimeChoiceHonoured: true });
+    expect(podman.capabilities).toEqual({ perSessionNetwork: true, healthChecksRunByEngine: false, hostPathsVisible: true, mayMapSessionUser: true, runtimeChoiceHonoured: false });
     expect(remote.capabilities.hostPathsVisible).toBe(false);
     for (const e of [docker, podman, remote]) e.close();
   });

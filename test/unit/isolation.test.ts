@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isolationFacts } from '../../src/engine/info.js';
-import { chooseIsolation, parseIsolation } from '../../src/security/isolation.js';
+import { checkGvisorPids, chooseIsolation, GVISOR_MIN_PIDS, parseIsolation } from '../../src/security/isolation.js';
 
 const docker = (runtimes: Record<string, { path?: string }>) => isolationFacts('docker', { Runtimes: runtimes } as never, false);
 const withGvisor = docker({ runc: { path: 'runc' }, runsc: { path: '/usr/bin/runsc' } });
@@ -33,5 +33,10 @@ describe('isolation', () => {
     expect(chooseIsolation('auto', 'runsc', withGvisor)).toEqual({ isolation: 'gvisor', runtime: 'runsc' });
     expect(() => chooseIsolation('gvisor', 'kata', withGvisor)).toThrow('--isolation gvisor contradicts --runtime kata');
     expect(() => chooseIsolation('container', 'runsc', withGvisor)).toThrow('--isolation container contradicts --runtime runsc');
+  });
+
+  it('refuses a pids limit gVisor\'s own threads would exhaust, saying what to do', () => {
+    expect(() => checkGvisorPids(GVISOR_MIN_PIDS)).not.toThrow();
+    expect(() => checkGvisorPids(77)).toThrow(/^--pids 77: too low under gVisor, whose own threads count against the limit .*use at least 128, or --isolation container$/);
   });
 });
