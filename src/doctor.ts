@@ -10,7 +10,6 @@ import { hardenedHostConfig } from './security/profile.js';
 import { randomBytes } from 'node:crypto';
 import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
-import { HARDENING } from './security.js';
 import { LABEL } from './sessions/labels.js';
 import { VERSION } from './version.js';
 
@@ -195,8 +194,13 @@ function dfProbe(image: string): ContainerCreateBody {
     User: '',
     WorkingDir: '',
     ...DETACHED_STDIO,
-    HostConfig: { ...hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 }), Init: false },
+    HostConfig: { ...probeHostConfig(), Init: false },
   };
+}
+
+/** A doctor's throwaway container: hardened like every container aca creates, small, no network. */
+function probeHostConfig(): ContainerCreateBody['HostConfig'] {
+  return hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 });
 }
 
 /**
@@ -211,12 +215,12 @@ async function createCheck(engine: Engine): Promise<Check> {
   if (!image) {
     return { name, status: 'warn', detail: 'not tried: no image on the engine to create a container from', hint: 'Build one (aca build) and run aca doctor again.' };
   }
-  const body = {
-    Image: image, Cmd: ['true'], Env: [], User: '', WorkingDir: '', Tty: false, OpenStdin: false, StdinOnce: false,
-    AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  const body: ContainerCreateBody = {
+    Image: image, Cmd: ['true'], Env: [], User: '', WorkingDir: '', ...DETACHED_STDIO,
     Labels: { [LABEL.managed]: 'true', [LABEL.version]: VERSION },
-    HostConfig: { ...HARDENING, Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none' },
-  } as unknown as ContainerCreateBody;
+    // With the init, as a session's: the init is what Podman may lack.
+    HostConfig: probeHostConfig(),
+  };
   let id: string | undefined;
   try {
     id = await engine.createContainer(`aca-doctor-${randomBytes(4).toString('hex')}`, body);
