@@ -151,7 +151,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   let free: number | undefined;
   let diskError: string | undefined;
   try {
-    const base = await engine.inspectImage(DEFAULT_IMAGE);
+    const base = await engine.images.inspect(DEFAULT_IMAGE);
     free = await engine.freeBytes(info, base ? dfProbe(DEFAULT_IMAGE) : undefined);
   } catch (error) {
     diskError = (error as Error).message;
@@ -174,7 +174,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
     });
   }
 
-  const image = await engine.inspectImage(DEFAULT_IMAGE);
+  const image = await engine.images.inspect(DEFAULT_IMAGE);
   checks.push({
     name: 'base image',
     status: image ? 'ok' : 'warn',
@@ -210,7 +210,7 @@ function probeHostConfig(): ContainerCreateBody['HostConfig'] {
  */
 async function createCheck(engine: Engine): Promise<Check> {
   const name = 'session create';
-  const images = await engine.listImages();
+  const images = await engine.images.list();
   const image = images.find((i) => i.RepoTags.includes(DEFAULT_IMAGE))?.RepoTags[0] ?? images[0]?.RepoTags[0];
   if (!image) {
     return { name, status: 'warn', detail: 'not tried: no image on the engine to create a container from', hint: 'Build one (aca build) and run aca doctor again.' };

@@ -76,6 +76,19 @@ export interface EngineNetworks {
   disconnect(network: string, container: string): Promise<void>;
 }
 
+/** Images (aca's base images, a devcontainer's build, checkpoints). */
+export interface EngineImages {
+  /** The images that have a name. */
+  list(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>>;
+  /** The images carrying every label filter. */
+  listLabelled(labels: string[], options?: { dangling?: boolean }): Promise<ImageSummary[]>;
+  inspect(ref: string): Promise<ImageInspect | undefined>;
+  pull(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  build(request: BuildRequest): Promise<BuildResult>;
+  /** false when a container still uses it; gone already counts as removed. */
+  remove(ref: string): Promise<boolean>;
+}
+
 export interface Engine {
   /** Which engine this is, for what aca shows (doctor, errors); never to decide behaviour (use capabilities). */
   readonly kind: EngineKind;
@@ -84,6 +97,7 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   readonly volumes: EngineVolumes;
   readonly networks: EngineNetworks;
+  readonly images: EngineImages;
   /** Close the connections (a probe that is not used). */
   close(): void;
 
@@ -143,15 +157,4 @@ export interface Engine {
   inspectExec(execId: string): Promise<ExecInspect>;
   /** Run a command with `input` on its stdin (only over the API socket, never in its configuration) to its end. */
   execWithInput(containerId: string, options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined }): Promise<ExecResult>;
-
-  // images
-  /** The images that have a name. */
-  listImages(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>>;
-  /** The images carrying every label filter. */
-  listLabelledImages(labels: string[], options?: { dangling?: boolean }): Promise<ImageSummary[]>;
-  inspectImage(ref: string): Promise<ImageInspect | undefined>;
-  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
-  buildImage(request: BuildRequest): Promise<BuildResult>;
-  /** false when a container still uses it; gone already counts as removed. */
-  removeImage(ref: string): Promise<boolean>;
 }

@@ -4,7 +4,7 @@
  * stream helpers that move a session's bytes. Everything else in src/engine/ is the Docker and Podman implementation.
  */
 export type {
-  CreateNetworkOptions, Engine, EngineCapabilities, EngineNetworks, EngineVolumes, ExecOptions, ExecResult,
+  CreateNetworkOptions, Engine, EngineCapabilities, EngineImages, EngineNetworks, EngineVolumes, ExecOptions, ExecResult,
 } from './engine.js';
 export type * from './types.js';
 export { DETACHED_STDIO } from './types.js';

@@ -3,7 +3,7 @@
  * at the same time or translates (the pure translations, each with its upstream issue, are in podman.ts).
  */
 import { existsSync } from 'node:fs';
-import { ApiEngine, danglingFilter, PODMAN_LIBPOD_API } from './client.js';
+import { ApiEngine, PODMAN_LIBPOD_API } from './client.js';
 import { FrameCollector } from './demux.js';
 import type { EngineCapabilities } from './engine.js';
 import { EngineApiError } from './errors.js';
@@ -33,6 +33,11 @@ export class PodmanEngine extends ApiEngine {
 
   /** Podman before 4.6 ORs label filters on volumes (https://github.com/containers/podman/issues/19219). */
   protected override volumeFiltersOred(): boolean {
+    return true;
+  }
+
+  /** 4.3 answers several label filters on images with nothing (see matchesAllLabels): ApiImages asks with one. */
+  protected override imageFiltersAnswerNothing(): boolean {
     return true;
   }
 
@@ -134,11 +139,4 @@ export class PodmanEngine extends ApiEngine {
     return result.Id;
   }
 
-  /** 4.3 answers several label filters on images with nothing (see matchesAllLabels): ask with one, check them all here. */
-  override async listLabelledImages(labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
-    const images = await this.http.json<ImageSummary[]>('GET', '/images/json', {
-      query: { filters: JSON.stringify({ label: labels.slice(-1), ...danglingFilter(options) }) },
-    });
-    return images.filter((image) => matchesAllLabels(image.Labels, labels));
-  }
 }

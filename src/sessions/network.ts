@@ -177,7 +177,7 @@ export async function prepareSessionNetwork(
 }
 
 async function ensureEgressImage(ctx: Context, engine: Engine, image: string, build: { base?: string | undefined; noBuild: boolean }): Promise<void> {
-  if (await engine.inspectImage(image)) return;
+  if (await engine.images.inspect(image)) return;
   if (build.noBuild) throw new AcaError(`image ${image} does not exist and --no-build forbids building it`);
   // Its base is aca's build base; checked (and pulled) first, so a machine without a registry hears what to do.
   const base = await ensureBuildBase(ctx, engine, image, build.base, 'egress');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { engineCandidates, kindFromPingHeaders, parseEngineChoice, parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameDemuxer } from '../../src/engine/demux.js';
-import { splitReference } from '../../src/engine/client.js';
+import { splitReference } from '../../src/engine/images.js';
 import { plannedCandidates } from '../../src/engine/connect.js';
 
 describe('engine candidates', () => {
