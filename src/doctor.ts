@@ -62,7 +62,7 @@ interface EngineProbe {
 
 /** Every place aca may find an engine, each pinged; the first usable one is aca's engine. */
 async function engineChecks(ctx: Context): Promise<EngineProbe> {
-  const { plannedCandidates, ping } = await loadConnector();
+  const { isChosen, plannedCandidates, ping } = await loadConnector();
   let planned;
   let options;
   try {
@@ -71,19 +71,19 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
   } catch (error) {
     return { checks: [{ name: 'engine address', status: 'fail', detail: (error as Error).message, hint: 'Fix --host, --context, the configuration\'s host or engine, DOCKER_HOST or DOCKER_CONTEXT.' }] };
   }
-  const kind = options.engine;
+  const choice = options.engine;
   const checks: Check[] = [];
   let chosen: Engine | undefined;
   for (const candidate of planned.candidates) {
     const name = `engine ${candidate.endpoint.url}`;
     try {
       const engine = await ping(candidate, planned.tls);
-      const wanted = kind === 'auto' || engine.kind === kind;
+      const wanted = isChosen(engine, choice);
       const use = wanted && !chosen;
       checks.push({
         name,
         status: 'ok',
-        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: engine ${kind}`}`,
+        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: engine ${choice}`}`,
         data: { url: candidate.endpoint.url, source: candidate.source, kind: engine.kind, answers: true, used: use },
       });
       if (use) chosen = engine;
@@ -97,8 +97,8 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
     checks.push({
       name: 'engine',
       status: 'fail',
-      detail: `no ${kind === 'auto' ? 'container' : kind} engine answered`,
-      hint: kind === 'podman'
+      detail: `no ${choice === 'auto' ? 'container' : choice} engine answered`,
+      hint: choice === 'podman'
         ? 'Start Podman\'s API: podman system service --time=0 unix:///run/podman/podman.sock & (rootless: systemctl --user start podman.socket)'
         : 'Start Docker (sudo systemctl start docker), or Podman\'s API (podman system service --time=0 &), or point --host / DOCKER_HOST / --context at one.',
     });
@@ -169,7 +169,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
       name: 'disk',
       status,
       detail: `${formatBytes(free)} free${info.DockerRootDir ? ` in ${info.DockerRootDir}` : ''}`,
-      ...(status === 'ok' ? {} : { hint: `Free space for images and sessions: aca gc removes what aca left behind; ${engine.kind === 'podman' ? 'podman system prune' : 'docker system prune'} removes unused engine objects.` }),
+      ...(status === 'ok' ? {} : { hint: `Free space for images and sessions: aca gc removes what aca left behind; ${engine.pruneCommand} removes unused engine objects.` }),
       data: { freeBytes: free },
     });
   }

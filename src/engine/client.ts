@@ -72,6 +72,10 @@ export class ApiEngine implements Engine {
     return this.info.kind;
   }
 
+  get pruneCommand(): string {
+    return 'docker system prune';
+  }
+
   get url(): string {
     return this.info.url;
   }

@@ -95,6 +95,8 @@ export interface Engine {
   /** Where it answers, for what aca shows. */
   readonly url: string;
   readonly capabilities: EngineCapabilities;
+  /** The command that removes the engine's unused objects, for what aca advises (doctor, when the disk is full). */
+  readonly pruneCommand: string;
   readonly volumes: EngineVolumes;
   readonly networks: EngineNetworks;
   readonly images: EngineImages;

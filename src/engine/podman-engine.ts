@@ -31,6 +31,10 @@ export class PodmanEngine extends ApiEngine {
     };
   }
 
+  override get pruneCommand(): string {
+    return 'podman system prune';
+  }
+
   /** Podman before 4.6 ORs label filters on volumes (https://github.com/containers/podman/issues/19219). */
   protected override volumeFiltersOred(): boolean {
     return true;
