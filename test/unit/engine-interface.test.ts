@@ -5,15 +5,9 @@ import { parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameCollector } from '../../src/engine/demux.js';
 import { readJsonLines } from '../../src/engine/lines.js';
 import type { EngineKind } from '../../src/engine/endpoint.js';
+import { frame } from '../helpers/fake-engine.js';
 
 const engine = (kind: EngineKind, url: string) => engineFor(new EngineHttp(parseEngineUrl(url)), { kind, url, source: 'test', apiVersion: '' });
-const frame = (stream: number, text: string) => {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-};
 
 describe('the Engine interface', () => {
   it('says what the engine does differently as capabilities, not as its kind', () => {
