@@ -7,7 +7,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { EngineHttp, TIMEOUT } from './http.js';
 import { EngineApiError, isConflict, isNotFound } from './errors.js';
-import { isRemoteEndpoint, type EngineKind } from './endpoint.js';
+import { type EngineInfo, isRemoteEndpoint, type EngineKind } from './endpoint.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
   IsolationFacts, VersionInfo,
@@ -28,13 +28,6 @@ export const PODMAN_LIBPOD_API = '4.0.0';
 /** A stop or restart answers after its grace period (the engine's default: 10 s), plus the time of a call. */
 function graceAndCall(seconds: number | undefined): number {
   return (seconds ?? 10) * 1000 + TIMEOUT.call;
-}
-
-export interface EngineInfo {
-  kind: EngineKind;
-  url: string;
-  source: string;
-  apiVersion: string;
 }
 
 /** Docker's Engine API, as aca uses it. */
