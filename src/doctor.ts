@@ -138,7 +138,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   const diskLimits = diskLimitMechanism(info);
   checks.push({ name: 'disk limits', status: 'ok', detail: diskLimits.detail, data: { mechanism: 'periodic-check', backingFilesystem: diskLimits.backingFs } });
   const { gvisorCheck } = await import('./gvisor-setup.js');
-  checks.push(gvisorCheck(engine.kind, info, local));
+  checks.push(await gvisorCheck(engine, info, local));
   const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
   checks.push({
     name: 'security features',

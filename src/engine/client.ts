@@ -14,6 +14,7 @@ import type {
 } from './types.js';
 import { DETACHED_STDIO } from './types.js';
 import type { RawStats } from './stats.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import { FrameCollector } from './demux.js';
 import { engineFreeBytes, isolationFacts } from './info.js';
 import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engine.js';
@@ -67,6 +68,11 @@ export class ApiEngine implements Engine {
 
   get pruneCommand(): string {
     return 'docker system prune';
+  }
+
+  /** Loaded on first use: only doctor asks. */
+  async runtimeRegistration(): Promise<RuntimeRegistration> {
+    return (await import('./runtimes.js')).dockerRuntimeRegistration;
   }
 
   get url(): string {

@@ -8,6 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { EngineKind } from './endpoint.js';
 import type { RawStats } from './stats.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import type {
   BuildRequest, BuildResult, ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
   ImageInspect, ImageSummary, IsolationFacts, NetworkInspect, NetworkSummary, VersionInfo, VolumeInfo,
@@ -97,6 +98,8 @@ export interface Engine {
   readonly capabilities: EngineCapabilities;
   /** The command that removes the engine's unused objects, for what aca advises (doctor, when the disk is full). */
   readonly pruneCommand: string;
+  /** How an extra runtime (gVisor's) is registered with this engine: the steps aca shows, and doctor --fix's writes. */
+  runtimeRegistration(): Promise<RuntimeRegistration>;
   readonly volumes: EngineVolumes;
   readonly networks: EngineNetworks;
   readonly images: EngineImages;

@@ -12,6 +12,7 @@ export { DETACHED_STDIO } from './types.js';
 export type { EngineChoice, EngineKind } from './choice.js';
 export { EngineApiError, EngineDownError, isConflict, isNotFound, parseEngineChoice, parseEngineUrl } from './choice.js';
 export type { TlsFiles } from './http.js';
+export type { RuntimeRegistration, RuntimeSpec } from './runtimes.js';
 export type { ConnectOptions } from './connect.js';
 export type { Metrics, RawStats } from './stats.js';
 export { toMetrics } from './stats.js';

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ApiEngine, PODMAN_LIBPOD_API } from './client.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import { FrameCollector } from './demux.js';
 import type { EngineCapabilities } from './engine.js';
 import { EngineApiError } from './errors.js';
@@ -33,6 +34,10 @@ export class PodmanEngine extends ApiEngine {
 
   override get pruneCommand(): string {
     return 'podman system prune';
+  }
+
+  override async runtimeRegistration(): Promise<RuntimeRegistration> {
+    return (await import('./runtimes.js')).podmanRuntimeRegistration;
   }
 
   /** Podman before 4.6 ORs label filters on volumes (https://github.com/containers/podman/issues/19219). */
