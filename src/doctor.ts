@@ -10,7 +10,7 @@ import { hardenedHostConfig } from './security/profile.js';
 import { randomBytes } from 'node:crypto';
 import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
-import { LABEL } from './sessions/labels.js';
+import { LABEL } from './labels.js';
 import { VERSION } from './version.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';

@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import type { BuildResult, Engine } from './engine/index.js';
 import { AcaError, BuildError } from './errors.js';
 import { readCaBundle } from './security/ca-certs.js';
-import { LABEL } from './sessions/labels.js';
+import { LABEL } from './labels.js';
 import { showBuild, withProgress } from './build-progress.js';
 import { announceBuild, ensureBuildBase } from './build-base.js';
 

@@ -10,7 +10,7 @@ import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { ensureImage, runBuild } from '../images.js';
 import { KEEP_ALIVE, type SessionSpec } from '../sessions/spec.js';
-import { LABEL } from '../sessions/labels.js';
+import { LABEL } from '../labels.js';
 import { shellQuote, wrapperScript, type LifecycleCommand } from './lifecycle.js';
 import type { ResolvedDevcontainer } from './resolve.js';
 

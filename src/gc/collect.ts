@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { type DiskUsage, type Engine, isNotFound } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
+import { LABEL, MANAGED_FILTER } from '../labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
 import { planGcSparing, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';

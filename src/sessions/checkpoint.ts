@@ -9,7 +9,7 @@ import { AcaError, CommandExit, UsageError } from '../errors.js';
 import { signalExitCode } from './foreground.js';
 import { creatorLabels, hostFacts } from '../host.js';
 import { baseVolumeName } from './manifest.js';
-import { LABEL, MANAGED_FILTER, storageHelperLabels } from './labels.js';
+import { LABEL, MANAGED_FILTER, storageHelperLabels } from '../labels.js';
 import { resolveSession } from './resolve.js';
 import { homeVolumeName, workspaceVolumeName } from './storage.js';
 

@@ -1,55 +1,6 @@
 /**
- * Labels are how aca finds what it owns. Every engine object aca creates
- * carries aca.managed=true; nothing without it is ever touched.
+ * Moved to src/labels.ts (gc, monitor, doctor and the image code below sessions use it too). This re-export is left
+ * only for src/sessions/exec.ts, which is being changed on main meanwhile: point its import at '../labels.js' and
+ * delete this file.
  */
-export const LABEL = {
-  managed: 'aca.managed',
-  session: 'aca.session',
-  workspace: 'aca.workspace',
-  created: 'aca.created',
-  owner: 'aca.owner',
-  ownerHost: 'aca.owner.host',
-  ownerPid: 'aca.owner.pid',
-  ownerBoot: 'aca.owner.boot',
-  mode: 'aca.mode',
-  version: 'aca.version',
-  image: 'aca.image',
-  /** What a volume holds: home, workspace, cache or checkpoint. */
-  volume: 'aca.volume',
-  cache: 'aca.cache',
-  /** A short-lived container aca uses internally (never a session). */
-  helper: 'aca.helper',
-  /** When a detached session expires (ISO time), from --ttl. */
-  expires: 'aca.expires',
-  checkpoint: 'aca.checkpoint',
-  checkpointOf: 'aca.checkpoint.session',
-  /** On a checkpoint's volumes: it paused its session (gc resumes it if the checkpoint was killed). */
-  checkpointPaused: 'aca.checkpoint.paused',
-  workspaceMode: 'aca.workspace.mode',
-  /** What `aca monitor --supervise` does when the session turns unhealthy: restart or stop. */
-  onUnhealthy: 'aca.on-unhealthy',
-  /** "true": every sample of the session is appended to its history (aca monitor --history). */
-  record: 'aca.record',
-  /** The session's disk limit in bytes (--disk), enforced by aca's periodic check (disk-limit.ts). */
-  disk: 'aca.disk',
-  /** The devcontainer.json a session follows: its path and the first 12 hex digits of its sha256. */
-  devcontainer: 'aca.devcontainer',
-  /** The agent preset a session runs (--agent). */
-  agent: 'aca.agent',
-  /** The branch a --branch session works on: un-exported work until `aca merge` (see sessions/branch-state.ts). */
-  branch: 'aca.branch',
-  /** "true": an environment opened by `aca mcp` (src/mcp/); its purpose is in aca.mcp.purpose. */
-  mcp: 'aca.mcp',
-} as const;
-
-export const MANAGED_FILTER = `${LABEL.managed}=true`;
-
-/** The engine-side container name of a session: visible and obvious in `docker ps`. */
-export function containerName(session: string): string {
-  return `aca-${session}`;
-}
-
-/** The labels of a storage helper (Engine.createStorageHelper): gc finds one its caller left behind by them. */
-export function storageHelperLabels(labels: Record<string, string>): Record<string, string> {
-  return { [LABEL.managed]: 'true', [LABEL.helper]: 'storage', ...labels };
-}
+export { LABEL } from '../labels.js';

@@ -22,7 +22,7 @@ import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { serviceHostConfig } from '../security/profile.js';
 import { VERSION } from '../version.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 
 export const EGRESS_PORT = 3128;
 const EGRESS_DIR = fileURLToPath(new URL('../../../container/egress/', import.meta.url));
