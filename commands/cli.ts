@@ -6,9 +6,8 @@
 import { createRequire } from 'node:module';
 import type { Command as CommandType } from 'commander';
 import { createContext, type Context, type ContextInit, type GlobalOptions } from '../src/context.js';
-import { parseEngineChoice } from '../src/engine/endpoint.js';
+import { EngineDownError, parseEngineChoice } from '../src/engine/choice.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../src/errors.js';
-import { EngineDownError } from '../src/engine/errors.js';
 import { VERSION } from '../src/version.js';
 import type { Action, CommandHost } from './host.js';
 import { COMMANDS } from './index.js';

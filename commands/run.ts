@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandHost } from './host.js';
 import { DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
-import { addSessionOptions } from './session-options.js';
+import { addSessionOptions, sessionRequest } from './session-options.js';
 import type { RunFlags } from '../src/sessions/options.js';
 
 interface Flags extends RunFlags {
@@ -38,19 +38,10 @@ export function register(program: Command, host: CommandHost): void {
       }
       const resolved = await resolveRun(ctx, flags, args);
       const result = await runSession(ctx, {
-        spec: resolved.spec,
-        // A branch session's work is its branch: it stays until merged and removed.
-        keep: Boolean(flags.keep || flags.branch),
+        ...sessionRequest(ctx, resolved, flags),
         discard: Boolean(flags.rm),
         respectGitignore: Boolean(flags.respectGitignore),
         timeoutMs: resolved.timeoutMs,
-        noBuild: resolved.noBuild,
-        base: resolved.base,
-        detachKeys: resolved.detachKeys,
-        fromCheckpoint: flags.fromCheckpoint,
-        // --record (or the config's monitor.record): the monitor samples the session while it runs.
-        record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
-        devcontainer: resolved.devcontainer,
       });
       if (result === 0 && resolved.spec.command.length === 0 && !flags.detach && !flags.tty && !flags.interactive) {
         await (await import('../src/sessions/shell.js')).explainShellWithoutTerminal(ctx, resolved.spec.image);

@@ -1,6 +1,9 @@
 /** The flags that shape a new session, shared by `run` and `shell`. */
 import { createRequire } from 'node:module';
 import type { Command } from 'commander';
+import type { Context } from '../src/context.js';
+import type { ResolvedRun, RunFlags } from '../src/sessions/options.js';
+import type { RunRequest } from '../src/sessions/run.js';
 import { collect } from './options.js';
 import { addSecurityOptions } from './security-options.js';
 
@@ -50,4 +53,20 @@ export function addSessionOptions(command: Command): Command {
     .option('--agent-login', "with --agent: copy the agent's subscription login from your home into the session (instead of an API key)")
     .option('--branch <name>', 'work on a copy of the repository on a new branch NAME (see aca diff, aca merge)')
     .option('--include-uncommitted', "with --branch: start from the working tree's changes too, as a first commit");
+}
+
+/** What `run` and `shell` both ask of runSession for the session their flags resolved to. */
+export function sessionRequest(ctx: Context, resolved: ResolvedRun, flags: RunFlags): RunRequest {
+  return {
+    spec: resolved.spec,
+    // A branch session's work is its branch: it stays until merged and removed.
+    keep: Boolean(flags.keep || flags.branch),
+    noBuild: resolved.noBuild,
+    base: resolved.base,
+    detachKeys: resolved.detachKeys,
+    fromCheckpoint: flags.fromCheckpoint,
+    // --record (or the config's monitor.record): the monitor samples the session while it runs.
+    record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
+    devcontainer: resolved.devcontainer,
+  };
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CommandHost } from './host.js';
 import type { RunFlags } from '../src/sessions/options.js';
 import { DETACH_KEYS_FLAG, DETACH_KEYS_HELP } from './options.js';
-import { addSessionOptions } from './session-options.js';
+import { addSessionOptions, sessionRequest } from './session-options.js';
 
 interface Flags extends RunFlags {
   keep?: boolean;
@@ -47,17 +47,7 @@ export function register(program: Command, host: CommandHost): void {
       }
       const [{ resolveRun }, { runSession }] = await Promise.all([import('../src/sessions/options.js'), import('../src/sessions/run.js')]);
       const resolved = await resolveRun(ctx, { ...flags, ...mode }, LOGIN_SHELL, { shell: true });
-      const result = await runSession(ctx, {
-        spec: resolved.spec,
-        keep: Boolean(flags.keep || flags.branch),
-        noBuild: resolved.noBuild,
-        base: resolved.base,
-        detachKeys: resolved.detachKeys,
-        fromCheckpoint: flags.fromCheckpoint,
-        // --record (or the config's monitor.record): the monitor samples the session while it runs.
-        record: async (engine, id, name) => (await import('../src/monitor/recorder.js')).startRecorder(ctx, engine, id, name, resolved.config.values.monitor),
-        devcontainer: resolved.devcontainer,
-      });
+      const result = await runSession(ctx, sessionRequest(ctx, resolved, flags));
       return typeof result === 'number' ? result : 0;
     }),
   );

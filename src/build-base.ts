@@ -57,18 +57,18 @@ export function missingBaseError(image: string, base: string, reason: string, ta
 /** Make sure the base of `image` is on the engine, pulling it if need be; returns the base used. */
 export async function ensureBuildBase(ctx: Context, engine: Engine, image: string, base: string | undefined, target: BuildTarget): Promise<string> {
   const from = base ?? TARGETS[target].defaultBase;
-  if (await engine.inspectImage(from)) return from;
+  if (await engine.images.inspect(from)) return from;
   const title = `Pulling ${from}, the base of ${image}`;
   const spinner = await ctx.out.spinner(title);
   try {
-    await engine.pullImage(from, (line) => { spinner.text = `${title}: ${line}`; });
+    await engine.images.pull(from, (line) => { spinner.text = `${title}: ${line}`; });
     spinner.succeed(`${title}: done`);
     return from;
   } catch (error) {
     // The error below says it all, in one line.
     spinner.stop();
     const reason = (error as Error).message.replace(/^pull \S+: /, '').split('\n')[0]!.trim();
-    const tags = (await engine.listImages()).flatMap((i) => i.RepoTags);
+    const tags = (await engine.images.list()).flatMap((i) => i.RepoTags);
     throw missingBaseError(image, from, reason, target, usableBases(tags, target));
   }
 }

@@ -10,8 +10,7 @@ import { hardenedHostConfig } from './security/profile.js';
 import { randomBytes } from 'node:crypto';
 import { AcaError } from './errors.js';
 import { DEFAULT_IMAGE } from './images.js';
-import { HARDENING } from './security.js';
-import { LABEL } from './sessions/labels.js';
+import { LABEL } from './labels.js';
 import { VERSION } from './version.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -63,7 +62,7 @@ interface EngineProbe {
 
 /** Every place aca may find an engine, each pinged; the first usable one is aca's engine. */
 async function engineChecks(ctx: Context): Promise<EngineProbe> {
-  const { plannedCandidates, ping } = await loadConnector();
+  const { isChosen, plannedCandidates, ping } = await loadConnector();
   let planned;
   let options;
   try {
@@ -72,19 +71,19 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
   } catch (error) {
     return { checks: [{ name: 'engine address', status: 'fail', detail: (error as Error).message, hint: 'Fix --host, --context, the configuration\'s host or engine, DOCKER_HOST or DOCKER_CONTEXT.' }] };
   }
-  const kind = options.engine;
+  const choice = options.engine;
   const checks: Check[] = [];
   let chosen: Engine | undefined;
   for (const candidate of planned.candidates) {
     const name = `engine ${candidate.endpoint.url}`;
     try {
       const engine = await ping(candidate, planned.tls);
-      const wanted = kind === 'auto' || engine.kind === kind;
+      const wanted = isChosen(engine, choice);
       const use = wanted && !chosen;
       checks.push({
         name,
         status: 'ok',
-        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: engine ${kind}`}`,
+        detail: `${engine.kind} answers (${candidate.source})${use ? '; aca uses this one' : wanted ? '' : `; not used: engine ${choice}`}`,
         data: { url: candidate.endpoint.url, source: candidate.source, kind: engine.kind, answers: true, used: use },
       });
       if (use) chosen = engine;
@@ -98,8 +97,8 @@ async function engineChecks(ctx: Context): Promise<EngineProbe> {
     checks.push({
       name: 'engine',
       status: 'fail',
-      detail: `no ${kind === 'auto' ? 'container' : kind} engine answered`,
-      hint: kind === 'podman'
+      detail: `no ${choice === 'auto' ? 'container' : choice} engine answered`,
+      hint: choice === 'podman'
         ? 'Start Podman\'s API: podman system service --time=0 unix:///run/podman/podman.sock & (rootless: systemctl --user start podman.socket)'
         : 'Start Docker (sudo systemctl start docker), or Podman\'s API (podman system service --time=0 &), or point --host / DOCKER_HOST / --context at one.',
     });
@@ -139,7 +138,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   const diskLimits = diskLimitMechanism(info);
   checks.push({ name: 'disk limits', status: 'ok', detail: diskLimits.detail, data: { mechanism: 'periodic-check', backingFilesystem: diskLimits.backingFs } });
   const { gvisorCheck } = await import('./gvisor-setup.js');
-  checks.push(gvisorCheck(engine.kind, info, local));
+  checks.push(await gvisorCheck(engine, info, local));
   const present = Object.entries(security).filter(([k, on]) => on && k !== 'rootless').map(([k]) => k);
   checks.push({
     name: 'security features',
@@ -152,7 +151,7 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
   let free: number | undefined;
   let diskError: string | undefined;
   try {
-    const base = await engine.inspectImage(DEFAULT_IMAGE);
+    const base = await engine.images.inspect(DEFAULT_IMAGE);
     free = await engine.freeBytes(info, base ? dfProbe(DEFAULT_IMAGE) : undefined);
   } catch (error) {
     diskError = (error as Error).message;
@@ -170,12 +169,12 @@ async function engineFacts(ctx: Context, engine: Engine): Promise<Check[]> {
       name: 'disk',
       status,
       detail: `${formatBytes(free)} free${info.DockerRootDir ? ` in ${info.DockerRootDir}` : ''}`,
-      ...(status === 'ok' ? {} : { hint: `Free space for images and sessions: aca gc removes what aca left behind; ${engine.kind === 'podman' ? 'podman system prune' : 'docker system prune'} removes unused engine objects.` }),
+      ...(status === 'ok' ? {} : { hint: `Free space for images and sessions: aca gc removes what aca left behind; ${engine.pruneCommand} removes unused engine objects.` }),
       data: { freeBytes: free },
     });
   }
 
-  const image = await engine.inspectImage(DEFAULT_IMAGE);
+  const image = await engine.images.inspect(DEFAULT_IMAGE);
   checks.push({
     name: 'base image',
     status: image ? 'ok' : 'warn',
@@ -195,8 +194,13 @@ function dfProbe(image: string): ContainerCreateBody {
     User: '',
     WorkingDir: '',
     ...DETACHED_STDIO,
-    HostConfig: { ...hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 }), Init: false },
+    HostConfig: { ...probeHostConfig(), Init: false },
   };
+}
+
+/** A doctor's throwaway container: hardened like every container aca creates, small, no network. */
+function probeHostConfig(): ContainerCreateBody['HostConfig'] {
+  return hardenedHostConfig({ binds: [], tmpfs: {}, network: 'none', memory: 64 * 1024 * 1024, nanoCpus: 5e8, pids: 16 });
 }
 
 /**
@@ -206,17 +210,17 @@ function dfProbe(image: string): ContainerCreateBody {
  */
 async function createCheck(engine: Engine): Promise<Check> {
   const name = 'session create';
-  const images = await engine.listImages();
+  const images = await engine.images.list();
   const image = images.find((i) => i.RepoTags.includes(DEFAULT_IMAGE))?.RepoTags[0] ?? images[0]?.RepoTags[0];
   if (!image) {
     return { name, status: 'warn', detail: 'not tried: no image on the engine to create a container from', hint: 'Build one (aca build) and run aca doctor again.' };
   }
-  const body = {
-    Image: image, Cmd: ['true'], Env: [], User: '', WorkingDir: '', Tty: false, OpenStdin: false, StdinOnce: false,
-    AttachStdin: false, AttachStdout: false, AttachStderr: false,
+  const body: ContainerCreateBody = {
+    Image: image, Cmd: ['true'], Env: [], User: '', WorkingDir: '', ...DETACHED_STDIO,
     Labels: { [LABEL.managed]: 'true', [LABEL.version]: VERSION },
-    HostConfig: { ...HARDENING, Binds: [], Tmpfs: {}, PortBindings: {}, NetworkMode: 'none' },
-  } as unknown as ContainerCreateBody;
+    // With the init, as a session's: the init is what Podman may lack.
+    HostConfig: probeHostConfig(),
+  };
   let id: string | undefined;
   try {
     id = await engine.createContainer(`aca-doctor-${randomBytes(4).toString('hex')}`, body);

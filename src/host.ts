@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { LABEL } from './sessions/labels.js';
+import { LABEL } from './labels.js';
 
 /** The host's boot id: with the pid it identifies a foreground owner. */
 export function bootId(): string {

@@ -10,7 +10,7 @@ import type { Context } from './context.js';
 import type { BuildResult, Engine } from './engine/index.js';
 import { AcaError, BuildError } from './errors.js';
 import { readCaBundle } from './security/ca-certs.js';
-import { LABEL } from './sessions/labels.js';
+import { LABEL } from './labels.js';
 import { showBuild, withProgress } from './build-progress.js';
 import { announceBuild, ensureBuildBase } from './build-base.js';
 
@@ -97,7 +97,7 @@ export interface CustomBuildOptions {
 
 export function runBuild(ctx: Context, engine: Engine, request: CustomBuildOptions & { labels?: Record<string, string> }): Promise<BuildResult> {
   return showBuild(ctx, `Building ${request.tags[0] ?? 'image'}`, async (events) => {
-    return engine.buildImage({
+    return engine.images.build({
       ...request,
       labels: request.labels ?? { [LABEL.managed]: 'true', [LABEL.image]: 'custom' },
       ...events,
@@ -115,7 +115,7 @@ export async function ensureImage(
   ref: string,
   options: { noBuild: boolean; base?: string | undefined; caCerts?: string | undefined },
 ): Promise<void> {
-  if (await engine.inspectImage(ref)) return;
+  if (await engine.images.inspect(ref)) return;
   const variant = variantOfTag(ref);
   if (variant) {
     if (options.noBuild) {
@@ -127,7 +127,7 @@ export async function ensureImage(
   }
   if (options.noBuild) throw new AcaError(`image ${ref} does not exist`, { hint: 'Build or pull it first.' });
   try {
-    await withProgress(ctx, `Pulling ${ref}`, (update) => engine.pullImage(ref, update));
+    await withProgress(ctx, `Pulling ${ref}`, (update) => engine.images.pull(ref, update));
   } catch (error) {
     if (error instanceof BuildError || error instanceof AcaError) {
       throw new AcaError(`image ${ref} is not on the engine and could not be pulled: ${error.message.replace(`pull ${ref}: `, '')}`, { cause: error });

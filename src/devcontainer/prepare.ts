@@ -10,7 +10,7 @@ import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { ensureImage, runBuild } from '../images.js';
 import { KEEP_ALIVE, type SessionSpec } from '../sessions/spec.js';
-import { LABEL } from '../sessions/labels.js';
+import { LABEL } from '../labels.js';
 import { shellQuote, wrapperScript, type LifecycleCommand } from './lifecycle.js';
 import type { ResolvedDevcontainer } from './resolve.js';
 
@@ -36,7 +36,7 @@ export async function prepareDevcontainer(ctx: Context, engine: Engine, spec: Se
   if (plan.build) {
     const tag = dc.image!;
     spec.image = tag;
-    if (!(await engine.inspectImage(tag))) {
+    if (!(await engine.images.inspect(tag))) {
       if (noBuild) throw new AcaError(`image ${tag} (from ${dc.file}) does not exist and --no-build forbids building it`);
       await runBuild(ctx, engine, {
         context: plan.build.context, dockerfile: plan.build.dockerfile, tags: [tag], buildArgs: plan.build.args, noCache: false,
@@ -49,7 +49,7 @@ export async function prepareDevcontainer(ctx: Context, engine: Engine, spec: Se
   // The wrapper runs after the image's own entrypoint (which may prepare the session), then execs the command:
   // it needs the image's own entrypoint and command, so the image is pulled first.
   await ensureImage(ctx, engine, spec.image, { noBuild, caCerts: spec.caCerts });
-  const image = await engine.inspectImage(spec.image);
+  const image = await engine.images.inspect(spec.image);
   if (!image) return;
   const script = wrapperScript({ commands: plan.lifecycle, remoteEnv: plan.remoteEnv, marker: `devcontainer-created-${dc.sha256.slice(0, 12)}`, attached: spec.tty });
   spec.entrypoint = [...asList(image.Config?.Entrypoint), 'sh', '-c', script, 'aca-devcontainer'];

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { BuildError } from '../errors.js';
-import type { Engine } from './engine.js';
+import type { EngineImages } from './engine.js';
 import type { EngineHttp } from './http.js';
 import type { BuildRequest, BuildResult, Query } from './types.js';
 import { readJsonLines } from './lines.js';
@@ -65,9 +65,8 @@ export function buildQuery(request: BuildRequest): Query {
  * ssh client), and no ssh2 module is ever loaded (dockerode's docker-modem
  * loads it eagerly).
  */
-export async function buildImage(engine: Engine, http: EngineHttp, request: BuildRequest): Promise<BuildResult> {
-  // A remote engine gets the context compressed; a local socket is faster without.
-  const body = packContext(request.context, !engine.capabilities.hostPathsVisible);
+export async function buildImage(images: EngineImages, http: EngineHttp, request: BuildRequest, compress: boolean): Promise<BuildResult> {
+  const body = packContext(request.context, compress);
   let stream: NodeJS.ReadableStream;
   try {
     stream = await http.stream('POST', '/build', {
@@ -110,7 +109,7 @@ export async function buildImage(engine: Engine, http: EngineHttp, request: Buil
     }
   }).catch((error: unknown) => { throw http.lost(error); });
   // Podman reports the id only as text; the tag is authoritative either way.
-  const image = request.tags[0] ? await engine.inspectImage(request.tags[0]) : undefined;
+  const image = request.tags[0] ? await images.inspect(request.tags[0]) : undefined;
   if (image) id = image.Id;
   if (!id) throw new BuildError('build finished without producing an image');
   return { id, tags: request.tags };

@@ -7,18 +7,20 @@ import { pipeline, type Duplex, type Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { EngineHttp, TIMEOUT } from './http.js';
 import { EngineApiError, isConflict, isNotFound } from './errors.js';
-import { isRemoteEndpoint, type EngineKind } from './endpoint.js';
+import { type EngineInfo, isRemoteEndpoint, type EngineKind } from './endpoint.js';
 import type {
-  BuildRequest, BuildResult, ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
-  ImageInspect, ImageSummary, IsolationFacts, VersionInfo,
+  ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
+  IsolationFacts, VersionInfo,
 } from './types.js';
 import { DETACHED_STDIO } from './types.js';
 import type { RawStats } from './stats.js';
-import { BuildError, EngineError } from '../errors.js';
+import { EngineError } from '../errors.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import { FrameCollector } from './demux.js';
 import { engineFreeBytes, isolationFacts } from './info.js';
 import type { Engine, EngineCapabilities, ExecOptions, ExecResult } from './engine.js';
-import { readJsonLines } from './lines.js';
+import { ApiImages } from './images.js';
+import { pastEvents, watchEvents } from './events.js';
 import { awaitExecEnd } from './exec-end.js';
 import { ApiNetworks } from './networks.js';
 import { ApiVolumes } from './storage.js';
@@ -32,14 +34,6 @@ function graceAndCall(seconds: number | undefined): number {
   return (seconds ?? 10) * 1000 + TIMEOUT.call;
 }
 
-export interface EngineInfo {
-  kind: EngineKind;
-  url: string;
-  source: string;
-  apiVersion: string;
-}
-
-/** A fresh name for one of aca's storage helpers. */
 /** Paths a volume copy leaves out: plain relative paths only, since Podman's copy names them in a shell command. */
 export function checkedLeaveOut(paths: string[] = []): string[] {
   for (const path of paths) {
@@ -50,6 +44,7 @@ export function checkedLeaveOut(paths: string[] = []): string[] {
   return paths;
 }
 
+/** A fresh name for one of aca's storage helpers. */
 export function storageHelperName(purpose: string): string {
   return `aca-${purpose}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 }
@@ -59,6 +54,7 @@ export class ApiEngine implements Engine {
   readonly capabilities: EngineCapabilities;
   readonly volumes: ApiVolumes;
   readonly networks: ApiNetworks;
+  readonly images: ApiImages;
 
   private isolationAsked: Promise<IsolationFacts> | undefined;
 
@@ -66,6 +62,7 @@ export class ApiEngine implements Engine {
     this.capabilities = this.capabilitiesOf(!isRemoteEndpoint(http.endpoint));
     this.volumes = new ApiVolumes(http, this.volumeFiltersOred());
     this.networks = new ApiNetworks(http);
+    this.images = new ApiImages(http, { checkLabels: this.imageFiltersAnswerNothing(), compressContext: !this.capabilities.hostPathsVisible });
   }
 
   /** Called by the constructor: what this engine does (PodmanEngine says otherwise). */
@@ -78,8 +75,22 @@ export class ApiEngine implements Engine {
     return false;
   }
 
+  /** Called by the constructor: whether the engine answers several label filters on images with nothing. */
+  protected imageFiltersAnswerNothing(): boolean {
+    return false;
+  }
+
   get kind(): EngineKind {
     return this.info.kind;
+  }
+
+  get pruneCommand(): string {
+    return 'docker system prune';
+  }
+
+  /** Loaded on first use: only doctor asks. */
+  async runtimeRegistration(): Promise<RuntimeRegistration> {
+    return (await import('./runtimes.js')).dockerRuntimeRegistration;
   }
 
   get url(): string {
@@ -325,29 +336,14 @@ export class ApiEngine implements Engine {
     return { ...(await this.containerStats(id, { oneShot: true, timeoutMs })), precpu_stats: first.cpu_stats };
   }
 
-  /**
-   * Engine events as a stream of JSON lines. With `until`, the engine answers
-   * with the events of that past window and ends the response.
-   */
-  private events(filters: Record<string, string[]>, window: { since?: number; until?: number } = {}): Promise<IncomingMessage> {
-    return this.http.stream('GET', '/events', {
-      query: { filters: JSON.stringify(filters), since: window.since?.toFixed(3), until: window.until?.toFixed(3) },
-      // Without an end, the stream waits for events that may never come (see logs()).
-      ...(window.until === undefined ? { timeoutMs: TIMEOUT.none } : {}),
-    });
+  // --- events (events.ts) ----------------------------------------------------
+
+  watchEvents(filters: Record<string, string[]>, onEvent: (event: EngineEvent) => void): Promise<{ stop(): void }> {
+    return watchEvents(this.http, filters, onEvent);
   }
 
-  async watchEvents(filters: Record<string, string[]>, onEvent: (event: EngineEvent) => void): Promise<{ stop(): void }> {
-    const res = await this.events(filters);
-    // Ended by stop(), or by the engine going away: either way no more events, and nothing to report.
-    readJsonLines<EngineEvent>(res, onEvent).catch(() => {});
-    return { stop: () => res.destroy() };
-  }
-
-  async pastEvents(filters: Record<string, string[]>, window: { since: number; until: number }): Promise<EngineEvent[]> {
-    const events: EngineEvent[] = [];
-    await readJsonLines<EngineEvent>(await this.events(filters, window), (event) => events.push(event));
-    return events;
+  pastEvents(filters: Record<string, string[]>, window: { since: number; until: number }): Promise<EngineEvent[]> {
+    return pastEvents(this.http, filters, window);
   }
 
   // --- exec -----------------------------------------------------------------
@@ -411,72 +407,4 @@ export class ApiEngine implements Engine {
     });
     return { exitCode: exec?.ExitCode ?? -1, ...(exec ? {} : { sessionStopped: true }), ...output.result() };
   }
-
-  // --- images ---------------------------------------------------------------
-
-  /** The images on the engine that have a name (untagged layers left by builds are not). */
-  async listImages(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>> {
-    const images = await this.http.json<Array<{ Id: string; RepoTags?: string[] | null; Size: number }>>('GET', '/images/json');
-    return images
-      .map((image) => ({ Id: image.Id, Size: image.Size, RepoTags: (image.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>') }))
-      .filter((image) => image.RepoTags.length > 0);
-  }
-
-  listLabelledImages(labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
-    return this.http.json('GET', '/images/json', { query: { filters: JSON.stringify({ label: labels, ...danglingFilter(options) }) } });
-  }
-
-  async inspectImage(ref: string): Promise<ImageInspect | undefined> {
-    try {
-      return await this.http.json<ImageInspect>('GET', `/images/${encodeURIComponent(ref)}/json`);
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw error;
-    }
-  }
-
-  /**
-   * Pull an image. The engine reports failures as JSON lines inside a 200
-   * response, so every line is checked for an error.
-   */
-  async pullImage(ref: string, onProgress?: (line: string) => void): Promise<void> {
-    const [name, tag] = splitReference(ref);
-    const res = await this.http.stream('POST', '/images/create', { query: { fromImage: name, tag } });
-    await readJsonLines(res, (message) => {
-      const error = message.errorDetail?.message ?? message.error;
-      if (error) throw new BuildError(`pull ${ref}: ${error}`);
-      if (message.status && onProgress) onProgress(message.id ? `${message.id}: ${message.status}` : message.status);
-    }).catch((error: unknown) => { throw this.http.lost(error); });
-  }
-
-  /** Loaded on first use: packing a context needs tar-fs. */
-  async buildImage(request: BuildRequest): Promise<BuildResult> {
-    const { buildImage } = await import('./build.js');
-    return buildImage(this, this.http, request);
-  }
-
-  async removeImage(ref: string): Promise<boolean> {
-    try {
-      await this.http.json('DELETE', `/images/${encodeURIComponent(ref)}`, { query: { noprune: false } });
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return true;
-      if (isConflict(error)) return false;
-      throw error;
-    }
-  }
-}
-
-/** The images filter for dangling (untagged) images, when asked. */
-export function danglingFilter(options: { dangling?: boolean }): Record<string, string[]> {
-  return options.dangling === undefined ? {} : { dangling: [String(options.dangling)] };
-}
-
-/** "repo/name:tag" → ["repo/name", "tag"], minding registry ports and digests. */
-export function splitReference(ref: string): [string, string] {
-  if (ref.includes('@')) return [ref, ''];
-  const slash = ref.lastIndexOf('/');
-  const colon = ref.lastIndexOf(':');
-  if (colon > slash) return [ref.slice(0, colon), ref.slice(colon + 1)];
-  return [ref, 'latest'];
 }

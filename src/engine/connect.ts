@@ -7,7 +7,7 @@ import { EngineDownError } from './errors.js';
 import type { ApiEngine as Engine } from './client.js';
 import { engineFor } from './engine-for.js';
 import { resolveContext } from './contexts.js';
-import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type ConfiguredHost, type EngineChoice } from './endpoint.js';
+import { engineCandidates, isRemoteEndpoint, kindFromPingHeaders, type Candidate, type ConfiguredHost, type EngineChoice, type EngineKind } from './endpoint.js';
 import { EngineHttp, type TlsFiles } from './http.js';
 
 export interface ConnectOptions {
@@ -74,13 +74,18 @@ export async function ping(candidate: Candidate, tls: TlsFiles | undefined): Pro
   return engineFor(http, { kind, url: endpoint.url, source: candidate.source, apiVersion });
 }
 
+/** Whether an engine that answered is the one asked for (--engine, the configuration's engine, ACA_ENGINE). */
+export function isChosen(engine: { kind: EngineKind }, choice: EngineChoice): boolean {
+  return choice === 'auto' || engine.kind === choice;
+}
+
 export async function connect(options: ConnectOptions): Promise<Engine> {
   const { candidates, tls } = plannedCandidates(options);
   const failures: string[] = [];
   for (const candidate of candidates) {
     try {
       const engine = await ping(candidate, tls);
-      if (options.engine !== 'auto' && engine.kind !== options.engine) {
+      if (!isChosen(engine, options.engine)) {
         engine.http.close();
         failures.push(`${candidate.endpoint.url} (${candidate.source}): answers as ${engine.kind}, not ${options.engine}`);
         continue;

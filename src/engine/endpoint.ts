@@ -18,6 +18,14 @@ export interface Endpoint {
   user?: string;
 }
 
+/** An engine that answered: which it is, where, how aca found it, and the API version it speaks. */
+export interface EngineInfo {
+  kind: EngineKind;
+  url: string;
+  source: string;
+  apiVersion: string;
+}
+
 export interface Candidate {
   endpoint: Endpoint;
   /** Why aca tried it: "--host", "DOCKER_HOST", "Docker's default socket", ... */

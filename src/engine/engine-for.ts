@@ -1,5 +1,6 @@
 /** Which implementation serves a proven connection: Podman's where the ping said Podman (see connect.ts). */
-import { ApiEngine, type EngineInfo } from './client.js';
+import { ApiEngine } from './client.js';
+import type { EngineInfo } from './endpoint.js';
 import type { EngineHttp } from './http.js';
 import { PodmanEngine } from './podman-engine.js';
 

@@ -8,6 +8,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import type { EngineKind } from './endpoint.js';
 import type { RawStats } from './stats.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import type {
   BuildRequest, BuildResult, ContainerCreateBody, ContainerInspect, ContainerSummary, DiskUsage, EngineEvent, EngineSystemInfo, ExecInspect,
   ImageInspect, ImageSummary, IsolationFacts, NetworkInspect, NetworkSummary, VersionInfo, VolumeInfo,
@@ -80,14 +81,32 @@ export interface EngineNetworks {
   disconnect(network: string, container: string): Promise<void>;
 }
 
+/** Images (aca's base images, a devcontainer's build, checkpoints). */
+export interface EngineImages {
+  /** The images that have a name. */
+  list(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>>;
+  /** The images carrying every label filter. */
+  listLabelled(labels: string[], options?: { dangling?: boolean }): Promise<ImageSummary[]>;
+  inspect(ref: string): Promise<ImageInspect | undefined>;
+  pull(ref: string, onProgress?: (line: string) => void): Promise<void>;
+  build(request: BuildRequest): Promise<BuildResult>;
+  /** false when a container still uses it; gone already counts as removed. */
+  remove(ref: string): Promise<boolean>;
+}
+
 export interface Engine {
   /** Which engine this is, for what aca shows (doctor, errors); never to decide behaviour (use capabilities). */
   readonly kind: EngineKind;
   /** Where it answers, for what aca shows. */
   readonly url: string;
   readonly capabilities: EngineCapabilities;
+  /** The command that removes the engine's unused objects, for what aca advises (doctor, when the disk is full). */
+  readonly pruneCommand: string;
+  /** How an extra runtime (gVisor's) is registered with this engine: the steps aca shows, and doctor --fix's writes. */
+  runtimeRegistration(): Promise<RuntimeRegistration>;
   readonly volumes: EngineVolumes;
   readonly networks: EngineNetworks;
+  readonly images: EngineImages;
   /** Close the connections (a probe that is not used). */
   close(): void;
 
@@ -155,15 +174,4 @@ export interface Engine {
   /** The OCI runtime the engine will really run a created container with (see runtimeChoiceHonoured). */
   runtimeInUse(id: string): Promise<string | undefined>;
   execWithInput(containerId: string, options: { cmd: string[]; user?: string | undefined; input?: Buffer | undefined }): Promise<ExecResult>;
-
-  // images
-  /** The images that have a name. */
-  listImages(): Promise<Array<{ Id: string; RepoTags: string[]; Size: number }>>;
-  /** The images carrying every label filter. */
-  listLabelledImages(labels: string[], options?: { dangling?: boolean }): Promise<ImageSummary[]>;
-  inspectImage(ref: string): Promise<ImageInspect | undefined>;
-  pullImage(ref: string, onProgress?: (line: string) => void): Promise<void>;
-  buildImage(request: BuildRequest): Promise<BuildResult>;
-  /** false when a container still uses it; gone already counts as removed. */
-  removeImage(ref: string): Promise<boolean>;
 }

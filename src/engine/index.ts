@@ -1,20 +1,21 @@
 /**
- * The public face of src/engine/: the one module the rest of aca imports from it. The Engine interface (engine.ts)
- * is the door to a container engine; beside it, the types of what engines answer, aca's typed engine errors, and the
- * stream helpers that move a session's bytes. Everything else in src/engine/ is the Docker and Podman implementation.
+ * The public face of src/engine/: the module the rest of aca imports from it (beside choice.ts, its light half for
+ * the program). The Engine interface (engine.ts) is the door to a container engine; beside it, the types of what
+ * engines answer, aca's typed engine errors, and the stream helpers that move a session's bytes. Everything else in
+ * src/engine/ is the Docker and Podman implementation.
  */
 export type {
-  CreateNetworkOptions, Engine, EngineCapabilities, EngineNetworks, EngineVolumes, ExecOptions, ExecResult,
+  CreateNetworkOptions, Engine, EngineCapabilities, EngineImages, EngineNetworks, EngineVolumes, ExecOptions, ExecResult,
 } from './engine.js';
 export type * from './types.js';
 export { DETACHED_STDIO } from './types.js';
-export type { EngineChoice, EngineKind } from './endpoint.js';
-export { parseEngineChoice, parseEngineUrl } from './endpoint.js';
+export type { EngineChoice, EngineKind } from './choice.js';
+export { EngineApiError, EngineDownError, isConflict, isNotFound, parseEngineChoice, parseEngineUrl } from './choice.js';
 export type { TlsFiles } from './http.js';
+export type { RuntimeRegistration, RuntimeSpec } from './runtimes.js';
 export type { ConnectOptions } from './connect.js';
 export type { Metrics, RawStats } from './stats.js';
 export { toMetrics } from './stats.js';
-export { EngineApiError, EngineDownError, isConflict, isNotFound } from './errors.js';
 export { forwardInput, pumpOutput, recordingHead } from './streams.js';
 export { awaitExecEnd } from './exec-end.js';
 export { FrameDemuxer } from './demux.js';

@@ -3,7 +3,8 @@
  * at the same time or translates (the pure translations, each with its upstream issue, are in podman.ts).
  */
 import { existsSync } from 'node:fs';
-import { ApiEngine, checkedLeaveOut, danglingFilter, PODMAN_LIBPOD_API, storageHelperName } from './client.js';
+import { ApiEngine, checkedLeaveOut, PODMAN_LIBPOD_API, storageHelperName } from './client.js';
+import type { RuntimeRegistration } from './runtimes.js';
 import { FrameCollector } from './demux.js';
 import type { EngineCapabilities } from './engine.js';
 import { EngineApiError } from './errors.js';
@@ -37,8 +38,21 @@ export class PodmanEngine extends ApiEngine {
     };
   }
 
+  override get pruneCommand(): string {
+    return 'podman system prune';
+  }
+
+  override async runtimeRegistration(): Promise<RuntimeRegistration> {
+    return (await import('./runtimes.js')).podmanRuntimeRegistration;
+  }
+
   /** Podman before 4.6 ORs label filters on volumes (https://github.com/containers/podman/issues/19219). */
   protected override volumeFiltersOred(): boolean {
+    return true;
+  }
+
+  /** 4.3 answers several label filters on images with nothing (see matchesAllLabels): ApiImages asks with one. */
+  protected override imageFiltersAnswerNothing(): boolean {
     return true;
   }
 
@@ -174,11 +188,4 @@ export class PodmanEngine extends ApiEngine {
     return result.Id;
   }
 
-  /** 4.3 answers several label filters on images with nothing (see matchesAllLabels): ask with one, check them all here. */
-  override async listLabelledImages(labels: string[], options: { dangling?: boolean } = {}): Promise<ImageSummary[]> {
-    const images = await this.http.json<ImageSummary[]>('GET', '/images/json', {
-      query: { filters: JSON.stringify({ label: labels.slice(-1), ...danglingFilter(options) }) },
-    });
-    return images.filter((image) => matchesAllLabels(image.Labels, labels));
-  }
 }

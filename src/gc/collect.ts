@@ -3,7 +3,7 @@ import { statfsSync } from 'node:fs';
 import type { Context } from '../context.js';
 import { type DiskUsage, type Engine, isNotFound } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
+import { LABEL, MANAGED_FILTER } from '../labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
 import { planGcSparing, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
@@ -52,8 +52,8 @@ async function inventory(engine: Engine, options: GcRequest): Promise<GcInventor
     engine.listContainers([MANAGED_FILTER, `${LABEL.helper}=storage`], true),
     engine.volumes.list([MANAGED_FILTER]),
     engine.networks.list([MANAGED_FILTER]),
-    engine.listLabelledImages([MANAGED_FILTER], { dangling: true }),
-    engine.listLabelledImages([MANAGED_FILTER, LABEL.checkpoint]),
+    engine.images.listLabelled([MANAGED_FILTER], { dangling: true }),
+    engine.images.listLabelled([MANAGED_FILTER, LABEL.checkpoint]),
   ]);
   const stoppedAt = async (id: string, state: string) =>
     state === 'running' || options.olderThanMs === 0 ? undefined : (await engine.inspectContainer(id)).State.FinishedAt;
@@ -111,10 +111,10 @@ async function remove(engine: Engine, action: GcAction): Promise<boolean> {
     case 'network':
       return engine.networks.remove(action.id);
     case 'image':
-      return engine.removeImage(action.id);
+      return engine.images.remove(action.id);
     case 'checkpoint': {
       // Its volumes only once its image is gone: a session may still use the image.
-      if (!(await engine.removeImage(action.id))) return false;
+      if (!(await engine.images.remove(action.id))) return false;
       for (const volume of await engine.volumes.list([MANAGED_FILTER, `${LABEL.checkpoint}=${action.name}`])) await engine.volumes.remove(volume.Name);
       return true;
     }

@@ -4,7 +4,7 @@
  * rule is unit-tested.
  */
 import { isOrphan, type HostFacts } from '../host.js';
-import { LABEL } from '../sessions/labels.js';
+import { LABEL } from '../labels.js';
 
 /** planGc's facts about this host (defined with isOrphan in host.ts). */
 export type { HostFacts };

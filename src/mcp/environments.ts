@@ -12,7 +12,7 @@ import type { Context } from '../context.js';
 import type { Engine } from '../engine/index.js';
 import { nonRootUser } from '../agents/apply.js';
 import { AcaError } from '../errors.js';
-import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
+import { LABEL, MANAGED_FILTER } from '../labels.js';
 import type { RunFlags } from '../sessions/options.js';
 import { listSessions } from '../sessions/resolve.js';
 

@@ -14,7 +14,7 @@ import type { Context } from '../context.js';
 import { type ContainerSummary, type Engine, EngineDownError, isNotFound } from '../engine/index.js';
 import { AcaError, EXIT } from '../errors.js';
 import { truncateVisible } from '../output.js';
-import { LABEL, MANAGED_FILTER } from '../sessions/labels.js';
+import { LABEL, MANAGED_FILTER } from '../labels.js';
 import { healthFromStatus } from '../sessions/manage.js';
 import { listSessions, matchSession, resolveSession, sessionName } from '../sessions/resolve.js';
 import { oomAlert, stopAlerts } from './alerts.js';

@@ -1,7 +1,7 @@
 /** `aca diff` of a --branch session: its commits, then every change (committed or not) against where it started. */
 import type { Context } from '../context.js';
 import { diffBranch } from './branch-review.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { resolveSession } from './resolve.js';
 
 /** Print the branch's review and return true, or return false for a session without a branch (copy mode's diff). */

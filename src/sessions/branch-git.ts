@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type ContainerCreateBody, DETACHED_STDIO, type Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
 import { serviceHostConfig } from '../security/profile.js';
-import { LABEL, containerName } from './labels.js';
+import { LABEL, containerName } from '../labels.js';
 
 export interface GitHelper {
   /** Run a command in the helper; stdout comes back as bytes, stderr as text. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { REPO, SAFE_GIT, startGitHelper } from './branch-git.js';
 import { bundleOf, checkBranchName, repositoryAt, startingCommit } from './branch-host.js';
 

@@ -9,7 +9,7 @@ import { AcaError, CommandExit, UsageError } from '../errors.js';
 import { signalExitCode } from './foreground.js';
 import { creatorLabels, hostFacts } from '../host.js';
 import { baseVolumeName } from './manifest.js';
-import { LABEL, MANAGED_FILTER, storageHelperLabels } from './labels.js';
+import { LABEL, MANAGED_FILTER, storageHelperLabels } from '../labels.js';
 import { resolveSession } from './resolve.js';
 import { homeVolumeName, workspaceVolumeName } from './storage.js';
 
@@ -42,12 +42,12 @@ function copyVolume(engine: Engine, image: string, from: string, to: string, own
  * root (Podman's copy runs its shell and cp): a session must not choose them. Once that image is gone, the one given.
  */
 async function copyHelperImage(engine: Engine, image: string): Promise<string> {
-  const original = (await engine.inspectImage(image))?.Config?.Labels?.[LABEL.checkpointHelperImage];
-  return original && (await engine.inspectImage(original)) ? original : image;
+  const original = (await engine.images.inspect(image))?.Config?.Labels?.[LABEL.checkpointHelperImage];
+  return original && (await engine.images.inspect(original)) ? original : image;
 }
 
 async function findCheckpointImage(engine: Engine, name: string) {
-  return (await engine.listLabelledImages([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
+  return (await engine.images.listLabelled([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`]))[0];
 }
 
 /** The volumes a checkpoint saves, by what they hold. */
@@ -125,7 +125,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
     check();
     return { name, session: session.name, image: made.image, created, sizeBytes: 0, volumes: made.volumes.sort() };
   } catch (error) {
-    if (made.image) await engine.removeImage(made.image).catch(() => {});
+    if (made.image) await engine.images.remove(made.image).catch(() => {});
     for (const volume of made.volumes) await engine.volumes.remove(volume).catch(() => {});
     throw error;
   } finally {
@@ -137,7 +137,7 @@ export async function createCheckpoint(ctx: Context, query: string, requested?: 
 
 export async function listCheckpoints(ctx: Context): Promise<CheckpointInfo[]> {
   const engine = await ctx.engine();
-  const [images, volumes] = await Promise.all([engine.listLabelledImages([MANAGED_FILTER, LABEL.checkpoint]), engine.volumes.list([MANAGED_FILTER, LABEL.checkpoint])]);
+  const [images, volumes] = await Promise.all([engine.images.listLabelled([MANAGED_FILTER, LABEL.checkpoint]), engine.volumes.list([MANAGED_FILTER, LABEL.checkpoint])]);
   return images
     .map((image) => {
       const name = image.Labels?.[LABEL.checkpoint] ?? '';
@@ -159,7 +159,7 @@ export async function removeCheckpoint(ctx: Context, name: string): Promise<void
   const image = await findCheckpointImage(engine, name);
   if (!image) throw new AcaError(`no such checkpoint: ${name}`, { hint: 'List them with: aca checkpoint ls' });
   // The volumes go only once the image is gone: a checkpoint half removed is not one half usable.
-  if (!(await engine.removeImage(image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
+  if (!(await engine.images.remove(image.Id))) throw new AcaError(`checkpoint ${name} is in use by a session; remove that session first`);
   for (const volume of await engine.volumes.list([MANAGED_FILTER, `${LABEL.checkpoint}=${name}`])) await engine.volumes.remove(volume.Name);
 }
 

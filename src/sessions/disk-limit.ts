@@ -30,7 +30,7 @@ import { humanBytes } from '../output.js';
 import { parseBytes } from '../parse.js';
 import { DEFAULT_LIMITS, SESSION_HOME, WORKSPACE_PATH } from '../security.js';
 import { ensureStateDir, stateDir } from '../state-dir.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 
 export const DEFAULT_DISK = DEFAULT_LIMITS.disk;
 /** Below this a session could not even hold its shell history. */

@@ -13,7 +13,7 @@ import { resolveSession } from './resolve.js';
 import { appendAudit } from '../audit.js';
 import { execLauncher } from '../security/secrets.js';
 import { checkSessionUser } from '../security.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { ISOLATION_LABEL } from '../security/profile.js';
 import { execSignaller } from './exec-signal.js';
 

@@ -6,7 +6,7 @@
 import { parseUnhealthyPolicy, type HealthConfig, type MonitorConfig, type UnhealthyPolicy } from '../config/sections.js';
 import { UsageError } from '../errors.js';
 import { parseDuration, parsePositiveInt } from '../parse.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import type { HealthcheckSpec } from './spec.js';
 
 export interface HealthFlags {

@@ -2,7 +2,7 @@
 import type { Context } from '../context.js';
 import { CIS_BENCHMARK, scoreCis, summarise, type CisCheck } from '../security/cis.js';
 import { ISOLATION_LABEL } from '../security/profile.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { EGRESS_ALLOW_LABEL } from './network.js';
 import { readRelaxations, type Relaxation } from '../security/relaxations.js';
 import { resolveSession } from './resolve.js';

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { parseDuration } from '../parse.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { parseCache, parseWorkspaceMode, type CacheMount, type WorkspaceMode } from '../parse.js';
 import { storagePlan, type StoragePlan } from './storage.js';
 

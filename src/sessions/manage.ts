@@ -3,7 +3,7 @@ import { ISOLATION_LABEL } from '../security/profile.js';
 import type { Context } from '../context.js';
 import { type ContainerSummary, EngineApiError, pumpOutput } from '../engine/index.js';
 import { AcaError } from '../errors.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { listSessions, resolveSession, sessionName } from './resolve.js';
 import { removeSessionVolumes } from './storage.js';
 import { appendAudit } from '../audit.js';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Exclude, ManifestEntry, Tree } from '../archive.js';
 import type { Engine } from '../engine/index.js';
-import { LABEL, containerName, storageHelperLabels } from './labels.js';
+import { LABEL, containerName, storageHelperLabels } from '../labels.js';
 import { creatorLabels } from '../host.js';
 
 export const baseVolumeName = (session: string) => `aca-${session}-base`;

@@ -22,7 +22,7 @@ import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { serviceHostConfig } from '../security/profile.js';
 import { VERSION } from '../version.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 
 export const EGRESS_PORT = 3128;
 const EGRESS_DIR = fileURLToPath(new URL('../../../container/egress/', import.meta.url));
@@ -177,7 +177,7 @@ export async function prepareSessionNetwork(
 }
 
 async function ensureEgressImage(ctx: Context, engine: Engine, image: string, build: { base?: string | undefined; noBuild: boolean }): Promise<void> {
-  if (await engine.inspectImage(image)) return;
+  if (await engine.images.inspect(image)) return;
   if (build.noBuild) throw new AcaError(`image ${image} does not exist and --no-build forbids building it`);
   // Its base is aca's build base; checked (and pulled) first, so a machine without a registry hears what to do.
   const base = await ensureBuildBase(ctx, engine, image, build.base, 'egress');

@@ -29,7 +29,7 @@ import { engineLocation, planForRemote } from './remote.js';
 import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { branchLabels } from './branch.js';
 import { nonRootUser } from '../agents/apply.js';
 import { agentAndBranch } from './agent-branch.js';

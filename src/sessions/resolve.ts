@@ -5,7 +5,7 @@
  */
 import { type ContainerInspect, type ContainerSummary, type Engine, isNotFound } from '../engine/index.js';
 import { SessionNotFoundError } from '../errors.js';
-import { LABEL, MANAGED_FILTER, containerName } from './labels.js';
+import { LABEL, MANAGED_FILTER, containerName } from '../labels.js';
 
 export interface SessionRef {
   name: string;

@@ -84,7 +84,7 @@ export async function prepareSecurity(
 export async function secureBody(engine: Engine, spec: SessionSpec, body: ContainerCreateBody): Promise<ContainerCreateBody> {
   const plan = spec.securityPlan;
   if (!spec.caCerts && (!plan || plan.secrets.length === 0)) return body;
-  const image = await engine.inspectImage(spec.image);
+  const image = await engine.images.inspect(spec.image);
   const config = (image?.Config ?? {}) as { Entrypoint?: string[] | string | null; Cmd?: string[] | string | null };
   return withLauncher(body, config, plan?.secretEnv ?? []);
 }

@@ -31,7 +31,7 @@ export function defaultShell(config: { Cmd?: string[] | null; Entrypoint?: strin
  */
 export async function explainShellWithoutTerminal(ctx: Context, image: string): Promise<void> {
   const engine = await ctx.engine();
-  const shell = defaultShell((await engine.inspectImage(image).catch(() => undefined))?.Config);
+  const shell = defaultShell((await engine.images.inspect(image).catch(() => undefined))?.Config);
   if (!shell) return;
   ctx.out.warn(`${image} starts ${shell}, and no terminal was attached, so it read nothing and exited.`);
   ctx.out.info(`For a shell: aca run -it --image ${image}, or aca shell --image ${image}; to run something: aca run --image ${image} -- COMMAND`);

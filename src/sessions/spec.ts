@@ -8,7 +8,7 @@ import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
 import { DEFAULT_SECURITY, hardenedHostConfig, profileHostConfig, scratchTmpfs, securityLabels, tmpfsSizes, type SessionSecurity } from '../security/profile.js';
 import type { ResolvedSecurity } from '../security/resolve.js';
 import { GIT_PLACEHOLDERS_LABEL, placeholdersOf, type ProtectedMount } from '../security/git.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import type { StoragePlan } from './storage.js';
 import type { BranchPlan } from './branch.js';
 

@@ -7,7 +7,7 @@ import type { Engine } from '../engine/index.js';
 import { UsageError } from '../errors.js';
 import { SESSION_HOME, WORKSPACE_PATH, numericIds } from '../security.js';
 import type { CacheMount } from '../parse.js';
-import { LABEL, MANAGED_FILTER, containerName, storageHelperLabels } from './labels.js';
+import { LABEL, MANAGED_FILTER, containerName, storageHelperLabels } from '../labels.js';
 import { creatorLabels } from '../host.js';
 import { BASE_MOUNT, baseVolumeName, createBaseVolumes, excluder, writeManifest } from './manifest.js';
 

@@ -14,7 +14,7 @@ import {
   acaKeyDiffers, checkPaths, hooksPathIn, isBinary, isPackageJson, planExport, renderPatch, sameEntry, sessionChanges, type Change, type Decision, type ExportRules,
 } from './changes.js';
 import { writeChanges } from './export-write.js';
-import { LABEL } from './labels.js';
+import { LABEL } from '../labels.js';
 import { clearUnexported, excluder, openWorkspace, toTree, type WorkspaceReader } from './manifest.js';
 import { resolveSession } from './resolve.js';
 import { workspaceVolumeName } from './storage.js';

@@ -8,7 +8,7 @@ export const FULL_IMAGE = 'aca/base:full';
 
 /** Whether the Debian root is there; without it the agent tests are skipped, loudly (and fail under CI). */
 export async function debianPresent(hasEngine: boolean, what: string): Promise<boolean> {
-  const present = hasEngine && (await (await testEngine()).inspectImage(DEBIAN)) !== undefined;
+  const present = hasEngine && (await (await testEngine()).images.inspect(DEBIAN)) !== undefined;
   if (hasEngine && !present) {
     if (process.env.CI === 'true') throw new Error(`CI=true but ${DEBIAN} is missing: .ci/test-images.sh builds it`);
     process.stderr.write(`\n*** ${DEBIAN} is missing: ${what} is SKIPPED (run bash .ci/test-images.sh)\n\n`);

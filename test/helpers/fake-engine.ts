@@ -90,6 +90,15 @@ export function chunk(data: string | Buffer): Buffer {
   return Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]);
 }
 
+/** One frame of a multiplexed stream (attach, exec, logs without a tty): stream 1 is stdout, 2 stderr. */
+export function frame(stream: number, payload: string | Buffer): Buffer {
+  const body = Buffer.from(payload);
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(body.length, 4);
+  return Buffer.concat([header, body]);
+}
+
 /**
  * Read a request's body, fixed-length or chunked (chunk framing is dropped), and return it with any bytes that came
  * after it (a hijacked stream's first input). The socket is left paused with its data listener removed.

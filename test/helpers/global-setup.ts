@@ -27,7 +27,7 @@ export default async function setup(project: TestProject) {
     const engine = await connect({ engine: parseEngineChoice(process.env.ACA_ENGINE), env: process.env });
     try {
       kind = engine.kind;
-      if (!(await engine.inspectImage(TEST_IMAGE))) {
+      if (!(await engine.images.inspect(TEST_IMAGE))) {
         execFileSync('bash', [new URL('../../.ci/test-images.sh', import.meta.url).pathname, '--only', 'busybox'], { stdio: 'inherit' });
       }
     } finally {

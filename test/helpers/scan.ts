@@ -33,7 +33,7 @@ export async function scanCheckpoint(engine: Engine, runId: string, checkpoint: 
   const helper = (binds: string[]) =>
     engine.createStorageHelper({ name: `acatest-scan-${Math.random().toString(36).slice(2, 10)}`, image: checkpoint.image, binds, labels: { [TEST_LABEL]: runId } });
   const remove = (id: string) => engine.removeContainer(id, { force: true });
-  const inspect = JSON.stringify(await engine.inspectImage(checkpoint.image));
+  const inspect = JSON.stringify(await engine.images.inspect(checkpoint.image));
   const history = JSON.stringify(await engine.http.json('GET', `/images/${encodeURIComponent(checkpoint.image)}/history`));
   const config = await findInStream([inspect, history], needles);
 

@@ -21,7 +21,7 @@ describe.skipIf(!present)('aca/base:full: the agent really runs inside', () => {
     const result = JSON.parse(built.stdout) as { id: string; tags: string[] };
     expect(result.tags).toEqual(['aca/base:full']);
     const engine = await testEngine();
-    const image = await engine.inspectImage('aca/base:full');
+    const image = await engine.images.inspect('aca/base:full');
     expect(image?.Id).toBe(result.id);
     expect(image?.Config?.Labels?.['aca.managed']).toBe('true');
     const history = await engine.http.json<Array<{ CreatedBy: string }>>('GET', '/images/aca/base:full/history');

@@ -17,7 +17,7 @@ describe.skipIf(!hasEngine)('aca build -f', () => {
     expect(built.tags).toEqual([tag]);
     const engine = await testEngine();
     try {
-      const image = await engine.inspectImage(tag);
+      const image = await engine.images.inspect(tag);
       expect(image?.Id).toBe(built.id);
       expect(image?.Config?.Labels?.['aca.managed']).toBe('true');
     } finally {

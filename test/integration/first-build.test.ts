@@ -13,7 +13,7 @@ import { engineSuite, hasEngine } from './setup.js';
 
 const NO_BASE = 'aca-test/no-such-base:1';
 const DEBIAN = 'aca-test/debian:bookworm';
-const alpineBuilt = hasEngine && (await (await testEngine()).inspectImage('aca/base:alpine')) !== undefined;
+const alpineBuilt = hasEngine && (await (await testEngine()).images.inspect('aca/base:alpine')) !== undefined;
 if (alpineBuilt) process.stderr.write('\n*** aca/base:alpine exists on this engine: the first-run test of `aca run` building it is SKIPPED.\n\n');
 
 describe.skipIf(!hasEngine)('a base that cannot be pulled', () => {
@@ -29,12 +29,12 @@ describe.skipIf(!hasEngine)('a base that cannot be pulled', () => {
     expect(lines.slice(error + 2)).toEqual([]);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     const engine = await testEngine();
-    expect(await engine.inspectImage('aca/base:alpine')).toBeUndefined();
+    expect(await engine.images.inspect('aca/base:alpine')).toBeUndefined();
     expect(await engine.listContainers([`${TEST_LABEL}=${runId}`], true)).toEqual([]);
   }, 180_000);
 
   it('aca build names the local images that look like a usable base', async () => {
-    const hasDebian = (await (await testEngine()).inspectImage(DEBIAN)) !== undefined;
+    const hasDebian = (await (await testEngine()).images.inspect(DEBIAN)) !== undefined;
     const build = await aca(['build', '--base', NO_BASE], { timeout: 120_000 });
     expect(build.exitCode).toBe(1);
     expect(build.stderr).toMatch(new RegExp(`^aca: cannot build aca/base:full: its base ${NO_BASE} is not on the engine and cannot be pulled`, 'm'));

@@ -5,15 +5,10 @@ import { parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameCollector } from '../../src/engine/demux.js';
 import { readJsonLines } from '../../src/engine/lines.js';
 import type { EngineKind } from '../../src/engine/endpoint.js';
+import { frame } from '../helpers/fake-engine.js';
+import { withRuntime } from '../../src/engine/runtimes.js';
 
 const engine = (kind: EngineKind, url: string) => engineFor(new EngineHttp(parseEngineUrl(url)), { kind, url, source: 'test', apiVersion: '' });
-const frame = (stream: number, text: string) => {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-};
 
 describe('the Engine interface', () => {
   it('says what the engine does differently as capabilities, not as its kind', () => {
@@ -24,6 +19,27 @@ describe('the Engine interface', () => {
     expect(podman.capabilities).toEqual({ perSessionNetwork: true, healthChecksRunByEngine: false, hostPathsVisible: true, mayMapSessionUser: true, runtimeChoiceHonoured: false });
     expect(remote.capabilities.hostPathsVisible).toBe(false);
     for (const e of [docker, podman, remote]) e.close();
+  });
+
+  it('describes what a person types for each engine: its prune command, and how a runtime is registered with it', async () => {
+    const docker = engine('docker', 'unix:///var/run/docker.sock');
+    const podman = engine('podman', 'unix:///run/podman/podman.sock');
+    const runtime = { id: 'gvisor', name: 'runsc', path: '/usr/bin/runsc', args: ['--platform=ptrace'] };
+    expect([docker.pruneCommand, podman.pruneCommand]).toEqual(['docker system prune', 'podman system prune']);
+    // Docker takes the arguments in daemon.json; Podman's containers.conf cannot, so a wrapper passes them.
+    expect((await docker.runtimeRegistration()).steps(runtime)[0]).toBe('add to /etc/docker/daemon.json: {"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--platform=ptrace"]}}}');
+    const podmanSteps = (await podman.runtimeRegistration()).steps(runtime);
+    expect(podmanSteps[0]).toContain('exec /usr/bin/runsc --platform=ptrace "$@"');
+    expect(podmanSteps[1]).toBe(`printf '[engine.runtimes]\\nrunsc = ["/usr/local/libexec/aca/runsc"]\\n' > /etc/containers/containers.conf.d/50-aca-gvisor.conf`);
+    for (const e of [docker, podman]) e.close();
+  });
+
+  it('registers a runtime in daemon.json keeping every other setting, and refuses a file that is not an object', () => {
+    const runtime = { id: 'gvisor', name: 'runsc', path: '/usr/bin/runsc', args: ['--network=host'] };
+    const next = JSON.parse(withRuntime('{"log-level": "warn", "runtimes": {"crun": {"path": "/usr/bin/crun"}}}', runtime));
+    expect(next).toEqual({ 'log-level': 'warn', runtimes: { crun: { path: '/usr/bin/crun' }, runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=host'] } } });
+    expect(JSON.parse(withRuntime(undefined, runtime))).toEqual({ runtimes: { runsc: { path: '/usr/bin/runsc', runtimeArgs: ['--network=host'] } } });
+    expect(() => withRuntime('[1]', runtime)).toThrow('not a JSON object');
   });
 
   it('writes every query one way: undefined left out, a list repeats its key', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { engineCandidates, kindFromPingHeaders, parseEngineChoice, parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameDemuxer } from '../../src/engine/demux.js';
-import { splitReference } from '../../src/engine/client.js';
+import { splitReference } from '../../src/engine/images.js';
 import { plannedCandidates } from '../../src/engine/connect.js';
+import { frame } from '../helpers/fake-engine.js';
 
 describe('engine candidates', () => {
   it('tries Docker, then rootless and rootful Podman, by default', () => {
@@ -50,13 +51,6 @@ describe('engine candidates', () => {
 });
 
 describe('FrameDemuxer', () => {
-  const frame = (stream: number, text: string) => {
-    const payload = Buffer.from(text);
-    const header = Buffer.alloc(8);
-    header[0] = stream;
-    header.writeUInt32BE(payload.length, 4);
-    return Buffer.concat([header, payload]);
-  };
   it('splits frames to their streams, whatever the chunking', () => {
     const all = Buffer.concat([frame(1, 'hello '), frame(2, 'oops'), frame(1, 'world'), frame(1, '')]);
     for (let size = 1; size <= all.length; size++) {

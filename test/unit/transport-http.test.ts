@@ -196,7 +196,7 @@ describe('an engine that goes away', () => {
     });
     const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const progress: string[] = [];
-    const { error } = await timed(engine.pullImage('busybox', (line) => progress.push(line)));
+    const { error } = await timed(engine.images.pull('busybox', (line) => progress.push(line)));
     expect(progress).toEqual(['Pulling']);
     expect(error).toBeInstanceOf(EngineDownError);
   });
@@ -365,7 +365,7 @@ describe('progress decoding', () => {
     progressAnswer([line.subarray(0, cut), line.subarray(cut, cut2), line.subarray(cut2)]);
     const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const progress: string[] = [];
-    await engine.pullImage('busybox', (l) => progress.push(l));
+    await engine.images.pull('busybox', (l) => progress.push(l));
     expect(progress).toEqual(['café ☕ done']);
   });
 
@@ -379,7 +379,7 @@ describe('progress decoding', () => {
     progressAnswer(pieces);
     const engine = new ApiEngine(client(), { kind: 'docker', url: 'fake', source: 'test', apiVersion: '1.41' });
     const output: string[] = [];
-    const result = await engine.buildImage({ context, dockerfile: 'Dockerfile', tags: [], buildArgs: {}, labels: {}, noCache: false, onStep: (s) => output.push(s), onOutput: (l) => output.push(l) });
+    const result = await engine.images.build({ context, dockerfile: 'Dockerfile', tags: [], buildArgs: {}, labels: {}, noCache: false, onStep: (s) => output.push(s), onOutput: (l) => output.push(l) });
     expect(result.id).toBe('sha256:abc');
     expect(output).toEqual(['Step 1/1 : RUN echo 日本語', '日本語']);
   });

@@ -7,14 +7,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { FrameDemuxer } from '../../src/engine/demux.js';
 import { forwardInput, pumpOutput, recordingHead } from '../../src/engine/streams.js';
-
-function frame(stream: 1 | 2, payload: string | Buffer): Buffer {
-  const body = Buffer.from(payload);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(body.length, 4);
-  return Buffer.concat([header, body]);
-}
+import { frame } from '../helpers/fake-engine.js';
 
 /** A sink that keeps what it is given; `delayMs` makes each write slow (backpressure). */
 function sink(delayMs = 0, highWaterMark = 16): Writable & { text: () => string; bytes: () => Buffer } {
