@@ -67,6 +67,8 @@ export async function startCommand(engine: Engine, containerId: string, command:
  * process group (Docker's exec makes one; Podman's may not), then the shell itself.
  */
 async function killInSession(engine: Engine, containerId: string, pidFile: string): Promise<void> {
-  const script = 'p=$(cat "$0" 2>/dev/null); case "$p" in ""|*[!0-9]*) exit 0;; esac; kill -STOP "$p" 2>/dev/null; pkill -KILL -P "$p" 2>/dev/null; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; rm -f "$0"; exit 0';
+  // A stop may come before the shell has written its pid (right after a background start, on a loaded machine): wait
+  // for it a little, rather than find no pid and leave the command running.
+  const script = 'i=0; while [ ! -s "$0" ] && [ "$i" -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; i=$((i+1)); done; p=$(cat "$0" 2>/dev/null); case "$p" in ""|*[!0-9]*) exit 0;; esac; kill -STOP "$p" 2>/dev/null; pkill -KILL -P "$p" 2>/dev/null; kill -KILL -"$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; rm -f "$0"; exit 0';
   await engine.execWithInput(containerId, { cmd: ['/bin/sh', '-c', script, pidFile] }).catch(() => {});
 }
