@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { answersEngineApi } from '../engine/choice.js';
 
 /** Mounting any of these exactly hands the session the host's system. */
 const SYSTEM_DIRECTORIES = ['/', '/etc', '/usr', '/lib', '/lib32', '/lib64', '/bin', '/sbin', '/var', '/home', '/root'];
@@ -108,19 +109,6 @@ function socketsIn(path: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** True when the socket answers the Docker Engine API's GET /_ping. */
-export async function answersEngineApi(socketPath: string, timeoutMs = 1000): Promise<boolean> {
-  const http = await import('node:http');
-  return new Promise((done) => {
-    const req = http.get({ socketPath, path: '/_ping', timeout: timeoutMs }, (res) => {
-      res.resume();
-      done(res.statusCode === 200 && (Boolean(res.headers['api-version']) || Boolean(res.headers['docker-experimental']) || Boolean(res.headers['libpod-api-version'])));
-    });
-    req.on('error', () => done(false));
-    req.on('timeout', () => { req.destroy(); done(false); });
-  });
 }
 
 /** Probe the few socket files a session would get; refuse any that speaks the Engine API. */
