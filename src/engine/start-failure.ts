@@ -7,7 +7,7 @@
  * say it once, in its own words, with the shell's exit code.
  */
 
-export type StartFailureKind = 'not-found' | 'not-executable';
+export type StartFailureKind = 'not-found' | 'not-executable' | 'no-workdir';
 
 /** Lines that only a launcher that could not exec the command writes. */
 const LAUNCHER_FAILURE = [
@@ -42,6 +42,8 @@ export function startFailureVerdict(output: Buffer): boolean | undefined {
 
 /** Which of the shell's two cases the text describes, if either. */
 export function startFailureKind(text: string): StartFailureKind | undefined {
+  // gVisor does not create a working directory the image lacks (runc does): runsc says so, with "no such file".
+  if (/failed to find initial working directory/i.test(text)) return 'no-workdir';
   if (/executable file (?:`[^`]*` )?not found|no such file or directory|: not found$|command not found|invoke a command that was not found/im.test(text)) return 'not-found';
   if (/permission denied|exec format error|is a directory/i.test(text)) return 'not-executable';
   return undefined;

@@ -39,7 +39,8 @@ export function execSignaller(engine: Engine, container: { id: string; gvisor: b
   // /tmp is the session's own tmpfs; a session that rewrites the file can only make aca signal its own processes.
   const pidFile = `/tmp/.aca-exec-${randomBytes(6).toString('hex')}.pid`;
   return {
-    command: ['/bin/sh', '-c', 'echo $$ > "$0" && exec "$@"', pidFile, ...command],
+    // $0 names the shell in its own errors: as the secret launcher's, so a command that cannot start is told the same way.
+    command: ['/bin/sh', '-c', 'echo $$ > "$1" && shift && exec "$@"', 'aca-launch', pidFile, ...command],
     async signal(signal) {
       const name = signal.replace(/^SIG/, '');
       const result = await engine.execWithInput(container.id, { cmd: ['/bin/sh', '-c', 'kill -s "$0" "$(cat "$1")"', name, pidFile], user });

@@ -41,6 +41,11 @@ export function trapSignals(onSignal: (signal: ForwardedSignal) => void, onSecon
 export function commandDidNotStart(command: string, session: string, text: string): CommandExit | undefined {
   const kind = startFailureKind(text);
   if (kind === 'not-found') return new CommandExit(EXIT.notFound, `${command}: command not found in session ${session}`);
+  if (kind === 'no-workdir') {
+    const dir = /working directory "([^"]*)"/.exec(text)?.[1];
+    // 127, as docker run says for it; the line says what is really missing.
+    return new CommandExit(EXIT.notFound, `working directory ${dir ?? '(-w)'} does not exist in session ${session}; gVisor does not create it (runc does): use one the image has`);
+  }
   if (kind === 'not-executable') return new CommandExit(EXIT.cannotExecute, `${command}: not executable (permission denied) in session ${session}`);
   return undefined;
 }
