@@ -375,6 +375,8 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     expect(unsupervisedInfo.State.Running).toBe(true);
     await new Promise((r) => setTimeout(r, 1000)); // give a wrong supervisor a chance to act on it
     expect((await inspectSession(unsupervised)).State.Running).toBe(true);
+    // The exit alert follows the stop by a sample or more (a gVisor sandbox takes a while to go): wait for it.
+    await poll(async () => supervisor.stderr, (text) => text.includes(`session ${stopping} exited`), 'the exit alert');
     await supervisor.stop();
     expect(supervisor.stderr).toContain(`session ${stopping} exited`);
     // Without --json, each action is a line of text; only the stopped session had one.
