@@ -30,17 +30,14 @@ function writeChecksum(header: Buffer): void {
   header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
 }
 
-/** The size a pax extended header gives the entry that follows it, if it gives one. */
-function paxSize(records: Buffer): number | undefined {
-  const match = /(?:^|\n)\d+ size=(\d+)\n/.exec(records.toString('utf8'));
-  return match ? Number(match[1]) : undefined;
+/** One record of a pax extended header's data ("LENGTH key=value\n" each). */
+function paxRecord(records: Buffer, key: 'size' | 'path'): string | undefined {
+  return new RegExp(`(?:^|\\n)\\d+ ${key}=([^\\n]*)\\n`).exec(records.toString('utf8'))?.[1];
 }
 
 /** An entry's path: a pax header's `path`, else the ustar prefix and name. */
-function entryPath(header: Buffer, pax: Buffer | undefined): string {
-  // The held blocks are the pax header and its records: a record follows the header's NUL padding or another record.
-  const fromPax = pax && /(?:^|[\n\0])\d+ path=([^\n]*)\n/.exec(pax.toString('utf8'));
-  if (fromPax) return fromPax[1]!;
+function entryPath(header: Buffer, paxPath: string | undefined): string {
+  if (paxPath !== undefined) return paxPath;
   const field = (offset: number, length: number) => header.subarray(offset, offset + length).toString('utf8').replace(/\0.*$/s, '');
   const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? field(345, 155) : '';
   return (prefix ? `${prefix}/` : '') + field(0, 100);
@@ -61,6 +58,8 @@ export class TarSanitizer extends Transform {
   private holding = false;
   /** The size a pax header gave the next entry. */
   private nextSize: number | undefined;
+  /** The path a pax header gave the next entry (a name too long for the ustar fields). */
+  private nextPath: string | undefined;
   private paxStart = -1;
   private ended = false;
 
@@ -94,7 +93,10 @@ export class TarSanitizer extends Transform {
         this.pending = this.pending.subarray(take);
         this.dataLeft -= take;
         if (this.dataLeft === 0 && this.paxStart >= 0) {
-          this.nextSize = paxSize(Buffer.concat(this.held.slice(this.paxStart)));
+          const records = Buffer.concat(this.held.slice(this.paxStart));
+          const size = paxRecord(records, 'size');
+          this.nextSize = size === undefined ? undefined : Number(size);
+          this.nextPath = paxRecord(records, 'path');
           this.paxStart = -1;
         }
         continue;
@@ -124,10 +126,14 @@ export class TarSanitizer extends Transform {
       if (type === 'x') this.paxStart = size > 0 ? this.held.length : -1;
       return;
     }
-    if (type !== 'g') this.nextSize = undefined;
+    const paxPath = this.nextPath;
+    if (type !== 'g') {
+      this.nextSize = undefined;
+      this.nextPath = undefined;
+    }
     const held = this.held;
     this.held = [];
-    if (DEVICE_TYPES.has(type) || this.leftOut(header, held)) {
+    if (DEVICE_TYPES.has(type) || this.leftOut(header, paxPath)) {
       this.dropping = true;
       return;
     }
@@ -140,9 +146,9 @@ export class TarSanitizer extends Transform {
     this.push(header);
   }
 
-  private leftOut(header: Buffer, held: Buffer[]): boolean {
+  private leftOut(header: Buffer, paxPath: string | undefined): boolean {
     if (this.leaveOut.length === 0) return false;
-    const path = entryPath(header, held.length > 0 ? Buffer.concat(held) : undefined).replace(/\/+$/, '');
+    const path = entryPath(header, paxPath).replace(/\/+$/, '');
     return this.leaveOut.some((out) => path === out || path.startsWith(`${out}/`));
   }
 }
