@@ -6,6 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { ConnectOptions, Engine, EngineChoice, TlsFiles } from './engine/index.js';
 import { Output } from './output.js';
+import { standardInput } from './stdin.js';
 
 export interface GlobalOptions {
   /** --engine, else ACA_ENGINE, else auto; the configuration's `engine` comes between the two (engineFrom says which). */
@@ -58,7 +59,7 @@ export function createContext(init: ContextInit): Context {
   return {
     cwd,
     env,
-    stdin: init.stdin ?? process.stdin,
+    stdin: init.stdin ?? standardInput(),
     out,
     global: init.global,
     connectOptions,

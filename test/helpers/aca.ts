@@ -20,6 +20,8 @@ export interface AcaOptions {
   env?: Record<string, string | undefined>;
   input?: string | Buffer;
   inputFile?: string;
+  /** An open file descriptor that becomes aca's fd 0 as it is (a real file on stdin, from its current offset). */
+  stdinFd?: number;
   timeout?: number;
 }
 
@@ -69,7 +71,9 @@ export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromis
     cwd: options.cwd ?? scratchDir(),
     // The suite runs on the engine's default runtime unless a pass asks for another (.ci/run's gVisor pass).
     env: { NO_COLOR: '1', ACA_ISOLATION: process.env.ACA_ISOLATION ?? 'container', ...options.env },
-    ...(options.input !== undefined ? { input: options.input } : options.inputFile ? { inputFile: options.inputFile } : { stdin: 'ignore' }),
+    ...(options.input !== undefined ? { input: options.input }
+      : options.inputFile ? { inputFile: options.inputFile }
+      : options.stdinFd !== undefined ? { stdin: options.stdinFd } : { stdin: 'ignore' }),
     timeout: options.timeout ?? 60_000,
   } as never) as never;
 }

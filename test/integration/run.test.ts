@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, openSync, readSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { acaBytes, bindableDir, labelled } from '../helpers/aca.js';
@@ -34,6 +34,24 @@ describe.skipIf(!hasEngine)('aca run', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.length).toBe(blob.length);
     expect(result.stdout.equals(blob)).toBe(true);
+  });
+
+  it('forwards a file on stdin from where its reader left it, byte for byte', async () => {
+    // A regular file is read in large chunks (src/stdin.ts), not through process.stdin: it must start at the fd's offset.
+    const blob = randomBytes(3 * 1024 * 1024 + 17);
+    const file = join(mkdtempSync(join(tmpdir(), 'aca-stdin-')), 'input.bin');
+    writeFileSync(file, blob);
+    const fd = openSync(file, 'r');
+    try {
+      readSync(fd, Buffer.alloc(5), 0, 5, null);
+      const result = await acaBytes(labelled(['run', '-i', '--image', TEST_IMAGE, '--', 'cat'], runId), { cwd: workspace, stdinFd: fd });
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout.length).toBe(blob.length - 5);
+      expect(result.stdout.equals(blob.subarray(5))).toBe(true);
+    } finally {
+      closeSync(fd);
+      rmSync(join(file, '..'), { recursive: true, force: true });
+    }
   });
 
   it('does not read stdin without -i, and has no TTY without -t', async () => {
