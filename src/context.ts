@@ -56,10 +56,14 @@ export function createContext(init: ContextInit): Context {
   let options: Promise<ConnectOptions> | undefined;
   const cwd = init.cwd ?? process.cwd();
   const connectOptions = () => (options ??= engineOptions(init.global, cwd, env));
+  let stdin = init.stdin;
   return {
     cwd,
     env,
-    stdin: init.stdin ?? standardInput(),
+    // Made on first use: most commands never read it.
+    get stdin() {
+      return (stdin ??= standardInput());
+    },
     out,
     global: init.global,
     connectOptions,
