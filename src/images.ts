@@ -5,7 +5,6 @@
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Context } from './context.js';
 import type { BuildResult, Engine } from './engine/index.js';
 import { AcaError, BuildError } from './errors.js';
@@ -13,13 +12,14 @@ import { readCaBundle } from './security/ca-certs.js';
 import { LABEL } from './labels.js';
 import { showBuild, withProgress } from './build-progress.js';
 import { announceBuild, ensureBuildBase } from './build-base.js';
+import { PACKAGE_DIR } from './version.js';
 
 export const VARIANTS = ['full', 'alpine'] as const;
 export type Variant = (typeof VARIANTS)[number];
 export const DEFAULT_IMAGE = 'aca/base:full';
 
-/** The container/ folder shipped with aca (dist/src/images.js → ../../container). */
-export const CONTAINER_DIR = fileURLToPath(new URL('../../container/', import.meta.url));
+/** The container/ folder shipped with aca. */
+export const CONTAINER_DIR = join(PACKAGE_DIR, 'container');
 
 export function baseImageTag(variant: Variant): string {
   return `aca/base:${variant}`;

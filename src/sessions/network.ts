@@ -14,18 +14,17 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Context } from '../context.js';
 import { type ContainerCreateBody, DETACHED_STDIO, type Engine, EngineApiError, isConflict, isNotFound } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
 import { serviceHostConfig } from '../security/profile.js';
-import { VERSION } from '../version.js';
+import { PACKAGE_DIR, VERSION } from '../version.js';
 import { LABEL } from '../labels.js';
 
 export const EGRESS_PORT = 3128;
-const EGRESS_DIR = fileURLToPath(new URL('../../../container/egress/', import.meta.url));
+const EGRESS_DIR = join(PACKAGE_DIR, 'container', 'egress');
 
 /** aca/egress:<version>-<hash of container/egress>: a changed proxy is rebuilt, an unchanged one reused. */
 export function egressImage(): string {
