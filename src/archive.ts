@@ -10,8 +10,14 @@ import { createHash } from 'node:crypto';
 import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
-import tarStream from 'tar-stream';
+import type * as TarStream from 'tar-stream';
+
+// tar-stream (and streamx under it, six modules) loads only where a tar is made or read, not with every command
+// that imports this module.
+const require = createRequire(import.meta.url);
+const tarStream = (): typeof TarStream => require('tar-stream') as typeof TarStream;
 
 export interface DirEntry {
   name: string;
@@ -22,7 +28,7 @@ export interface DirEntry {
 
 /** A tar of bare directory entries: extracting it sets each directory's owner and mode. */
 export function directoriesTar(entries: DirEntry[]): Readable {
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   for (const e of entries) pack.entry({ name: e.name, type: 'directory', uid: e.uid, gid: e.gid, mode: e.mode, mtime: new Date() });
   pack.finalize();
   return pack as unknown as Readable;
@@ -30,7 +36,7 @@ export function directoriesTar(entries: DirEntry[]): Readable {
 
 /** A tar holding one regular file. */
 export function singleFileTar(name: string, content: Buffer, mode = 0o600): Readable {
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   pack.entry({ name, type: 'file', mode, size: content.length, mtime: new Date() }, content);
   pack.finalize();
   return pack as unknown as Readable;
@@ -61,7 +67,7 @@ export type Exclude = (relative: string) => boolean;
  * to what was packed, each file with the hash of the bytes that were sent.
  */
 export function packWorkspace(root: string, prefix: string, owner: { uid: number; gid: number }, exclude: Exclude = () => false): { tar: Readable; tree: Promise<Tree> } {
-  const pack = tarStream.pack();
+  const pack = tarStream().pack();
   const tree: Tree = new Map();
   const add = async (relative: string): Promise<void> => {
     const full = join(root, relative);
@@ -99,7 +105,7 @@ export function packWorkspace(root: string, prefix: string, owner: { uid: number
 }
 
 /** Stream one file into the tar, waiting whenever the tar's reader is behind; the hash of what went in. */
-async function streamFile(pack: tarStream.Pack, header: Parameters<tarStream.Pack["entry"]>[0], path: string, size: number): Promise<string> {
+async function streamFile(pack: TarStream.Pack, header: Parameters<TarStream.Pack["entry"]>[0], path: string, size: number): Promise<string> {
   const hash = createHash('sha256');
   let entry!: Writable;
   const finished = new Promise<void>((ok, fail) => {
@@ -161,7 +167,7 @@ export async function scanArchive(
     keepUpTo?: (entry: ArchiveEntry) => number;
   },
 ): Promise<void> {
-  const extract = tarStream.extract();
+  const extract = tarStream().extract();
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
       void (async () => {

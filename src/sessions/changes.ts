@@ -5,11 +5,14 @@
  * Pure functions, so every rule is unit-tested; reading and writing the
  * trees is src/archive.ts's and src/sessions/export-write.ts's.
  */
-import { createTwoFilesPatch } from 'diff';
+import { createRequire } from 'node:module';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { ManifestEntry, Tree } from '../archive.js';
 import { AcaError } from '../errors.js';
+
+// diff loads only when a patch is shown (aca diff), not with every command that compares a workspace.
+const require = createRequire(import.meta.url);
 
 export type ChangeKind = 'added' | 'modified' | 'deleted';
 
@@ -184,6 +187,7 @@ export function renderPatch(change: Change, before: Buffer | string | undefined,
   const now = change.after ? text(change.after, after) : '';
   if (old === undefined || now === undefined) return `Files ${a} and ${b} differ (too large to show)\n`;
   if ((Buffer.isBuffer(before) && isBinary(before)) || (Buffer.isBuffer(after) && isBinary(after))) return `Binary files ${a} and ${b} differ\n`;
+  const { createTwoFilesPatch } = require('diff') as typeof import('diff');
   const patch = createTwoFilesPatch(a, b, old, now, '', '', { context: 3 });
   // createTwoFilesPatch starts with an "Index"/"====" header; keep the ---/+++ form.
   return patch.replace(/^(?:Index:.*\n)?=+\n/, '').replace(/\t\n/g, '\n');
