@@ -17,7 +17,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Answered before loading the CLI: scripts call `aca --version` often.
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
 } else {
-  import('../dist/commands/cli.js').then(
+  import('../dist/bundle/cli.js').then(
     async ({ main }) => {
       const code = await main(args);
       if (process.stdout.writableLength > 0) process.stdout.write('', () => process.exit(code));

@@ -3,8 +3,7 @@
  * importing its implementation), and the single place where errors become
  * exit codes.
  */
-import { createRequire } from 'node:module';
-import type { Command as CommandType } from 'commander';
+import { Command, CommanderError, Help, Option } from 'commander';
 import { createContext, type Context, type ContextInit, type GlobalOptions } from '../src/context.js';
 import { EngineDownError, parseEngineChoice } from '../src/engine/choice.js';
 import { AcaError, CommandExit, EXIT, UsageError } from '../src/errors.js';
@@ -12,10 +11,7 @@ import { VERSION } from '../src/version.js';
 import type { Action, CommandHost } from './host.js';
 import { COMMANDS } from './index.js';
 
-// commander is CommonJS: required directly it loads in about 10 ms; imported, Node first scans its source for the
-// names it exports (cjs-module-lexer), which costs another 3 to 7 ms on every aca command.
-const { Command, CommanderError, Help, Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
-type Command = CommandType;
+// commander is bundled into aca's build (rolldown.config.mjs), so it costs no module resolution of its own.
 
 /** Subcommands whose own failures exit 125, leaving 1..124 to the command inside. */
 const CONTAINER_COMMANDS = new Set(['run', 'exec', 'shell', 'attach']);

@@ -1,14 +1,11 @@
 /** The flags that shape a new session, shared by `run` and `shell`. */
-import { createRequire } from 'node:module';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Context } from '../src/context.js';
 import type { ResolvedRun, RunFlags } from '../src/sessions/options.js';
 import type { RunRequest } from '../src/sessions/run.js';
 import { collect } from './options.js';
 import { addSecurityOptions } from './security-options.js';
 
-// commander is CommonJS: required, not imported (see commands/cli.ts).
-const { Option } = createRequire(import.meta.url)('commander') as typeof import('commander');
 
 /** Every flag of a new session, on `run` and `shell`. */
 export function addSessionOptions(command: Command): Command {
