@@ -15,7 +15,7 @@ const LAYERS = [
   ['config-not-to-sessions', 'Sessions read the configuration; config/ never reads sessions (the `aca config` report is src/config-report.ts).',
     '^src/config/', '^src/(sessions|monitor|gc)/'],
   ['sessions-not-from-below', 'The pieces sessions share with those below them (labels, paths, errors, owner checks) sit in src/ beside them; the layers and pieces below never import a session module.',
-    '^src/((engine|security|config)/|(errors|parse|security|state-dir|host|labels)[.]ts$)', '^src/sessions/'],
+    '^src/((engine|security|config)/|(errors|parse|security|state-dir|host|labels|batches)[.]ts$)', '^src/sessions/'],
   ['engine-only-through-its-interface',
     'Outside src/engine/, the engine is reached only through its interface: src/engine/index.ts, or its light half src/engine/choice.ts (the engine choice and errors, which the program needs on every command).',
     '^(src|commands)/', '^src/engine/', '^src/engine/', '^src/engine/(index|choice)[.]ts$'],

@@ -11,6 +11,8 @@ export const LABEL = {
   ownerHost: 'aca.owner.host',
   ownerPid: 'aca.owner.pid',
   ownerBoot: 'aca.owner.boot',
+  /** The id of the state directory of the aca that made the session (state-dir.ts stateId): its disk guard is that directory's. */
+  ownerState: 'aca.owner.state',
   mode: 'aca.mode',
   version: 'aca.version',
   image: 'aca.image',

@@ -6,6 +6,7 @@ import { AcaError } from '../errors.js';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
 import { listSessions, sessionName } from '../sessions/resolve.js';
 import { hostFacts } from '../host.js';
+import { inBatches } from '../batches.js';
 import { planGcSparing, type GcAction, type GcInventory, type GcOptions, type HostFacts } from './plan.js';
 
 export interface GcRequest extends GcOptions {
@@ -129,20 +130,6 @@ const ORDER: GcAction['kind'][] = ['resume', 'session', 'helper', 'volume', 'net
 
 /** Removals in flight at once. */
 const REMOVALS_AT_ONCE = 8;
-
-/** Each item through fn, at most `width` at a time; results in the items' order. */
-async function inBatches<T, R>(items: T[], width: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const at = next++;
-      results[at] = await fn(items[at]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
-  return results;
-}
 
 export async function collectGarbage(ctx: Context, request: GcRequest): Promise<GcReport> {
   const engine = await ctx.engine();

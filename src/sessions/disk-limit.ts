@@ -11,15 +11,15 @@
  * volumes and `--storage-opt size`, both "only supported for backingFS XFS").
  * A tmpfs-backed home would be bounded, but it is charged to the memory limit
  * and lost on stop, which is what a home volume is for. So aca measures: a
- * small detached aca process (`aca __disk-guard`, started with the session by
- * run and start, one per session) asks the engine every DISK_CHECK_MS for the size of the
- * session's volumes (`du` inside the session, as the session user) and its
- * writable layer (the engine's SizeRw), and stops the session when the total
+ * small detached aca process (`aca __disk-guard`, disk-guard.ts: one per engine
+ * and state directory, started by run and start when it is not running, gone
+ * when no session is left to guard) asks the engine every DISK_CHECK_MS for the
+ * size of each session's volumes (`du` inside the session, as the session user)
+ * and its writable layer (the engine's SizeRw), and stops a session whose total
  * is above its limit, with a line in the audit trail and in `aca start`.
  * It is a check, not a quota: a session can write for up to one interval
  * past its limit, and files held open after they are deleted are not seen.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
@@ -83,16 +83,16 @@ export function parseDuKib(output: string, paths: number): number | undefined {
 
 export type Measurement = { bytes: number } | { unmeasurable: string } | { cannotCheck: string };
 
-interface GuardedSession {
+export interface GuardedSession {
   Id: string;
   Name: string;
   Config: { User: string; Labels: Record<string, string> | null };
   HostConfig: { ReadonlyRootfs?: boolean };
   Mounts: MountInfo[];
-  State: { Running: boolean; StartedAt: string };
+  State: { Running: boolean; Paused?: boolean; StartedAt: string };
 }
 
-const sessionName = (info: GuardedSession) => info.Config.Labels?.[LABEL.session] ?? info.Name.replace(/^\/(aca-)?/, '');
+export const sessionName = (info: GuardedSession) => info.Config.Labels?.[LABEL.session] ?? info.Name.replace(/^\/(aca-)?/, '');
 
 /** Where images keep du: busybox and merged-/usr Debian at /bin, Alpine at /usr/bin. */
 const DU_PATHS = ['/bin/du', '/usr/bin/du'];
@@ -148,118 +148,15 @@ export function takeDiskStop(env: NodeJS.ProcessEnv, session: string): string | 
   }
 }
 
-function recordDiskStop(env: NodeJS.ProcessEnv, session: string, reason: string): void {
+export function recordDiskStop(env: NodeJS.ProcessEnv, session: string, reason: string): void {
   ensureStateDir(env);
   mkdirSync(stopsDir(env), { recursive: true, mode: 0o700 });
   writeFileSync(join(stopsDir(env), `${session}.txt`), `${reason}\n`, { mode: 0o600 });
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const guardsDir = (env: NodeJS.ProcessEnv) => join(stateDir(env), 'disk-guards');
-const guardPidFile = (env: NodeJS.ProcessEnv, id: string) => join(guardsDir(env), `${id}.pid`);
-
-/** Whether a guard process for this session is alive (its pid file names a live process). */
-function guardAlive(env: NodeJS.ProcessEnv, id: string): boolean {
-  try {
-    process.kill(Number(readFileSync(guardPidFile(env, id), 'utf8')), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The guard's loop: while the session runs (a restart by `aca monitor
- * --supervise` included), measure it every interval and stop it above its
- * limit. Returns when there is nothing left to guard.
- */
-export async function guardDisk(ctx: Context, id: string, intervalMs = DISK_CHECK_MS): Promise<void> {
-  const engine = await ctx.engine();
-  mkdirSync(guardsDir(ctx.env), { recursive: true, mode: 0o700 });
-  writeFileSync(guardPidFile(ctx.env, id), String(process.pid), { mode: 0o600 });
-  try {
-    for (;;) {
-      await sleep(intervalMs);
-      const reason = await checkOnce(ctx, engine, id);
-      if (reason !== 'continue') return;
-    }
-  } finally {
-    rmSync(guardPidFile(ctx.env, id), { force: true });
-  }
-}
-
-/** One check: 'continue' while the session runs within its limit. */
-async function checkOnce(ctx: Context, engine: Engine, id: string): Promise<'continue' | 'done'> {
-  let info: GuardedSession;
-  try {
-    info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
-  } catch {
-    return 'done'; // removed
-  }
-  const limit = Number(info.Config.Labels?.[LABEL.disk]);
-  if (!info.State.Running || !(limit > 0)) return 'done';
-  const session = sessionName(info);
-  const measurement = await measure(engine, info).catch((error: Error) => ({ unmeasurable: error.message }) as Measurement);
-  if ('cannotCheck' in measurement) {
-    appendAudit(ctx.env, { session, action: 'stop', args: [], outcome: 'failed', error: `disk limit not checked: ${measurement.cannotCheck}` });
-    return 'done';
-  }
-  const reason = verdict(session, measurement, limit);
-  if (!reason) return 'continue';
-  // Said before it is done, so whoever sees the session stop finds the reason already there.
-  recordDiskStop(ctx.env, session, reason);
-  appendAudit(ctx.env, { session, action: 'stop', args: ['disk-limit'], outcome: 'ok', error: reason });
-  await engine.stopContainer(id, 2).catch(() => {});
-  return 'done';
-}
-
-/** The global flags that reach the same engine, for the guard process. */
-function engineArgs(ctx: Context): string[] {
-  const g = ctx.global;
-  return [
-    ...(g.engine !== 'auto' ? ['--engine', g.engine] : []),
-    ...(g.host ? ['--host', g.host] : []),
-    ...(g.context ? ['--context', g.context] : []),
-    ...(g.tls?.ca ? ['--tlscacert', g.tls.ca] : []),
-    ...(g.tls?.cert ? ['--tlscert', g.tls.cert] : []),
-    ...(g.tls?.key ? ['--tlskey', g.tls.key] : []),
-  ];
-}
-
 /** Whether a session has anything on the engine's disk to guard. */
 export function needsDiskGuard(labels: Record<string, string>, volumes: boolean, writableRoot: boolean): boolean {
   return Number(labels[LABEL.disk]) > 0 && (volumes || writableRoot);
-}
-
-/** Start the guard of a running session: a detached aca process that outlives this one. */
-export function spawnDiskGuard(ctx: Context, id: string): void {
-  const entry = process.argv[1];
-  // One guard per session: a stop and start within one interval finds the old one still there.
-  if (!entry || guardAlive(ctx.env, id)) return;
-  const child = spawn(process.execPath, [entry, ...engineArgs(ctx), '__disk-guard', id], {
-    detached: true,
-    stdio: 'ignore',
-    env: ctx.env,
-  });
-  child.on('error', () => {});
-  child.unref();
-}
-
-/**
- * `aca start`: the session's check starts again with it. If the check had
- * stopped it, say why, and that it will be stopped again unless the user frees
- * space within one interval (`aca exec S -- rm ...`).
- */
-export async function restartDiskGuard(ctx: Context, engine: Engine, id: string, previousStop: string | undefined): Promise<void> {
-  const info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
-  const labels = info.Config.Labels ?? {};
-  const volumes = measuredPaths(sessionName(info), info.Mounts).length > 0;
-  if (!needsDiskGuard(labels, volumes, !info.HostConfig.ReadonlyRootfs)) return;
-  if (previousStop) {
-    ctx.out.warn(`${previousStop}; started again, it is stopped again within ${DISK_CHECK_MS / 1000} s unless it frees space (aca exec ${sessionName(info)} -- rm ...)`);
-  }
-  spawnDiskGuard(ctx, id);
 }
 
 /**

@@ -10,7 +10,8 @@ import { appendAudit } from '../audit.js';
 import { releaseSessionNetwork } from './network.js';
 import { needsRedelivery, redeliverSecrets } from './secure-run.js';
 import { GIT_PLACEHOLDERS_LABEL, removeGitPlaceholders } from '../security/git.js';
-import { restartDiskGuard, takeDiskStop } from './disk-limit.js';
+import { takeDiskStop } from './disk-limit.js';
+import { restartDiskGuard } from './disk-guard.js';
 
 export interface SessionRow {
   name: string;

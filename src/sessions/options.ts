@@ -30,6 +30,7 @@ import { defaultNetworkFor } from './network.js';
 import { bootId } from '../host.js';
 import { ownershipLabels, type SessionSpec } from './spec.js';
 import { LABEL } from '../labels.js';
+import { stateId } from '../state-dir.js';
 import { branchLabels } from './branch.js';
 import { nonRootUser } from '../agents/apply.js';
 import { agentAndBranch } from './agent-branch.js';
@@ -269,6 +270,9 @@ export async function resolveRun(ctx: Context, flagsGiven: RunFlags, commandGive
   Object.assign(spec.ownership, health.labels);
   Object.assign(spec.ownership, lifecycle.labels);
   spec.ownership[LABEL.disk] = String(limits.disk);
+  // Whose disk guard checks that limit (disk-guard.ts): the one of this state directory.
+  const owningState = stateId(ctx.env);
+  if (owningState) spec.ownership[LABEL.ownerState] = owningState;
   if (agent) spec.ownership[LABEL.agent] = agentName!;
   // Where the login went in the home: a checkpoint leaves it out (checkpoint.ts).
   if (agent?.loginCopies.length) spec.ownership[LABEL.agentLogin] = agent.loginCopies.map((c) => c.target).join(',');

@@ -18,7 +18,8 @@ import { createBody, type SessionSpec } from './spec.js';
 import { WORKSPACE_PATH } from '../security.js';
 import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolumeName } from './storage.js';
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
-import { needsDiskGuard, spawnDiskGuard, takeDiskStop } from './disk-limit.js';
+import { needsDiskGuard, takeDiskStop } from './disk-limit.js';
+import { spawnDiskGuard } from './disk-guard.js';
 import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 import { seedBranch } from './branch.js';
 import { exclusionRules, markUnexported } from './manifest.js';
@@ -175,7 +176,7 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     try {
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
-      guardDisk(ctx, spec, id);
+      guardDisk(ctx, engine, spec);
     } catch (error) {
       await discard(ctx, engine, spec, id).catch(() => {});
       if (error instanceof CommandExit) throw new AcaError(`cannot start session ${spec.name}: ${error.reason}`);
@@ -186,9 +187,9 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   return foreground(ctx, engine, id, request, secrets);
 }
 
-/** Sessions that write to the engine's disk get the disk-limit check beside them (disk-limit.ts). */
-function guardDisk(ctx: Context, spec: SessionSpec, id: string): void {
-  if (needsDiskGuard(spec.ownership, hasSessionVolumes(spec.storage), Boolean(spec.security?.writableRoot))) spawnDiskGuard(ctx, id);
+/** Sessions that write to the engine's disk are checked by the engine's disk guard, started if it is not there (disk-guard.ts). */
+function guardDisk(ctx: Context, engine: Engine, spec: SessionSpec): void {
+  if (needsDiskGuard(spec.ownership, hasSessionVolumes(spec.storage), Boolean(spec.security?.writableRoot))) spawnDiskGuard(ctx, engine);
 }
 
 /**
@@ -263,7 +264,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
-      guardDisk(ctx, spec, id);
+      guardDisk(ctx, engine, spec);
       output = runTerminal({
         stdin: ctx.stdin,
         stdout: ctx.out.stdout as never,
@@ -290,7 +291,7 @@ async function foreground(ctx: Context, engine: Engine, id: string, request: Run
       if (signalled) return signalExitCode(signalled);
       await start(engine, id, spec);
       await deliverSecrets(engine, id, spec, secrets);
-      guardDisk(ctx, spec, id);
+      guardDisk(ctx, engine, spec);
       if (spec.interactive) stopInput = forwardInput(ctx.stdin, attached.socket);
     }
     // --record: sample in-process while the command runs (loaded only then).

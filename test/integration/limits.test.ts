@@ -4,17 +4,64 @@
  * writable layer); limits the engine would refuse are usage errors before
  * anything is made.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_IMAGE, inspectSession, sessionExists, testEngine } from '../helpers/engine.js';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
 
+/**
+ * The disk guards started with this state directory: a guard's command line and environment say so (a zombie has
+ * neither). Tests run as root, or as the user the guards run as: /proc/PID/environ is readable either way.
+ */
+function guardsOf(stateHome: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    try {
+      if (!readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('__disk-guard')) continue;
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(`XDG_STATE_HOME=${stateHome}`)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Stop the guards a test caused; its sessions are gone by then, so they would leave within an interval anyway. */
+function stopGuards(stateHome: string): void {
+  for (const pid of guardsOf(stateHome)) {
+    try {
+      process.kill(pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
 const state = mkdtempSync(join(tmpdir(), 'aca-limits-state-'));
-afterAll(() => rmSync(state, { recursive: true, force: true }));
+// After the suite's own afterAll (nested, so it runs first) has removed the sessions.
+afterAll(() => {
+  stopGuards(state);
+  rmSync(state, { recursive: true, force: true });
+});
 /** aca's state (audit trail, disk stops) for this file alone. */
 const env = { XDG_STATE_HOME: state };
+
+const auditOf = (stateHome: string) => {
+  const file = join(stateHome, 'aca', 'audit.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { session: string; action: string; error?: string });
+};
+
+async function within(ms: number, done: () => boolean | Promise<boolean>): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await done()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return done();
+}
 
 /** Wait until the session is no longer running; the disk check runs every 10 s. */
 async function waitStopped(name: string, withinMs = 40_000): Promise<boolean> {
@@ -71,6 +118,47 @@ describe.skipIf(!hasEngine)('bounded resources', () => {
     await new Promise((resolve) => setTimeout(resolve, 12_000));
     expect((await inspectSession(name)).State.Running).toBe(true);
   }, 90_000);
+
+  it('sessions started at once share one disk guard, which stops the one over its limit and leaves after the last', async () => {
+    // A state directory of its own: this file's other sessions are the other directory's guard's (aca.owner.state).
+    const home = mkdtempSync(join(tmpdir(), 'aca-limits-guard-'));
+    const own = { XDG_STATE_HOME: home };
+    const guards = join(home, 'aca', 'disk-guards');
+    const names = [0, 1, 2, 3, 4].map((i) => `many${i}-${runId}`);
+    try {
+      const started = await Promise.all(names.map((name) =>
+        aca(['run', '-d', '--no-workspace', '--name', name, '--disk', '32m', '--memory', '256m', '--image', TEST_IMAGE], { env: own })));
+      for (const result of started) expectOk(result);
+      // Exactly one was spawned: a second would still be alive here (it learns of the first only at its first tick).
+      const alive = guardsOf(home);
+      expect(alive).toHaveLength(1);
+      expect(statSync(guards).mode & 0o777).toBe(0o700);
+      const files = readdirSync(guards);
+      expect(files).toHaveLength(1);
+      expect(files[0]).toMatch(/^[0-9a-f]{16}\.pid$/);
+      expect(statSync(join(guards, files[0]!)).mode & 0o777).toBe(0o600);
+      expect(readFileSync(join(guards, files[0]!), 'utf8').trim()).toBe(String(alive[0]));
+
+      const [over, ...rest] = names as [string, ...string[]];
+      expectOk(await aca(['exec', over, '--', 'sh', '-c', 'dd if=/dev/zero of=$HOME/big bs=1M count=48 2>/dev/null'], { env: own }));
+      expect(await waitStopped(over)).toBe(true);
+      for (const name of rest) expect((await inspectSession(name)).State.Running, name).toBe(true);
+      const stops = auditOf(home).filter((e) => e.action === 'stop');
+      expect(stops.map((e) => e.session)).toEqual([over]);
+      expect(stops[0]!.error).toMatch(/wrote 48 MiB, above its disk limit of 32 MiB/);
+      // The other directory's guard (this file's earlier sessions) left it alone.
+      expect(auditOf(state).filter((e) => e.session === over)).toEqual([]);
+      expect(guardsOf(home)).toEqual(alive);
+
+      expectOk(await aca(['rm', '-f', ...names], { env: own }));
+      // Its next tick finds nothing to guard: it leaves, and takes its pid file with it.
+      expect(await within(30_000, () => guardsOf(home).length === 0 && readdirSync(guards).length === 0)).toBe(true);
+    } finally {
+      await aca(['rm', '-f', ...names], { env: own });
+      stopGuards(home);
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 150_000);
 
   it('counts the writable layer of a --writable-root session', async () => {
     const name = `layer-${runId}`;

@@ -140,3 +140,98 @@ describe('the disk limit', async () => {
     expect(needsDiskGuard({}, true, true)).toBe(false);
   });
 });
+
+describe('one disk guard per engine and state directory', async () => {
+  const { claim, claimVerdict, guardKey, readClaim, CLAIM_FRESH_MS } = await import('../../src/sessions/disk-guard-claim.js');
+  const { guardedHere } = await import('../../src/sessions/disk-guard.js');
+  const { stateId } = await import('../../src/state-dir.js');
+  const { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dirs: string[] = [];
+  const scratch = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aca-guard-unit-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is keyed by the engine flags and the endpoint they reached', () => {
+    const docker = { kind: 'docker', url: 'unix:///var/run/docker.sock' };
+    const key = guardKey([], docker);
+    expect(key).toMatch(/^[0-9a-f]{16}$/);
+    expect(guardKey([], { ...docker })).toBe(key);
+    expect(guardKey(['--engine', 'docker'], docker)).not.toBe(key);
+    // The same flags reaching another engine (DOCKER_HOST, a project's host): another guard.
+    expect(guardKey([], { kind: 'podman', url: 'unix:///run/podman/podman.sock' })).not.toBe(key);
+    expect(guardKey([], { kind: 'docker', url: 'tcp://10.0.0.2:2376' })).not.toBe(key);
+  });
+
+  it('treats a pid file as held while its guard lives or its claim is fresh, else as stale', () => {
+    const alive = (pid: number) => pid === 42;
+    expect(claimVerdict({ pid: 42, ageMs: 3_600_000 }, alive)).toBe('held');
+    expect(claimVerdict({ pid: 43, ageMs: 0 }, alive)).toBe('stale');
+    expect(claimVerdict({ pid: undefined, ageMs: 0 }, alive)).toBe('held');
+    expect(claimVerdict({ pid: undefined, ageMs: CLAIM_FRESH_MS - 1 }, alive)).toBe('held');
+    expect(claimVerdict({ pid: undefined, ageMs: CLAIM_FRESH_MS }, alive)).toBe('stale');
+  });
+
+  it('claims with O_EXCL: one start while the guard lives, a stale file replaced once', () => {
+    const file = join(scratch(), 'k.pid');
+    let starts = 0;
+    const start = () => 1000 + ++starts;
+    const live = new Set<number>();
+    const alive = (pid: number) => live.has(pid);
+    expect(claim(file, start, alive)).toBe('claimed');
+    expect(readFileSync(file, 'utf8')).toBe('1001');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    live.add(1001);
+    expect(claim(file, start, alive)).toBe('held');
+    expect(starts).toBe(1);
+    // Its guard died (killed, rebooted): the next run starts another.
+    live.clear();
+    expect(claim(file, start, alive)).toBe('claimed');
+    expect(readClaim(file)?.pid).toBe(1002);
+    // A claim whose spawner has not written the pid yet is held; left so for long, it is stale.
+    writeFileSync(file, '');
+    expect(claim(file, start, alive)).toBe('held');
+    const old = (Date.now() - CLAIM_FRESH_MS - 1000) / 1000;
+    utimesSync(file, old, old);
+    expect(claim(file, start, alive)).toBe('claimed');
+    expect(starts).toBe(3);
+    // A spawn that failed leaves no claim behind.
+    live.clear();
+    rmSync(file);
+    expect(claim(file, () => undefined, alive)).toBe('failed');
+    expect(existsSync(file)).toBe(false);
+    expect(claim(file, () => { throw new Error('spawn failed'); }, alive)).toBe('failed');
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('keeps the sessions made from its state directory, and only aca\'s sessions with a disk limit', () => {
+    const scope = { stateId: '0123456789abcdef', user: 'me', host: 'here' };
+    const session = { 'aca.managed': 'true', 'aca.session': 's', 'aca.disk': '1024', 'aca.owner': 'me', 'aca.owner.host': 'here' };
+    expect(guardedHere({ ...session, 'aca.owner.state': scope.stateId }, scope)).toBe(true);
+    // Another state directory (XDG_STATE_HOME), or the same path on another host sharing the engine: its own guard.
+    expect(guardedHere({ ...session, 'aca.owner.state': 'fedcba9876543210' }, scope)).toBe(false);
+    // Made before sessions carried the state id: its user's guard on its host.
+    expect(guardedHere(session, scope)).toBe(true);
+    expect(guardedHere({ ...session, 'aca.owner': 'other' }, scope)).toBe(false);
+    expect(guardedHere({ ...session, 'aca.owner.host': 'there' }, scope)).toBe(false);
+    expect(guardedHere({ ...session, 'aca.disk': '0' }, scope)).toBe(false);
+    expect(guardedHere({ ...session, 'aca.helper': 'storage' }, scope)).toBe(false);
+    expect(guardedHere({ ...session, 'aca.managed': 'false' }, scope)).toBe(false);
+    expect(guardedHere(null, scope)).toBe(false);
+  });
+
+  it('gives each state directory one random id, kept', () => {
+    const a = { XDG_STATE_HOME: scratch() };
+    const id = stateId(a);
+    expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(stateId(a)).toBe(id);
+    expect(statSync(join(a.XDG_STATE_HOME, 'aca', 'id')).mode & 0o777).toBe(0o600);
+    expect(stateId({ XDG_STATE_HOME: scratch() })).not.toBe(id);
+  });
+});
