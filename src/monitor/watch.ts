@@ -113,6 +113,8 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
       if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
       throw error;
     }
+    // The list is older than this answer: a restart (the supervisor's own) may have finished in between.
+    if (state.Running || state.Restarting || state.Paused) return;
     const oomKilled = state.OOMKilled;
     const alerts = stopAlerts({ oomKilled, exitCode: state.ExitCode }, session.sampler.limitBytes)
       .filter((a) => !(a.kind === 'oom' && session.sampler.oomReported));
