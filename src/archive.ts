@@ -11,23 +11,21 @@ import { createReadStream, lstatSync, readdirSync, readlinkSync } from 'node:fs'
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type * as TarStream from 'tar-stream';
+import { directoriesUstar, type DirectoryEntry } from './ustar.js';
 
 // tar-stream (and streamx under it, six modules) loads only where a tar is made or read, not with every command
 // that imports this module.
 const require = createRequire(import.meta.url);
 const tarStream = (): typeof TarStream => require('tar-stream') as typeof TarStream;
 
-export interface DirEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  mode: number;
-}
+export type DirEntry = DirectoryEntry;
 
 /** A tar of bare directory entries: extracting it sets each directory's owner and mode. */
 export function directoriesTar(entries: DirEntry[]): Readable {
+  const plain = directoriesUstar(entries);
+  if (plain) return Readable.from([plain]);
   const pack = tarStream().pack();
   for (const e of entries) pack.entry({ name: e.name, type: 'directory', uid: e.uid, gid: e.gid, mode: e.mode, mtime: new Date() });
   pack.finalize();
