@@ -6,6 +6,7 @@
 // which no Node client can avoid.
 // Usage: node bench/floor-run.mjs IMAGE WORKSPACE LABEL=VALUE   (Docker, with the aca-isolated network present)
 import { call } from './raw-engine.mjs';
+import { profileHostConfig } from './floor-profile.mjs';
 
 const [image, workspace, label] = process.argv.slice(2);
 const [labelKey, labelValue] = label.split('=');
@@ -17,13 +18,7 @@ const created = JSON.parse(await call('POST', '/containers/create', {
   Labels: { [labelKey]: labelValue },
   AttachStdout: true,
   AttachStderr: true,
-  HostConfig: {
-    Init: true, ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'],
-    Tmpfs: { '/tmp': 'rw,nosuid,nodev,exec,size=858993459,mode=1777', '/run': 'rw,nosuid,nodev,noexec,size=67108864,mode=0755', '/home/aca': 'rw,nosuid,nodev,exec,size=858993459' },
-    Memory: 4 * 2 ** 30, MemorySwap: 4 * 2 ** 30, NanoCpus: 2e9, CpuShares: 512, PidsLimit: 1024,
-    Ulimits: [{ Name: 'nofile', Soft: 8192, Hard: 16384 }, { Name: 'nproc', Soft: 8192, Hard: 8192 }],
-    IpcMode: 'private', CgroupnsMode: 'private', NetworkMode: 'aca-isolated', Binds: [`${workspace}:/workspace`],
-  },
+  HostConfig: profileHostConfig(workspace),
 }));
 const output = call('POST', `/containers/${created.Id}/attach?stream=1&stdout=1&stderr=1`, undefined, 'Connection: Upgrade\r\nUpgrade: tcp\r\n');
 // Asked before the start, as the docker CLI does, so the exit cannot be missed.

@@ -6,6 +6,7 @@
 // (raw-engine.mjs), with nothing else: no configuration, no disk guard. bench/scale.mjs starts N of them at once.
 // Usage: node bench/floor-start.mjs IMAGE WORKSPACE LABEL=VALUE NAME   (Docker, with the aca-isolated network present)
 import { call } from './raw-engine.mjs';
+import { profileHostConfig } from './floor-profile.mjs';
 
 const [image, workspace, label, name] = process.argv.slice(2);
 const [labelKey, labelValue] = label.split('=');
@@ -55,12 +56,6 @@ const created = ok(await call('POST', `/containers/create?name=aca-${name}`, {
   WorkingDir: '/workspace',
   Env: ['HOME=/home/aca'],
   Labels: labels,
-  HostConfig: {
-    Init: true, ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'],
-    Tmpfs: { '/tmp': 'rw,nosuid,nodev,exec,size=858993459,mode=1777', '/run': 'rw,nosuid,nodev,noexec,size=67108864,mode=0755' },
-    Memory: 4 * 2 ** 30, MemorySwap: 4 * 2 ** 30, NanoCpus: 2e9, CpuShares: 512, PidsLimit: 1024,
-    Ulimits: [{ Name: 'nofile', Soft: 8192, Hard: 16384 }, { Name: 'nproc', Soft: 8192, Hard: 8192 }],
-    IpcMode: 'private', CgroupnsMode: 'private', NetworkMode: 'aca-isolated', Binds: [`${workspace}:/workspace`, `${home}:/home/aca`],
-  },
+  HostConfig: profileHostConfig(workspace, { home }),
 }));
 await call('POST', `/containers/${created.Id}/start`);

@@ -9,6 +9,7 @@ import { call } from './raw-engine.mjs';
 
 const FLOOR_START = fileURLToPath(new URL('./floor-start.mjs', import.meta.url));
 const FLOOR_STATS = fileURLToPath(new URL('./floor-stats.mjs', import.meta.url));
+const FLOOR_STREAM = fileURLToPath(new URL('./floor-stream.mjs', import.meta.url));
 
 /** Only the stopped sessions gc is timed on carry it (beside the run's label, for clean-up). */
 const GC_LABEL_KEY = 'acabench.gc';
@@ -160,20 +161,25 @@ export async function streams(workspace, mib, runs) {
   const quote = (args) => args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const dockerRun = (extra, cmd) => quote(['docker', 'run', '--rm', ...extra, ...acaProfile(workspace), IMAGE, ...cmd]);
   const acaRun = (extra, cmd) => quote([ACA, 'run', ...extra, '--label', LABEL, '--image', IMAGE, '--', ...cmd]);
+  // The floor: a Node program making aca's engine calls and copying the stream itself (floor-stream.mjs).
+  const floorRun = (direction) => quote(['node', FLOOR_STREAM, direction, IMAGE, workspace, LABEL, String(bytes)]);
   const rows = [];
-  for (const [what, ours, theirs] of [
-    ['through stdin', feed(acaRun(['-i'], ['wc', '-c'])), feed(dockerRun(['-i'], ['wc', '-c']))],
-    ['out of stdout', ['-c', `${acaRun([], ['head', '-c', String(bytes), '/dev/zero'])} >/dev/null`], ['-c', `${dockerRun([], ['head', '-c', String(bytes), '/dev/zero'])} >/dev/null`]],
+  for (const [what, ours, theirs, floor] of [
+    ['through stdin', feed(acaRun(['-i'], ['wc', '-c'])), feed(dockerRun(['-i'], ['wc', '-c'])), feed(floorRun('in'))],
+    ['out of stdout', ['-c', `${acaRun([], ['head', '-c', String(bytes), '/dev/zero'])} >/dev/null`], ['-c', `${dockerRun([], ['head', '-c', String(bytes), '/dev/zero'])} >/dev/null`], ['-c', `${floorRun('out')} >/dev/null`]],
   ]) {
     progress(`${mib} MiB ${what}`);
     const aca = [];
     const docker = [];
+    const least = [];
     for (let i = 0; i < runs; i++) {
       const a = async () => aca.push(await time('sh', ours, { cwd: workspace }));
       const d = async () => docker.push(await time('sh', theirs, { cwd: workspace }));
-      if (i % 2 === 0) { await a(); await d(); } else { await d(); await a(); }
+      const f = async () => least.push(await time('sh', floor, { cwd: workspace }));
+      if (i % 2 === 0) { await a(); await d(); await f(); } else { await f(); await d(); await a(); }
     }
     rows.push(ratioRow(`${mib} MiB ${what}: aca run vs docker run, aca's profile`, 1.05, aca, docker));
+    rows.push(ratioRow(`floor: Node, aca's engine calls for ${mib} MiB ${what} vs docker run, aca's profile`, undefined, least, docker));
   }
   return rows;
 }
