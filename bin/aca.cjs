@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // aca's entry point (bin/aca starts it): run the CLI, then exit with its code once output is flushed.
-// CommonJS on purpose: Node starts a CommonJS file without its ES module loader, so `aca --version` costs no
-// more than Node itself; the CLI proper (ESM, in dist/) is imported only for every other command.
+// CommonJS on purpose, like the build it loads (dist/bundle, see rolldown.config.mjs): Node runs CommonJS without
+// starting its ES module loader, so `aca --version` costs no more than Node itself and other commands save it too.
 'use strict';
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -17,7 +17,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Answered before loading the CLI: scripts call `aca --version` often.
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
 } else {
-  import('../dist/bundle/cli.js').then(
+  new Promise((resolve) => resolve(require('../dist/bundle/cli.cjs'))).then(
     async ({ main }) => {
       const code = await main(args);
       if (process.stdout.writableLength > 0) process.stdout.write('', () => process.exit(code));
@@ -25,7 +25,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
     },
     (error) => {
       // Only a missing or broken build gets here: main() itself turns every failure into an exit code.
-      process.stderr.write(`aca: cannot load the CLI from ${join(__dirname, '..', 'dist')}: ${error.message}\nRun: npm run build\n`);
+      process.stderr.write(`aca: cannot load the CLI from ${join(__dirname, '..', 'dist')}: ${String(error.message).split('\n')[0]}\nRun: npm run build\n`);
       process.exit(1);
     },
   );
