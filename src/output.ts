@@ -13,6 +13,22 @@ const makeChalk = (enabled: boolean): ChalkInstance => {
   return new Chalk({ level: enabled ? 1 : 0 });
 };
 
+const tolerant = new WeakSet<object>();
+
+/**
+ * A reader that went away (`aca ... 2>&1 | head`) must not end aca mid-command: Node raises EPIPE on the stream as an
+ * uncaught error, and a foreground run would exit without removing its session. What aca writes after that goes
+ * nowhere; the command carries on to its end, clean-up included. (Whether a command's own output may still go
+ * somewhere is the output pump's to judge: engine/streams.ts ends a run whose stdout reader went away.)
+ */
+function tolerateClosedReader(stream: NodeJS.WritableStream): void {
+  if (tolerant.has(stream)) return;
+  tolerant.add(stream);
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 export interface OutputOptions {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -54,6 +70,8 @@ export class Output {
     this.colorOut = colorEnabled(options.stdout, options.env, options.noColor);
     this.colorErr = colorEnabled(options.stderr, options.env, options.noColor);
     this.interactiveStderr = Boolean(options.stderr.isTTY) && !(options.env.CI === 'true') && options.env.TERM !== 'dumb';
+    tolerateClosedReader(options.stdout);
+    tolerateClosedReader(options.stderr);
   }
 
   /** Whether progress is drawn live on a terminal (a spinner) rather than written as lines. */

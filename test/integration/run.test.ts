@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, closeSync, existsSync, openSync, readSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { acaBytes, bindableDir, labelled } from '../helpers/aca.js';
+import { acaBytes, bindableDir, labelled, spawnAca } from '../helpers/aca.js';
 import { TEST_IMAGE, inspectSession, sessionExists } from '../helpers/engine.js';
 import { engineSuite, hasEngine, underGvisor } from './setup.js';
 
@@ -34,6 +34,17 @@ describe.skipIf(!hasEngine)('aca run', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout.length).toBe(blob.length);
     expect(result.stdout.equals(blob)).toBe(true);
+  });
+
+  it('removes its session when the reader of its stderr goes away mid-run (aca --debug run ... 2>&1 | head)', async () => {
+    const name = `gone-reader-${runId}`;
+    const child = spawnAca(labelled(['--debug', 'run', '--name', name, '--image', TEST_IMAGE, '--', 'sh', '-c', 'sleep 1; echo done'], runId), { cwd: workspace });
+    // The first debug line has arrived: close the pipe, so every later line aca writes meets EPIPE.
+    await new Promise<void>((resolve) => child.stderr!.once('data', () => { child.stderr!.destroy(); resolve(); }));
+    const result = await child;
+    expect(result.exitCode).toBe(0);
+    expect(Buffer.from(result.stdout as Uint8Array).toString()).toBe('done\n');
+    expect(await sessionExists(name)).toBe(false);
   });
 
   it('forwards a file on stdin from where its reader left it, byte for byte', async () => {
