@@ -25,7 +25,9 @@ function tolerateClosedReader(stream: NodeJS.WritableStream): void {
   if (tolerant.has(stream)) return;
   tolerant.add(stream);
   stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
+    // Any other failure (a full disk) stays what it was: reported by whoever else listens (the output pump), else
+    // thrown as before this listener existed.
+    if (error.code !== 'EPIPE' && (stream as NodeJS.WritableStream & NodeJS.EventEmitter).listenerCount('error') === 1) throw error;
   });
 }
 
