@@ -86,7 +86,7 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
     }
   });
 
-  it('ends an exec whose session stops as it ends: its exit code, or one line saying the engine dropped it', async () => {
+  it('ends an exec whose session stops as it ends: its exit code (137 if the sandbox killed it), or one line saying the engine dropped it', async () => {
     // Docker forgets the exec without closing its stream when the gVisor session stops first (src/engine/exec-end.ts).
     // The session spins until the file appears, so it stops while `touch` is still ending: about one exec in four
     // was dropped on a quiet machine, and waited on for ever before.
@@ -94,7 +94,10 @@ describe.skipIf(!gvisor)('gVisor isolation', { timeout: 180_000 }, () => {
       const name = `gv-race-${i}-${runId}`;
       expectOk(await aca(['run', '-d', '--name', name, '--isolation', 'gvisor', '--image', TEST_IMAGE, '--no-workspace', '--', 'sh', '-c', 'while [ ! -e /tmp/go ]; do :; done'], { env }));
       const result = await aca(['exec', name, '--', 'touch', '/tmp/go'], { env, timeout: 40_000 });
-      if (result.exitCode !== 0) {
+      // runsc kills what is left in the sandbox as it stops: `touch`, still ending, may be reported killed (137) by
+      // the engine itself, which aca passes on like any exit code.
+      if (result.exitCode === 137) expect(result.stderr).toBe('');
+      else if (result.exitCode !== 0) {
         expect(result.exitCode, result.stderr).toBe(125);
         // runsc may say first that it lost the sandbox's control server: the engine's own line, passed through.
         const lines = result.stderr.trimEnd().split('\n');
