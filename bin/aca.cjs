@@ -17,9 +17,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Answered before loading the CLI: scripts call `aca --version` often.
   process.stdout.write(`${JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')).version}\n`);
 } else {
+  const compileCache = require('./compile-cache.cjs').useCompileCache(join(__dirname, '..', 'dist', 'bundle'), process.env);
   new Promise((resolve) => resolve(require('../dist/bundle/cli.cjs'))).then(
     async ({ main }) => {
       const code = await main(args);
+      compileCache.write();
       if (process.stdout.writableLength > 0) process.stdout.write('', () => process.exit(code));
       else process.exit(code);
     },

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CommandHost } from './host.js';
 import type { RunFlags } from '../src/sessions/options.js';
@@ -26,7 +27,6 @@ export function register(program: Command, host: CommandHost): void {
     host.action<Flags>(async (ctx, flags, [named]) => {
       const { LOGIN_SHELL, offerRunningSession, shellMode } = await import('../src/sessions/shell.js');
       const mode = shellMode(ctx.stdin, ctx.out.stdout);
-      const { resolve } = await import('node:path');
       // A named new session (--name) or --new asks for a new one; no workspace, no project to match.
       const offer = !named && !flags.new && !flags.name && flags.workspace !== false;
       const session = named ?? (offer ? await offerRunningSession(ctx, resolve(ctx.cwd, flags.workspace || '.'), mode.tty) : undefined);

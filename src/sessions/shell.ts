@@ -1,4 +1,5 @@
 /** `aca shell`: a login shell in a session, bash when the image has it, else sh. */
+import { createInterface } from 'node:readline';
 import type { Context } from '../context.js';
 
 /** Prefer bash, fall back to sh; both as login shells so profiles run. */
@@ -56,7 +57,6 @@ export async function offerRunningSession(ctx: Context, workspace: string, termi
     ctx.out.info(`aca: session ${newest.name} runs on this workspace${more}; starting a new one. To use it: aca shell ${newest.name}`);
     return undefined;
   }
-  const { createInterface } = await import('node:readline');
   const prompt = createInterface({ input: ctx.stdin, output: ctx.out.stderr, terminal: false });
   try {
     ctx.out.stderr.write(`Session ${newest.name} runs on this workspace${more}. Open the shell in it? [Y/n] (n: a new session; --new skips this) `);
