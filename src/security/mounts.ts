@@ -53,7 +53,7 @@ function protectedTrees(facts: MountFacts): Array<[string, string]> {
   for (const home of facts.homes) {
     for (const store of CREDENTIAL_STORES) trees.push([posix.join(home, store), 'no credential stores, not even read-only']);
   }
-  for (const dir of facts.acaDirs ?? []) trees.push([dir, "no aca state or configuration (the trust store, the audit trail, the user's config)"]);
+  for (const dir of facts.acaDirs ?? []) trees.push([dir, "no aca state or configuration (the trust store, the audit trail, the compile cache, the user's config)"]);
   for (const tree of SYSTEM_TREES) trees.push([tree, 'no host system or runtime paths']);
   return trees;
 }

@@ -4,7 +4,7 @@
  * session, or pass silently; a file the user trusted is honoured until a session changes it.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
@@ -139,10 +139,14 @@ describe.skipIf(!hasEngine)('rows 2 to 4: a project .acarc.json that widens the 
 });
 
 describe.skipIf(!hasEngine)("aca's own state and configuration", () => {
-  it('cannot be mounted into a session, so no session writes the trust store or the user config', async () => {
+  it('cannot be mounted into a session, so no session writes the trust store, the compile cache or the user config', async () => {
     const dir = workspace();
     mkdirSync(join(env.XDG_STATE_HOME, 'aca'), { recursive: true });
-    for (const source of [join(env.XDG_STATE_HOME, 'aca'), env.XDG_CONFIG_HOME]) {
+    // The compile cache holds code every later aca runs (bin/compile-cache.cjs), made by any command.
+    expectOk(await aca(['ps'], { cwd: dir, env }));
+    const compileCache = join(env.XDG_STATE_HOME, 'aca', 'compile-cache');
+    expect(readdirSync(compileCache).length).toBeGreaterThan(0);
+    for (const source of [join(env.XDG_STATE_HOME, 'aca'), compileCache, env.XDG_CONFIG_HOME]) {
       const name = `own-${runId}`;
       const result = await aca(['run', '--image', TEST_IMAGE, '--name', name, '-v', `${source}:/x`, '--', 'true'], { cwd: dir, env });
       expect(result.exitCode).toBe(2);
