@@ -113,9 +113,10 @@ export async function ensureImage(
   ctx: Context,
   engine: Engine,
   ref: string,
-  options: { noBuild: boolean; base?: string | undefined; caCerts?: string | undefined },
+  options: { noBuild: boolean; base?: string | undefined; caCerts?: string | undefined; inspected?: Promise<unknown> | undefined },
 ): Promise<void> {
-  if (await engine.images.inspect(ref)) return;
+  // `inspected`: the same lookup, asked earlier beside other engine calls.
+  if (await (options.inspected ?? engine.images.inspect(ref))) return;
   const variant = variantOfTag(ref);
   if (variant) {
     if (options.noBuild) {

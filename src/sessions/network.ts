@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from '../context.js';
-import { type ContainerCreateBody, DETACHED_STDIO, type Engine, EngineApiError, isConflict, isNotFound } from '../engine/index.js';
+import { type ContainerCreateBody, DETACHED_STDIO, type Engine, EngineApiError, isConflict, isNotFound, type NetworkInspect } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { runBuild } from '../images.js';
 import { announceBuild, ensureBuildBase } from '../build-base.js';
@@ -71,9 +71,12 @@ export function defaultNetworkSummary(perSessionNetwork: boolean | undefined): s
   return `${ISOLATED_NETWORK} on Docker, aca-<session> on Podman (engine not reached)`;
 }
 
-/** Create the shared isolated network on first use; another aca creating it at the same time is fine. */
-async function ensureIsolatedNetwork(engine: Engine): Promise<void> {
-  const existing = await engine.networks.inspect(ISOLATED_NETWORK);
+/**
+ * Create the shared isolated network on first use; another aca creating it at the same time is fine. `inspected`:
+ * its lookup, asked earlier beside other engine calls.
+ */
+async function ensureIsolatedNetwork(engine: Engine, inspected?: Promise<NetworkInspect | undefined>): Promise<void> {
+  const existing = await (inspected ?? engine.networks.inspect(ISOLATED_NETWORK));
   if (existing) {
     if (existing.Labels?.[LABEL.managed] !== 'true') {
       throw new AcaError(`a network named ${ISOLATED_NETWORK} exists but aca did not create it; aca will not use it`, {
@@ -128,11 +131,12 @@ export async function prepareSessionNetwork(
   labels: Record<string, string>,
   request: NetworkRequest,
   build: { base?: string | undefined; noBuild: boolean },
+  isolatedInspected?: Promise<NetworkInspect | undefined>,
 ): Promise<Array<[string, string]>> {
   const name = sessionNetworkName(session);
   const egress = request.allow && request.allow.length > 0;
   if (!needsOwnNetwork(engine, request)) {
-    await ensureIsolatedNetwork(engine);
+    await ensureIsolatedNetwork(engine, isolatedInspected);
     return [];
   }
   try {

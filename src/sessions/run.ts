@@ -4,7 +4,7 @@
  */
 import type { ResolvedDevcontainer } from '../devcontainer/resolve.js';
 import type { Context } from '../context.js';
-import { type Engine, EngineApiError, EngineDownError, forwardInput, isConflict, isNotFound, pumpOutput, recordingHead, startFailureVerdict } from '../engine/index.js';
+import { type Engine, EngineApiError, EngineDownError, forwardInput, isConflict, isNotFound, type NetworkInspect, pumpOutput, recordingHead, startFailureVerdict } from '../engine/index.js';
 import { AcaError, CommandExit, EngineError, EXIT, UsageError } from '../errors.js';
 import { ensureImage } from '../images.js';
 import { setLongTimeout, type LongTimer } from '../timers.js';
@@ -20,6 +20,7 @@ import { hasSessionVolumes, prepareStorage, removeSessionVolumes, workspaceVolum
 import { findCheckpoint, restoreVolumes, type Restore } from './checkpoint.js';
 import { needsDiskGuard, takeDiskStop } from './disk-limit.js';
 import { spawnDiskGuard } from './disk-guard.js';
+import { ISOLATED_NETWORK, needsOwnNetwork } from './network.js';
 import { placeholdersOf, removeGitPlaceholders } from '../security/git.js';
 import { seedBranch } from './branch.js';
 import { exclusionRules, markUnexported } from './manifest.js';
@@ -81,6 +82,22 @@ class TakenNameError extends UsageError {
 }
 
 /** Refuse a taken name before anything is made: cleaning up after a clash could touch the other session's objects. */
+/**
+ * The image and the shared isolated network, looked up beside the name check instead of after it: two engine round
+ * trips fewer in a row (many sessions started at once wait on each). Only lookups: what to do about their answers
+ * is still decided in order, after the name check. Not for a devcontainer or a checkpoint, which choose the image.
+ */
+function lookAhead(engine: Engine, request: RunRequest): { image?: Promise<unknown>; isolatedNetwork?: Promise<NetworkInspect | undefined> } {
+  const { spec } = request;
+  const asked: ReturnType<typeof lookAhead> = {};
+  if (!request.devcontainer && !request.fromCheckpoint) asked.image = engine.images.inspect(spec.image);
+  const network = spec.securityPlan?.network;
+  if (network?.own && !needsOwnNetwork(engine, network)) asked.isolatedNetwork = engine.networks.inspect(ISOLATED_NETWORK);
+  // Answered or failed, each is awaited where it is used; until then a failure is not unhandled.
+  for (const lookup of Object.values(asked)) lookup.catch(() => {});
+  return asked;
+}
+
 async function refuseTakenName(engine: Engine, name: string): Promise<void> {
   try {
     await engine.inspectContainer(containerName(name));
@@ -142,13 +159,15 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
   const engine = await ctx.engine();
   // Asked beside the name check rather than after it: one engine round trip fewer in a row (prepareSecurity uses it).
   if (needsIsolationFacts(engine, spec)) engine.isolationFacts().catch(() => {});
+  const asked = lookAhead(engine, request);
   await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
   if (request.devcontainer && !restore) await (await import('../devcontainer/prepare.js')).prepareDevcontainer(ctx, engine, spec, request.devcontainer, request.noBuild);
-  await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts });
+  await ensureImage(ctx, engine, spec.image, { noBuild: request.noBuild, base: request.base, caCerts: spec.caCerts, inspected: asked.image });
   // Secrets are read, the engine checked and the session's network made before the container.
-  const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild });
+  const secrets = await prepareSecurity(ctx, engine, spec, { base: request.base, noBuild: request.noBuild }, asked.isolatedNetwork);
   let id: string;
+  let helperRemoved: Promise<void> | undefined;
   try {
     if (spec.storage) {
       // A checkpoint's workspace copy replaces the host tree.
@@ -156,16 +175,19 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
       const workspace = spec.workspace && spec.storage.workspaceVolume && !restore?.workspaceVolume && !spec.branch
         ? { hostPath: spec.workspace.hostPath, target: WORKSPACE_PATH, exclude: exclusionRules(spec.workspace.hostPath, Boolean(request.respectGitignore)) }
         : undefined;
-      await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace, spec.labels);
+      ({ helperRemoved } = await prepareStorage(engine, spec.name, spec.image, spec.storage, spec.user, workspace, spec.labels));
+      helperRemoved.catch(() => {}); // awaited below, on every path
       if (restore) await restoreVolumes(engine, restore, { name: spec.name, ...spec.storage });
       else if (spec.branch && spec.storage.workspaceVolume) {
         await seedBranch(engine, { session: spec.name, image: spec.image, user: spec.user, workspaceVolume: spec.storage.workspaceVolume, plan: spec.branch });
       }
     }
     id = await create(engine, spec);
+    await helperRemoved;
   } catch (error) {
-    // Nothing half-made stays behind: the volumes made for this session go too,
-    // unless the name turned out to be another session's (a race): those are its.
+    // Nothing half-made stays behind: the volumes made for this session go too (once the storage helper, which
+    // holds them, is gone), unless the name turned out to be another session's (a race): those are its.
+    await helperRemoved?.catch(() => {});
     if (!(error instanceof TakenNameError)) await discard(ctx, engine, spec).catch(() => {});
     throw error;
   }

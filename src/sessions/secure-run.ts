@@ -5,7 +5,7 @@
  * audit record, and their cleanup. Called from run.ts.
  */
 import type { Context } from '../context.js';
-import type { ContainerCreateBody, Engine } from '../engine/index.js';
+import type { ContainerCreateBody, Engine, NetworkInspect } from '../engine/index.js';
 import { AcaError, UsageError } from '../errors.js';
 import { appendAudit } from '../audit.js';
 import { checkGvisorPids, chooseIsolation, GVISOR_SETUP_HINT } from '../security/isolation.js';
@@ -44,6 +44,7 @@ export async function prepareSecurity(
   engine: Engine,
   spec: SessionSpec,
   build: { base?: string | undefined; noBuild: boolean },
+  isolatedNetworkInspected?: Promise<NetworkInspect | undefined>,
 ): Promise<Deliveries> {
   const plan = spec.securityPlan;
   const values: Deliveries = { secrets: new Map() };
@@ -74,7 +75,7 @@ export async function prepareSecurity(
   Object.assign(spec.ownership, secretLabels(spec));
   if (plan.network.own) {
     if (engine.capabilities.perSessionNetwork) spec.network = sessionNetworkName(spec.name);
-    const env = await prepareSessionNetwork(ctx, engine, spec.name, { ...spec.labels, ...spec.ownership }, plan.network, build);
+    const env = await prepareSessionNetwork(ctx, engine, spec.name, { ...spec.labels, ...spec.ownership }, plan.network, build, isolatedNetworkInspected);
     spec.env.push(...env);
   }
   return values;

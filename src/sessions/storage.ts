@@ -44,7 +44,9 @@ export function storagePlan(session: string, options: { persistentHome: boolean;
  * dropped cannot chown it; the engine can, by extracting a directory entry
  * over the mount point. That needs a writable root filesystem, so it happens
  * in a short-lived helper container that is created, never started, and
- * removed. Copy mode's workspace is extracted the same way.
+ * removed. Copy mode's workspace is extracted the same way. The helper's removal is returned, not awaited: the
+ * session's container can be created meanwhile (many sessions started at once each wait a round trip less); the
+ * caller awaits it before starting the session or removing its volumes.
  */
 export async function prepareStorage(
   engine: Engine,
@@ -54,7 +56,7 @@ export async function prepareStorage(
   user: string,
   workspace?: { hostPath: string; target: string; exclude: string[] },
   userLabels: Record<string, string> = {},
-): Promise<void> {
+): Promise<{ helperRemoved: Promise<void> }> {
   const mounts: Array<{ volume: string; target: string; mode: number }> = [];
   // The user's --label values too, so a gc scoped by label finds what an interrupted set-up left.
   const sessionLabels = { ...userLabels, ...creatorLabels(), [LABEL.managed]: 'true', [LABEL.session]: session };
@@ -74,7 +76,7 @@ export async function prepareStorage(
     // The record of what was copied in (filled below, or by a checkpoint's restore), out of the session's reach.
     await createBaseVolumes(engine, session, sessionLabels);
   }
-  if (mounts.length === 0) return;
+  if (mounts.length === 0) return { helperRemoved: Promise.resolve() };
 
   const ids = numericIds(user) ?? { uid: 0, gid: 0 };
   // tar-stream and its dependencies load only for sessions that have volumes to prepare.
@@ -104,9 +106,11 @@ export async function prepareStorage(
       const entries = Object.fromEntries(await packed.tree);
       await writeManifest(engine, helper, { version: 1, created, root: workspace.hostPath, exclude: workspace.exclude, entries });
     }
-  } finally {
-    await engine.removeContainer(helper, { force: true });
+  } catch (error) {
+    await engine.removeContainer(helper, { force: true }).catch(() => {});
+    throw error;
   }
+  return { helperRemoved: engine.removeContainer(helper, { force: true }) };
 }
 
 /** Remove a session's own volumes (home, workspace copy); caches are shared and stay. */
