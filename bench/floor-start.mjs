@@ -38,17 +38,21 @@ const ok = (text) => {
   if (parsed.message) throw new Error(parsed.message);
   return parsed;
 };
-const free = JSON.parse(await call('GET', `/containers/aca-${name}/json`));
-if (free.Id) throw new Error(`aca-${name} exists`);
-ok(await call('GET', `/images/${encodeURIComponent(image)}/json`));
-ok(await call('GET', '/networks/aca-isolated'));
+// The name, the image and the network are looked up together, as aca does (src/sessions/run.ts lookAhead).
+const [free, found, network] = await Promise.all([
+  call('GET', `/containers/aca-${name}/json`), call('GET', `/images/${encodeURIComponent(image)}/json`), call('GET', '/networks/aca-isolated'),
+]);
+if (JSON.parse(free).Id) throw new Error(`aca-${name} exists`);
+ok(found);
+ok(network);
 ok(await call('POST', '/volumes/create', { Name: home, Labels: { ...labels, 'aca.volume': 'home' } }));
 const helper = ok(await call('POST', `/containers/create?name=aca-${name}-init`, {
   Image: image, Cmd: ['true'], User: '0:0', Labels: { ...labels, 'aca.helper': 'storage' },
   HostConfig: { Binds: [`${home}:/home/aca`], NetworkMode: 'none' },
 })).Id;
 await call('PUT', `/containers/${helper}/archive?path=${encodeURIComponent('/home')}`, directoryTar('aca', 1000, 1000, 0o700));
-await call('DELETE', `/containers/${helper}?force=1`);
+// Removed while the session is created, as aca does (src/sessions/storage.ts).
+const helperRemoved = call('DELETE', `/containers/${helper}?force=1`);
 const created = ok(await call('POST', `/containers/create?name=aca-${name}`, {
   Image: image,
   Cmd: ['sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 86400 & wait $!; done'],
@@ -58,4 +62,5 @@ const created = ok(await call('POST', `/containers/create?name=aca-${name}`, {
   Labels: labels,
   HostConfig: profileHostConfig(workspace, { home }),
 }));
+await helperRemoved;
 await call('POST', `/containers/${created.Id}/start`);

@@ -2,7 +2,8 @@
 // aca's speed, measured side by side with the docker CLI doing the same engine work, on this machine, in one run.
 // Prints one Markdown table on stdout (every target of issue 16, and context rows: the floors no client can beat,
 // what gVisor and the host's CA bundle cost), progress on stderr, and writes bench/results/latest.json.
-// Usage: npm run bench [-- --quick] [-- --runs N]   (needs a Docker engine and the aca-test/busybox image)
+// Usage: npm run bench [-- --quick] [-- --runs N] [-- --only PART,...]   (needs a Docker engine and the aca-test/busybox image)
+// PARTs: single (run, exec and their context rows), scale (parallel starts and monitor), streams, gc, copy, gvisor.
 // Everything it creates carries the label acabench=<run id> and is removed at the end, also on Ctrl-C or SIGTERM.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,16 @@ const SCALE = QUICK
   ? { rounds: 1, floorRounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
   : { rounds: 3, floorRounds: 2, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
 const CONTEXT = undefined;
+const PARTS = ['single', 'scale', 'streams', 'gc', 'copy', 'gvisor'];
+const onlyFlag = process.argv.indexOf('--only');
+const ONLY = onlyFlag > 0 ? process.argv[onlyFlag + 1].split(',') : PARTS;
+for (const part of ONLY) {
+  if (!PARTS.includes(part)) {
+    process.stderr.write(`bench: --only ${part}: no such part (one of: ${PARTS.join(', ')})\n`);
+    process.exit(2);
+  }
+}
+const wants = (part) => ONLY.includes(part);
 const began = Date.now();
 
 /** Alternate the two commands run by run, so drift in machine load hits both alike; medians of RUNS after WARMUP. */
@@ -53,22 +64,26 @@ try {
   const plainRun = () => time('docker', ['run', '--rm', '--label', LABEL, IMAGE, 'true']);
   const acaRun = (options = {}) => () => time(ACA, ['run', '--label', LABEL, '--image', IMAGE, '--', 'true'], { cwd: workspace, ...options });
 
-  rows.push(await compare('aca run --image IMG -- true vs docker run, aca\'s profile', 1.15, acaRun(), profileRun));
-  rows.push(await compare('aca exec SESSION -- true vs docker exec', 2.0,
-    () => time(ACA, ['exec', session, '--', 'true']),
-    () => time('docker', ['exec', container, 'true'])));
-  // Context: what no client can win back. The least any Node program can do (bench/floor-*.mjs: Node's start-up
-  // plus aca's API calls over raw sockets), and what aca's profile costs the engine over a plain run.
-  rows.push(await compare('floor: Node, aca\'s engine calls for run vs docker run, aca\'s profile', CONTEXT,
-    () => time('node', [FLOOR_RUN, IMAGE, workspace, LABEL]), profileRun));
-  rows.push(await compare('floor: Node, aca\'s engine calls for exec vs docker exec', CONTEXT,
-    () => time('node', [FLOOR_EXEC, `aca-${session}`]),
-    () => time('docker', ['exec', container, 'true'])));
-  rows.push(await compare('docker run, aca\'s profile vs docker run --rm', CONTEXT, profileRun, plainRun));
-  rows.push(await compare('aca --version vs node -e 0', CONTEXT, () => time(ACA, ['--version']), () => time('node', ['-e', '0'])));
-  if (HOST_ENV.NODE_EXTRA_CA_CERTS || HOST_ENV.SSL_CERT_FILE) {
-    // The host's CA bundle is copied into every session (an exec after the start); docker does no such thing.
-    rows.push(await compare('aca run with vs without the host\'s CA variables', CONTEXT, acaRun({ env: { ...HOST_ENV, ACA_ISOLATION: 'container' } }), acaRun()));
+  if (wants('single')) await singleRows();
+
+  async function singleRows() {
+    rows.push(await compare('aca run --image IMG -- true vs docker run, aca\'s profile', 1.15, acaRun(), profileRun));
+    rows.push(await compare('aca exec SESSION -- true vs docker exec', 2.0,
+      () => time(ACA, ['exec', session, '--', 'true']),
+      () => time('docker', ['exec', container, 'true'])));
+    // Context: what no client can win back. The least any Node program can do (bench/floor-*.mjs: Node's start-up
+    // plus aca's API calls over raw sockets), and what aca's profile costs the engine over a plain run.
+    rows.push(await compare('floor: Node, aca\'s engine calls for run vs docker run, aca\'s profile', CONTEXT,
+      () => time('node', [FLOOR_RUN, IMAGE, workspace, LABEL]), profileRun));
+    rows.push(await compare('floor: Node, aca\'s engine calls for exec vs docker exec', CONTEXT,
+      () => time('node', [FLOOR_EXEC, `aca-${session}`]),
+      () => time('docker', ['exec', container, 'true'])));
+    rows.push(await compare('docker run, aca\'s profile vs docker run --rm', CONTEXT, profileRun, plainRun));
+    rows.push(await compare('aca --version vs node -e 0', CONTEXT, () => time(ACA, ['--version']), () => time('node', ['-e', '0'])));
+    if (HOST_ENV.NODE_EXTRA_CA_CERTS || HOST_ENV.SSL_CERT_FILE) {
+      // The host's CA bundle is copied into every session (an exec after the start); docker does no such thing.
+      rows.push(await compare('aca run with vs without the host\'s CA variables', CONTEXT, acaRun({ env: { ...HOST_ENV, ACA_ISOLATION: 'container' } }), acaRun()));
+    }
   }
 
   // A part that fails is a row that says so; the others still run.
@@ -81,7 +96,7 @@ try {
       return undefined;
     }
   };
-  for (const n of [20, 50]) {
+  for (const n of wants('scale') ? [20, 50] : []) {
     const started = await attempt(`${n} sessions started at once`, () => parallelStarts(n, workspace, SCALE.rounds, { keep: n === 50 }));
     if (!started) continue;
     rows.push(started.row);
@@ -93,10 +108,10 @@ try {
       spawnSync(ACA, ['rm', '-f', ...started.kept], { stdio: 'ignore', env });
     }
   }
-  await attempt(`${SCALE.streamMiB} MiB through stdin and out of stdout`, async () => rows.push(...await streams(workspace, SCALE.streamMiB, SCALE.streamRuns)));
-  await attempt(`aca gc of ${SCALE.gc} stopped sessions`, async () => rows.push(await gcStopped(SCALE.gc)));
-  await attempt(`copy mode, ${SCALE.copyMiB} MiB workspace`, async () => rows.push(await copyMemory(SCALE.copyMiB)));
-  await gvisorRows(session);
+  if (wants('streams')) await attempt(`${SCALE.streamMiB} MiB through stdin and out of stdout`, async () => rows.push(...await streams(workspace, SCALE.streamMiB, SCALE.streamRuns)));
+  if (wants('gc')) await attempt(`aca gc of ${SCALE.gc} stopped sessions`, async () => rows.push(await gcStopped(SCALE.gc)));
+  if (wants('copy')) await attempt(`copy mode, ${SCALE.copyMiB} MiB workspace`, async () => rows.push(await copyMemory(SCALE.copyMiB)));
+  if (wants('gvisor')) await gvisorRows(session);
 } finally {
   cleanUp();
   rmSync(workspace, { recursive: true, force: true });
