@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ACA, HOST_ENV, IMAGE, LABEL, QUICK, RUN_ID, acaProfile, cleanUp, cleanUpOnSignals, env, progress, sessionName, time } from './lib.mjs';
-import { gcStopped, liveMonitor, monitorOnce, parallelFloor, parallelStarts, ratioRow, streams } from './scale.mjs';
+import { gcStopped, liveMonitor, monitorOnce, parallelStarts, ratioRow, streams } from './scale.mjs';
 import { copyMemory } from './copy-memory.mjs';
 
 const FLOOR_EXEC = fileURLToPath(new URL('./floor-exec.mjs', import.meta.url));
@@ -22,8 +22,8 @@ const WARMUP = QUICK ? 1 : 2;
 /** The gVisor rows are context, and their differences large: fewer runs keep the full pass within 15 minutes. */
 const GVISOR_RUNS = Math.min(RUNS, 5);
 const SCALE = QUICK
-  ? { rounds: 1, floorRounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
-  : { rounds: 3, floorRounds: 2, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
+  ? { rounds: 1, monitorRuns: 1, samples: 8, streamMiB: 128, streamRuns: 1, gc: 200, copyMiB: 256 }
+  : { rounds: 5, monitorRuns: 5, samples: 20, streamMiB: 512, streamRuns: 3, gc: 1000, copyMiB: 2048 };
 const CONTEXT = undefined;
 const PARTS = ['single', 'scale', 'streams', 'gc', 'copy', 'gvisor'];
 const onlyFlag = process.argv.indexOf('--only');
@@ -99,8 +99,7 @@ try {
   for (const n of wants('scale') ? [20, 50] : []) {
     const started = await attempt(`${n} sessions started at once`, () => parallelStarts(n, workspace, SCALE.rounds, { keep: n === 50 }));
     if (!started) continue;
-    rows.push(started.row);
-    await attempt(`floor: ${n} starts at once`, async () => rows.push(await parallelFloor(n, workspace, SCALE.floorRounds)));
+    rows.push(...started.rows);
     if (started.kept.length > 0) {
       await attempt('aca monitor --once over 20 sessions', async () => rows.push(...await monitorOnce(started.kept.slice(0, 20), SCALE.monitorRuns)));
       await attempt('aca monitor --once over 50 sessions', async () => rows.push(...await monitorOnce(started.kept, SCALE.monitorRuns)));

@@ -36,62 +36,54 @@ function removeSessions(names) {
 }
 
 /**
- * N sessions started at once with `aca run -d`, against N `docker run -d` with aca's profile (its home volume too),
- * alternating which goes first. The sessions of the last aca round are kept for the monitor rows when asked.
+ * N sessions started at once three ways, in the same rounds: `aca run -d`, N `docker run -d` with aca's profile (its
+ * home volume too), and the floor, N Node processes each making aca's engine calls for `run -d` and nothing else
+ * (floor-start.mjs). Both rows share the docker figures, so drift in the machine's load between rows cannot make
+ * aca look closer to or further from its floor than it is. The order rotates, each way taking each place once in
+ * three rounds; the last round ends with aca, whose sessions are kept for the monitor rows when asked.
  */
 export async function parallelStarts(n, workspace, rounds, { keep = false } = {}) {
   const aca = [];
   const docker = [];
+  const floor = [];
   let kept = [];
   for (let r = 0; r < rounds; r++) {
-    const acaRound = async () => {
-      const names = Array.from({ length: n }, (_, i) => sessionName(`p${n}r${r}s${i}`));
-      aca.push(await together(names.map((name) => [ACA, ['run', '-d', '--name', name, '--label', LABEL, '--image', IMAGE], { cwd: workspace }])));
-      if (keep && r === rounds - 1) kept = names;
-      else removeSessions(names);
+    const ways = {
+      docker: async () => {
+        const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-d${n}r${r}s${i}`);
+        try {
+          docker.push(await together(names.map((name) => ['docker', ['run', '-d', '--name', name, ...acaProfile(workspace, { home: `${name}-home` }), IMAGE, ...IDLE]])));
+        } finally {
+          removeDocker(names);
+        }
+      },
+      floor: async () => {
+        const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-f${n}r${r}s${i}`);
+        try {
+          floor.push(await together(names.map((name) => ['node', [FLOOR_START, IMAGE, workspace, LABEL, name]])));
+        } finally {
+          removeDocker(names.map((name) => `aca-${name}`));
+        }
+      },
+      aca: async () => {
+        const names = Array.from({ length: n }, (_, i) => sessionName(`p${n}r${r}s${i}`));
+        aca.push(await together(names.map((name) => [ACA, ['run', '-d', '--name', name, '--label', LABEL, '--image', IMAGE], { cwd: workspace }])));
+        if (keep && r === rounds - 1) kept = names;
+        else removeSessions(names);
+      },
     };
-    const dockerRound = async () => {
-      const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-d${n}r${r}s${i}`);
-      try {
-        docker.push(await together(names.map((name) => ['docker', ['run', '-d', '--name', name, ...acaProfile(workspace, { home: `${name}-home` }), IMAGE, ...IDLE]])));
-      } finally {
-        removeDocker(names);
-      }
-    };
+    const order = ['docker', 'floor', 'aca'];
+    const shift = (rounds - 1 - r) % order.length;
     progress(`${n} sessions at once, round ${r + 1} of ${rounds}`);
-    if (r % 2 === 0) { await acaRound(); await dockerRound(); } else { await dockerRound(); await acaRound(); }
+    for (const way of [...order.slice(shift), ...order.slice(0, shift)]) await ways[way]();
   }
-  return { row: ratioRow(`${n} sessions started at once: aca run -d vs docker run -d, aca's profile`, 1.3, aca, docker), kept };
-}
-
-/**
- * The floor for N starts at once: N Node processes, each making aca's engine calls for `run -d` and nothing else
- * (floor-start.mjs), against N `docker run -d` with aca's profile.
- */
-export async function parallelFloor(n, workspace, rounds) {
-  const floor = [];
-  const docker = [];
-  for (let r = 0; r < rounds; r++) {
-    const floorRound = async () => {
-      const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-f${n}r${r}s${i}`);
-      try {
-        floor.push(await together(names.map((name) => ['node', [FLOOR_START, IMAGE, workspace, LABEL, name]])));
-      } finally {
-        removeDocker(names.map((name) => `aca-${name}`));
-      }
-    };
-    const dockerRound = async () => {
-      const names = Array.from({ length: n }, (_, i) => `acabench-${RUN_ID}-e${n}r${r}s${i}`);
-      try {
-        docker.push(await together(names.map((name) => ['docker', ['run', '-d', '--name', name, ...acaProfile(workspace, { home: `${name}-home` }), IMAGE, ...IDLE]])));
-      } finally {
-        removeDocker(names);
-      }
-    };
-    progress(`floor: ${n} starts at once, round ${r + 1} of ${rounds}`);
-    if (r % 2 === 0) { await floorRound(); await dockerRound(); } else { await dockerRound(); await floorRound(); }
-  }
-  return ratioRow(`floor: ${n} Node processes making aca's engine calls for run -d vs docker run -d`, undefined, floor, docker);
+  return {
+    rows: [
+      ratioRow(`${n} sessions started at once: aca run -d vs docker run -d, aca's profile`, 1.3, aca, docker),
+      ratioRow(`floor: ${n} Node processes making aca's engine calls for run -d vs docker run -d`, undefined, floor, docker),
+    ],
+    kept,
+  };
 }
 
 /**
