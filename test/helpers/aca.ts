@@ -75,6 +75,10 @@ export function spawnAca(args: string[], options: AcaOptions = {}): ResultPromis
       : options.inputFile ? { inputFile: options.inputFile }
       : options.stdinFd !== undefined ? { stdin: options.stdinFd } : { stdin: 'ignore' }),
     timeout: options.timeout ?? 60_000,
+    // A test that signals aca waits for it to finish as a user would: execa's default SIGKILL 5 s after a kill()
+    // cut off an exec still ending on a loaded CI machine (here ~1 s idle and ~3.5 s under load: the command's own
+    // `sleep 1`, the engine ending the exec, and aca's inspect calls).
+    forceKillAfterDelay: 30_000,
   } as never) as never;
 }
 
