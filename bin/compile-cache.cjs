@@ -102,8 +102,9 @@ function useCompileCache(bundleDir, env) {
   const inBundle = bundleDir.endsWith('/') ? bundleDir : `${bundleDir}/`;
   Module.prototype._compile = function compileWithCache(content, filename) {
     // Node 20's V8 drops what import() needs from code it reads back from a cache (ERR_VM_DYNAMIC_IMPORT_CALLBACK_
-    // MISSING): the few chunks that import a package lazily are compiled as usual.
-    if (!filename.startsWith(inBundle) || content.includes('import(')) return compile.apply(this, arguments);
+    // MISSING): the few chunks that import a package lazily are compiled as usual. So is a chunk that starts with
+    // #!, which is valid only at the very start of a script, not inside the function wrapper below.
+    if (!filename.startsWith(inBundle) || content.includes('import(') || content.startsWith('#!')) return compile.apply(this, arguments);
     const entry = join(dir, `${createHash('sha1').update(content).digest('hex')}.bin`);
     let cachedData;
     if (readable) {

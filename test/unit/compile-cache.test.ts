@@ -24,15 +24,18 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'aca-compile-cache-'));
   bundle = join(root, 'bundle');
   mkdirSync(bundle);
-  // The shapes the bundle has: a chunk that requires another and resolves a path, and one that imports lazily.
+  // The shapes the bundle has: a chunk that requires another and resolves a path, and one that imports lazily (and,
+  // in case a build ever adds one, starts with #!).
   writeFileSync(join(bundle, 'entry.cjs'), [
     "'use strict';",
     "const dep = require('./dep.cjs');",
     "const lazy = require('./lazy.cjs');",
-    "exports.answer = async () => `${dep.value}${await lazy.separator()}${require.resolve('./dep.cjs') === __dirname + '/dep.cjs'}`;",
+    "const bang = require('./bang.cjs');",
+    "exports.answer = async () => `${dep.value}${await lazy.separator()}${require.resolve('./dep.cjs') === __dirname + '/dep.cjs'}${bang.mark}`;",
   ].join('\n'));
   writeFileSync(join(bundle, 'dep.cjs'), "'use strict';\nexports.value = 'first!';\n");
   writeFileSync(join(bundle, 'lazy.cjs'), "'use strict';\nexports.separator = async () => (await import('node:path')).sep;\n");
+  writeFileSync(join(bundle, 'bang.cjs'), "#!/usr/bin/env node\n'use strict';\nexports.mark = '!';\n");
   writeFileSync(join(root, 'driver.cjs'), [
     `const cache = require(${JSON.stringify(cacheModule)}).useCompileCache(${JSON.stringify(bundle)}, process.env);`,
     `require(${JSON.stringify(join(bundle, 'entry.cjs'))}).answer().then((answer) => {`,
@@ -64,19 +67,19 @@ describe('the compile cache (bin/compile-cache.cjs)', () => {
   });
 
   it.runIf(!nodeCachesItself)('makes private entries on the first run and uses them, unchanged, on the next (not for a lazy import())', () => {
-    expect(run()).toEqual({ answer: 'first!/true', used: 0 });
+    expect(run()).toEqual({ answer: 'first!/true!', used: 0 });
     expect(entries()).toHaveLength(2);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     for (const name of entries()) expect(statSync(join(dir, name)).mode & 0o777).toBe(0o600);
     const made = mtimes();
-    expect(run()).toEqual({ answer: 'first!/true', used: 2 });
+    expect(run()).toEqual({ answer: 'first!/true!', used: 2 });
     expect(mtimes()).toEqual(made);
   });
 
   it.runIf(!nodeCachesItself)('never gives a changed module its old entry, even at the same length (which V8 alone would accept)', () => {
     run();
     writeFileSync(join(bundle, 'dep.cjs'), "'use strict';\nexports.value = 'secnd!';\n");
-    expect(run()).toEqual({ answer: 'secnd!/true', used: 1 });
+    expect(run()).toEqual({ answer: 'secnd!/true!', used: 1 });
     expect(entries()).toHaveLength(3);
   });
 
@@ -85,7 +88,7 @@ describe('the compile cache (bin/compile-cache.cjs)', () => {
     const [first] = entries();
     const garbage = Buffer.alloc(statSync(join(dir, first!)).size, 7);
     writeFileSync(join(dir, first!), garbage);
-    expect(run()).toEqual({ answer: 'first!/true', used: 1 });
+    expect(run()).toEqual({ answer: 'first!/true!', used: 1 });
     expect(readFileSync(join(dir, first!)).equals(garbage)).toBe(false);
     expect(run().used).toBe(2);
   });
@@ -94,7 +97,7 @@ describe('the compile cache (bin/compile-cache.cjs)', () => {
     run();
     chmodSync(dir, 0o777);
     rmSync(join(dir, entries()[0]!));
-    expect(run()).toEqual({ answer: 'first!/true', used: 0 });
+    expect(run()).toEqual({ answer: 'first!/true!', used: 0 });
     expect(entries()).toHaveLength(1);
 
     chmodSync(dir, 0o700);
@@ -106,7 +109,7 @@ describe('the compile cache (bin/compile-cache.cjs)', () => {
   });
 
   it('is off with NODE_DISABLE_COMPILE_CACHE, as in Node 22', () => {
-    expect(run({ NODE_DISABLE_COMPILE_CACHE: '1' })).toEqual({ answer: 'first!/true', used: 0 });
+    expect(run({ NODE_DISABLE_COMPILE_CACHE: '1' })).toEqual({ answer: 'first!/true!', used: 0 });
     expect(() => readdirSync(dir)).toThrow();
   });
 
@@ -124,7 +127,7 @@ describe('the compile cache (bin/compile-cache.cjs)', () => {
   });
 
   it.runIf(nodeCachesItself)('hands the directory to Node\'s own compile cache', () => {
-    expect(run().answer).toBe('first!/true');
+    expect(run().answer).toBe('first!/true!');
     expect(readdirSync(dir).length).toBeGreaterThan(0);
   });
 });
