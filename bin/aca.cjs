@@ -21,7 +21,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   new Promise((resolve) => resolve(require('../dist/bundle/cli.cjs'))).then(
     async ({ main }) => {
       const code = await main(args);
-      compileCache.write();
+      // Not from the disk guard: it leaves on its own, in the background, maybe while its state directory is being
+      // removed (it would make the cache's directories again there), and the commands that spawn it make the cache.
+      if (!args.includes('__disk-guard')) compileCache.write();
       if (process.stdout.writableLength > 0) process.stdout.write('', () => process.exit(code));
       else process.exit(code);
     },
