@@ -213,10 +213,20 @@ export class ApiEngine implements Engine {
   }
 
   async removeContainer(id: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.removeContainerAttempt(id, options, 1);
+  }
+
+  private async removeContainerAttempt(id: string, options: { force?: boolean }, attempt: number): Promise<void> {
     try {
       await this.http.json('DELETE', `/containers/${id}`, { query: { force: options.force ?? false, v: true } });
     } catch (error) {
       if (isNotFound(error)) return;
+      // Podman, forced to remove a container whose command is just ending, may fail to kill what has already
+      // stopped ("could not be stopped ... container state improper: stopped"): asked again, it removes it.
+      if (options.force && attempt < 3 && error instanceof EngineApiError && /state improper/.test(error.message)) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+        return this.removeContainerAttempt(id, options, attempt + 1);
+      }
       // Another aca is removing it: wait until it is gone, so its volumes are free afterwards.
       if (error instanceof EngineApiError && /already in progress/.test(error.message)) {
         for (let i = 0; i < 100; i++) {

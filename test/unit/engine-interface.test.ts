@@ -5,7 +5,7 @@ import { parseEngineUrl } from '../../src/engine/endpoint.js';
 import { FrameCollector } from '../../src/engine/demux.js';
 import { readJsonLines } from '../../src/engine/lines.js';
 import type { EngineKind } from '../../src/engine/endpoint.js';
-import { frame } from '../helpers/fake-engine.js';
+import { answer, frame, startFakeEngine } from '../helpers/fake-engine.js';
 import { withRuntime } from '../../src/engine/runtimes.js';
 
 const engine = (kind: EngineKind, url: string) => engineFor(new EngineHttp(parseEngineUrl(url)), { kind, url, source: 'test', apiVersion: '' });
@@ -62,5 +62,33 @@ describe('the Engine interface', () => {
     const seen: unknown[] = [];
     await readJsonLines((async function* () { yield* chunks; })(), (m) => seen.push(m));
     expect(seen).toEqual([{ status: 'é' }, { stream: 'not json\n' }, { id: 'x' }]);
+  });
+});
+
+describe('removeContainer', () => {
+  it('asks again when Podman cannot kill a container that has just stopped by itself, and gives up after three', async () => {
+    const fake = await startFakeEngine();
+    const podman = engine('podman', `unix://${fake.socket}`);
+    try {
+      const improper = answer('500 Internal Server Error', JSON.stringify({ message: 'cannot remove container c1 as it could not be stopped: sending SIGKILL to container c1: container state improper: stopped' }), { 'Content-Type': 'application/json' });
+      let deletes = 0;
+      fake.handle((request) => {
+        if (request.method === 'DELETE') deletes += 1;
+        request.socket.end(request.method === 'DELETE' && deletes === 1 ? improper : 'HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n');
+      });
+      await podman.removeContainer('c1', { force: true });
+      expect(deletes).toBe(2);
+
+      deletes = 0;
+      fake.handle((request) => {
+        if (request.method === 'DELETE') deletes += 1;
+        request.socket.end(improper);
+      });
+      await expect(podman.removeContainer('c1', { force: true })).rejects.toThrow(/state improper/);
+      expect(deletes).toBe(3);
+    } finally {
+      podman.close();
+      await fake.close();
+    }
   });
 });
