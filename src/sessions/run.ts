@@ -81,14 +81,15 @@ class TakenNameError extends UsageError {
   }
 }
 
-/** Refuse a taken name before anything is made: cleaning up after a clash could touch the other session's objects. */
 /**
- * The image and the shared isolated network, looked up beside the name check instead of after it: two engine round
- * trips fewer in a row (many sessions started at once wait on each). Only lookups: what to do about their answers
- * is still decided in order, after the name check. Not for a devcontainer or a checkpoint, which choose the image.
+ * The engine's isolation facts, the image and the shared isolated network, looked up beside the name check instead
+ * of after it: engine round trips fewer in a row (many sessions started at once wait on each). Only lookups: what to
+ * do about their answers is still decided in order, after the name check (the engine keeps its isolation facts for
+ * prepareSecurity). Not the image for a devcontainer or a checkpoint, which choose it.
  */
 function lookAhead(engine: Engine, request: RunRequest): { image?: Promise<unknown>; isolatedNetwork?: Promise<NetworkInspect | undefined> } {
   const { spec } = request;
+  if (needsIsolationFacts(engine, spec)) engine.isolationFacts().catch(() => {});
   const asked: ReturnType<typeof lookAhead> = {};
   if (!request.devcontainer && !request.fromCheckpoint) asked.image = engine.images.inspect(spec.image);
   const network = spec.securityPlan?.network;
@@ -98,6 +99,7 @@ function lookAhead(engine: Engine, request: RunRequest): { image?: Promise<unkno
   return asked;
 }
 
+/** Refuse a taken name before anything is made: cleaning up after a clash could touch the other session's objects. */
 async function refuseTakenName(engine: Engine, name: string): Promise<void> {
   try {
     await engine.inspectContainer(containerName(name));
@@ -157,8 +159,6 @@ export async function runSession(ctx: Context, request: RunRequest): Promise<num
     throw new UsageError('-t needs a terminal on stdin; drop -t when piping or in CI');
   }
   const engine = await ctx.engine();
-  // Asked beside the name check rather than after it: one engine round trip fewer in a row (prepareSecurity uses it).
-  if (needsIsolationFacts(engine, spec)) engine.isolationFacts().catch(() => {});
   const asked = lookAhead(engine, request);
   await refuseTakenName(engine, spec.name);
   const restore = request.fromCheckpoint ? await fromCheckpoint(engine, spec, request.fromCheckpoint) : undefined;
