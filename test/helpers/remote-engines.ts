@@ -114,10 +114,15 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
   const dir = mkdtempSync(join(tmpdir(), 'aca-tlsd-'));
   const certs = join(dir, 'certs');
   const bridge = `acatls${randomBytes(3).toString('hex')}`;
+  // The bridges of the networks it makes (aca-isolated, sessions' own), which a stopped dockerd leaves in the kernel:
+  // their routes would keep those address ranges from every dockerd for good (dockerd skips a pool that overlaps a
+  // route). Not avoided with a --default-address-pool of its own: this dockerd, given one, deleted the host's docker0.
+  const networkIds = new Set<string>();
   let bridgeMade = false;
   const socket = join(dir, 'd.sock');
   let daemon: ChildProcess | undefined;
   const stop = async () => {
+    noteNetworks();
     if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
       const running = daemon;
       const exited = new Promise((r) => running.once('exit', r));
@@ -127,6 +132,9 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
     }
     if (bridgeMade) {
       try { execFileSync(tool('ip'), ['link', 'del', bridge], { stdio: 'ignore' }); } catch { /* already gone */ }
+    }
+    for (const id of networkIds) {
+      try { execFileSync(tool('ip'), ['link', 'del', `br-${id.slice(0, 12)}`], { stdio: 'ignore' }); } catch { /* none, or gone */ }
     }
     // Mounts left by a daemon that did not stop cleanly would make rm fail: unmount first.
     try { execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' }); } catch { /* none */ }
@@ -151,6 +159,7 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
   }
   const kill = async () => {
     if (!daemon || daemon.exitCode !== null) return;
+    noteNetworks();
     const exited = new Promise((r) => daemon!.once('exit', r));
     daemon.kill('SIGKILL');
     await exited;
@@ -161,6 +170,14 @@ export async function startTlsEngine(images: string[]): Promise<TlsEngine> {
     rmSync(containerdPid, { force: true });
   };
   return { dir, port, certs, socket, kill, restart: launch, stop };
+
+  function noteNetworks(): void {
+    if (!daemon || daemon.exitCode !== null || daemon.signalCode !== null) return;
+    try {
+      const ids = execFileSync(tool('docker'), ['-H', `unix://${socket}`, 'network', 'ls', '-q', '--no-trunc', '--filter', 'driver=bridge'], { encoding: 'utf8', timeout: 20_000 });
+      for (const id of ids.split('\n').filter(Boolean)) networkIds.add(id);
+    } catch { /* it does not answer: nothing to add */ }
+  }
 
   async function launch(): Promise<void> {
     const log = join(dir, 'dockerd.log');
