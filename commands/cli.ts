@@ -107,7 +107,9 @@ export async function buildProgram(init: MainOptions, result: { code: number; ct
         const command = args[args.length - 1] as Command;
         const options = command.opts() as O;
         const positional = command.args;
-        const ctx = createContext({ ...init, global: collectGlobal(program, env) });
+        // A session's configuration, the engine it names included, is the one in its --workspace.
+        const workspace = (options as { workspace?: unknown }).workspace;
+        const ctx = createContext({ ...init, ...(typeof workspace === 'string' ? { configRoot: workspace } : {}), global: collectGlobal(program, env) });
         result.ctx = ctx;
         const code = await fn(ctx, options, positional);
         result.code = typeof code === 'number' ? code : EXIT.ok;

@@ -3,6 +3,7 @@
  * global flags, and a lazily opened engine. Commands take this as a parameter
  * so tests can call them in-process.
  */
+import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ConnectOptions, Engine, EngineChoice, TlsFiles } from './engine/index.js';
 import { Output } from './output.js';
@@ -35,6 +36,8 @@ export interface Context {
 
 export interface ContextInit {
   cwd?: string;
+  /** Where the configuration that names the engine is read from (a session's --workspace); default: cwd. */
+  configRoot?: string | undefined;
   env?: NodeJS.ProcessEnv;
   stdin?: Context['stdin'];
   stdout?: NodeJS.WritableStream & { isTTY?: boolean };
@@ -55,7 +58,8 @@ export function createContext(init: ContextInit): Context {
   let engine: Promise<Engine> | undefined;
   let options: Promise<ConnectOptions> | undefined;
   const cwd = init.cwd ?? process.cwd();
-  const connectOptions = () => (options ??= engineOptions(init.global, cwd, env));
+  const configRoot = init.configRoot ? resolve(cwd, init.configRoot) : cwd;
+  const connectOptions = () => (options ??= engineOptions(init.global, configRoot, env));
   let stdin = init.stdin;
   return {
     cwd,
@@ -78,13 +82,13 @@ export function createContext(init: ContextInit): Context {
  * The configuration's `engine` and `host` sit below the flags and above the environment. Read only when a flag
  * leaves them a say; a project file may set them only when trusted (they are widening keys, see config/classify.ts).
  */
-async function engineOptions(global: GlobalOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<ConnectOptions> {
+async function engineOptions(global: GlobalOptions, configRoot: string, env: NodeJS.ProcessEnv): Promise<ConnectOptions> {
   const base: ConnectOptions = { host: global.host, context: global.context, engine: global.engine, env, ...(global.tls ? { tls: global.tls } : {}) };
   if (global.engineFrom === '--engine' && (global.host || global.context)) return base;
-  if (!(await import('./config/engine-keys.js')).mayNameEngine(cwd, env)) return base;
+  if (!(await import('./config/engine-keys.js')).mayNameEngine(configRoot, env)) return base;
   const { loadConfig } = await import('./config/load.js');
   // No warnings here: run, shell and config load the whole configuration and say them once.
-  const config = await loadConfig({ workspace: cwd, env, warn: () => {}, keys: ['engine', 'host'] });
+  const config = await loadConfig({ workspace: configRoot, env, warn: () => {}, keys: ['engine', 'host'] });
   const { engine, host } = config.values;
   return {
     ...base,

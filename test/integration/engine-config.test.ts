@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
-import { testEngine } from '../helpers/engine.js';
+import { TEST_IMAGE, testEngine } from '../helpers/engine.js';
 
-const { aca } = engineSuite();
+const { aca, workspace } = engineSuite();
 const home = mkdtempSync(join(tmpdir(), 'aca-engine-config-'));
 const env = { XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state') };
 const userFile = join(env.XDG_CONFIG_HOME, 'aca', 'config.json');
@@ -82,5 +82,22 @@ describe.skipIf(!hasEngine)('the engine and host configuration keys', () => {
     expect(trusted.exitCode, trusted.stderr).toBe(125);
     expect(trusted.stderr).toContain(NOWHERE);
     expect(trusted.stderr).toContain(project);
+  });
+
+  it('a session takes its engine from the configuration of its --workspace, not of the directory aca runs in', async () => {
+    rmSync(userFile, { force: true });
+    const dir = mkdtempSync(join(home, 'ws-'));
+    const project = join(dir, '.acarc.json');
+    writeFileSync(project, JSON.stringify({ host: NOWHERE }));
+    expectOk(await aca(['trust', project], { cwd: dir, env }));
+
+    // From a directory without configuration, --workspace DIR uses DIR's engine.
+    const there = await aca(['run', '--workspace', dir, '--image', TEST_IMAGE, '--', 'true'], { env });
+    expect(there.exitCode, there.stderr).toBe(125);
+    expect(there.stderr).toContain(NOWHERE);
+    expect(there.stderr).toContain(project);
+
+    // From DIR, --workspace elsewhere does not: the session runs on the test's engine.
+    expectOk(await aca(['run', '--workspace', workspace, '--image', TEST_IMAGE, '--', 'true'], { cwd: dir, env }));
   });
 });
