@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { hostname, userInfo } from 'node:os';
 import type { Context } from '../context.js';
-import type { Engine } from '../engine/index.js';
+import { EngineDownError, type Engine } from '../engine/index.js';
 import { appendAudit } from '../audit.js';
 import { inBatches } from '../batches.js';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
@@ -147,8 +147,8 @@ async function guardedSessions(engine: Engine, scope: GuardScope, ignored: Set<s
 
 const running = (info: GuardedSession) => info.State.Running && !info.State.Paused;
 
-/** One session's check: stopped when above its limit. */
-async function checkOnce(ctx: Context, engine: Engine, id: string, ignored: Set<string>): Promise<void> {
+/** One session's check: stopped when above its limit. Exported for its unit test. */
+export async function checkOnce(ctx: Context, engine: Engine, id: string, ignored: Set<string>): Promise<void> {
   let info: GuardedSession;
   try {
     info = (await engine.inspectContainer(id)) as unknown as GuardedSession;
@@ -163,7 +163,15 @@ async function checkOnce(ctx: Context, engine: Engine, id: string, ignored: Set<
     return;
   }
   const session = sessionName(info);
-  const measurement = await measure(engine, info).catch((error: Error) => ({ unmeasurable: error.message }) as Measurement);
+  let measurement: Measurement;
+  try {
+    measurement = await measure(engine, info);
+  } catch (error) {
+    // The guard lost its own way to the engine (an ssh endpoint whose sshd went away while a kept-alive connection
+    // still lists): nothing the session did. Measured at the next tick; a guard whose engine stays gone leaves.
+    if (error instanceof EngineDownError) return;
+    measurement = { unmeasurable: (error as Error).message };
+  }
   if ('cannotCheck' in measurement) {
     ignored.add(id);
     appendAudit(ctx.env, { session, action: 'stop', args: [], outcome: 'failed', error: `disk limit not checked: ${measurement.cannotCheck}` });

@@ -4,6 +4,8 @@ import { UsageError } from '../../src/errors.js';
 import { MAX_TIMER_MS, setLongTimeout } from '../../src/timers.js';
 import { scratchTmpfs, tmpfsSizes, DEFAULT_SECURITY } from '../../src/security/profile.js';
 import { createBody } from '../../src/sessions/spec.js';
+import type { Context } from '../../src/context.js';
+import type { Engine } from '../../src/engine/index.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -224,6 +226,40 @@ describe('one disk guard per engine and state directory', async () => {
     expect(guardedHere({ ...session, 'aca.helper': 'storage' }, scope)).toBe(false);
     expect(guardedHere({ ...session, 'aca.managed': 'false' }, scope)).toBe(false);
     expect(guardedHere(null, scope)).toBe(false);
+  });
+
+  it('stops a session that hides its files from du, but not one the guard lost its way to (its connection, not the session)', async () => {
+    const { checkOnce } = await import('../../src/sessions/disk-guard.js');
+    const { EngineDownError } = await import('../../src/engine/index.js');
+    const env = { XDG_STATE_HOME: scratch() };
+    const info = {
+      Id: 'c1', Name: '/aca-s1',
+      Config: { User: '1000:1000', Labels: { 'aca.managed': 'true', 'aca.session': 's1', 'aca.disk': String(1024 ** 3) } },
+      HostConfig: { ReadonlyRootfs: true },
+      Mounts: [{ Type: 'volume', Name: 'aca-s1-home', Destination: '/home/aca', Source: '', RW: true }],
+      State: { Running: true, StartedAt: '2026-12-07T00:00:00Z' },
+    };
+    const fakeEngine = (exec: () => Promise<{ exitCode: number; output: string }>) => {
+      const stopped: string[] = [];
+      const engine = {
+        inspectContainer: async () => info,
+        execWithInput: exec,
+        stopContainer: async (id: string) => { stopped.push(id); },
+      } as unknown as Engine;
+      return { engine, stopped };
+    };
+    const ctx = { env } as unknown as Context;
+    const audit = join(env.XDG_STATE_HOME, 'aca', 'audit.jsonl');
+
+    const lost = fakeEngine(async () => { throw new EngineDownError('the engine at ssh://root@127.0.0.1:1 cannot be reached: ssh: Connection refused', { reason: 'refused' }); });
+    await checkOnce(ctx, lost.engine, 'c1', new Set());
+    expect(lost.stopped).toEqual([]);
+    expect(existsSync(audit)).toBe(false);
+
+    const hidden = fakeEngine(async () => ({ exitCode: 1, output: "du: can't open '/home/aca/secret': Permission denied\n" }));
+    await checkOnce(ctx, hidden.engine, 'c1', new Set());
+    expect(hidden.stopped).toEqual(['c1']);
+    expect(readFileSync(audit, 'utf8')).toContain('its disk use cannot be measured (du: can\'t open');
   });
 
   it('gives each state directory one random id, kept', () => {
