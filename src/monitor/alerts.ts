@@ -87,6 +87,14 @@ export function exitAlert(exitCode: number): Alert {
   return { kind: 'exit', value: exitCode, threshold: 0, severity: 'critical', message: `exited unexpectedly with code ${exitCode}` };
 }
 
+/**
+ * The alerts on the line that says a watched session ended: those learnt since its last sample (an OOM event), which
+ * no later sample will carry, then what its stop deserves, without a second OOM alert for an OOM already reported.
+ */
+export function endAlerts(unsent: Alert[], state: { oomKilled: boolean; exitCode: number }, limitBytes: number, oomReported: boolean): Alert[] {
+  return [...unsent, ...stopAlerts(state, limitBytes).filter((a) => !(a.kind === 'oom' && oomReported))];
+}
+
 /** Whether a session that stopped while watched deserves an alert, and which. */
 export function stopAlerts(state: { oomKilled: boolean; exitCode: number }, limitBytes: number): Alert[] {
   if (state.oomKilled) return [oomAlert(limitBytes)];

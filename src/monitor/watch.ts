@@ -17,7 +17,7 @@ import { truncateVisible } from '../output.js';
 import { LABEL, MANAGED_FILTER } from '../labels.js';
 import { healthFromStatus } from '../sessions/manage.js';
 import { listSessions, matchSession, resolveSession, sessionName } from '../sessions/resolve.js';
-import { oomAlert, stopAlerts } from './alerts.js';
+import { endAlerts, oomAlert } from './alerts.js';
 import { HistoryWriter } from './history.js';
 import { describeEnd, renderTable, type TableRow } from './render.js';
 import { SessionSampler, toHealth, type Sample, type SessionEnd } from './sampler.js';
@@ -105,19 +105,20 @@ export async function monitor(ctx: Context, names: string[], settings: MonitorSe
 
   /** What became of a watched session that is no longer running. */
   const settle = async (session: Watched, summary: ContainerSummary | undefined, time: string) => {
-    if (!summary) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
+    // Alerts learnt since its last sample (an OOM event just before it ended) go out with its last line.
+    const unsent = () => session.sampler.pending.splice(0);
+    if (!summary) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: unsent() });
     let state;
     try {
       state = (await engine.inspectContainer(session.sampler.id)).State;
     } catch (error) {
-      if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: [] });
+      if (isNotFound(error)) return emitEnd(session, { session: session.sampler.name, time, event: 'removed', alerts: unsent() });
       throw error;
     }
     // The list is older than this answer: a restart (the supervisor's own) may have finished in between.
     if (state.Running || state.Restarting || state.Paused) return;
     const oomKilled = state.OOMKilled;
-    const alerts = stopAlerts({ oomKilled, exitCode: state.ExitCode }, session.sampler.limitBytes)
-      .filter((a) => !(a.kind === 'oom' && session.sampler.oomReported));
+    const alerts = endAlerts(unsent(), { oomKilled, exitCode: state.ExitCode }, session.sampler.limitBytes, session.sampler.oomReported);
     return emitEnd(session, { session: session.sampler.name, time, event: 'exited', exitCode: state.ExitCode, oomKilled, alerts });
   };
 

@@ -305,6 +305,19 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     expect(oom.value).toBe(32 * 1024 * 1024);
   });
 
+  it.skipIf(!engineReportsOom || underGvisor)('an OOM kill that ends the session is one oom alert, on the line that says it ended', async () => {
+    const ending = `oom-end-${runId}`;
+    // The session's own command runs out of memory, so the session ends at once, long before the next sample.
+    await detached(ending, ['--memory', '32m'], ['sh', '-c', 'while [ ! -f /tmp/go ]; do sleep 0.1; done; x=$(head -c 200m /dev/zero | tr "\\0" a)']);
+    const monitor = stream(['monitor', '--json', '--interval', '5s', ending]);
+    await monitor.waitFor((lines) => lines.length > 0, 'a first sample');
+    expect((await aca(['exec', ending, '--', 'touch', '/tmp/go'])).exitCode).toBe(0);
+    expect(await monitor.exited).toBe(0);
+    // Usually on the line that says it ended; on a sample's, should one fall between the OOM and the end.
+    expect(monitor.lines.flatMap((l) => l.alerts ?? []).filter((a) => a.kind === 'oom')).toEqual([expect.objectContaining({ value: 32 * 1024 * 1024 })]);
+    expect(monitor.lines.at(-1)).toMatchObject({ session: ending, event: 'exited', exitCode: 137, oomKilled: true });
+  });
+
   it('run exits 137 for a command killed for memory', async () => {
     const result = await aca(['run', '--memory', '32m', '--image', TEST_IMAGE, '--', 'sh', '-c', 'x=$(head -c 200m /dev/zero | tr "\\0" a)'], { env });
     expect(result.exitCode).toBe(137);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { blockIo, cpuPercent, memoryUsage, networkTotals, toMetrics, type Metrics, type RawStats } from '../../src/engine/stats.js';
-import { AlertTracker, DEFAULT_THRESHOLDS, stopAlerts } from '../../src/monitor/alerts.js';
+import { AlertTracker, DEFAULT_THRESHOLDS, endAlerts, oomAlert, stopAlerts } from '../../src/monitor/alerts.js';
 import { summarize } from '../../src/monitor/history.js';
 import { renderHistory, sparkline } from '../../src/monitor/render.js';
 import { alignColumns } from '../../src/output.js';
@@ -104,6 +104,18 @@ describe('alerts', () => {
     expect(stopAlerts({ oomKilled: false, exitCode: 2 }, 0).map((a) => [a.kind, a.value])).toEqual([['exit', 2]]);
     expect(stopAlerts({ oomKilled: false, exitCode: 0 }, 0)).toEqual([]);
     expect(stopAlerts({ oomKilled: false, exitCode: 143 }, 0)).toEqual([]);
+  });
+
+  it('ends a session\'s watch with the alerts no sample carried, and one OOM alert however it was learnt', () => {
+    const limit = 32 * 1024 * 1024;
+    const oomKilled = { oomKilled: true, exitCode: 137 };
+    // The OOM event came, then the session ended before the next sample: its alert goes out on the last line.
+    expect(endAlerts([oomAlert(limit)], oomKilled, limit, true)).toEqual([oomAlert(limit)]);
+    // A sample already carried it: not again.
+    expect(endAlerts([], oomKilled, limit, true)).toEqual([]);
+    // No event seen (the engine sends none): the stop's own state says it.
+    expect(endAlerts([], oomKilled, limit, false)).toEqual([oomAlert(limit)]);
+    expect(endAlerts([], { oomKilled: false, exitCode: 3 }, limit, false).map((a) => a.kind)).toEqual(['exit']);
   });
 
   it('primes on the first reading, then samples with the documented fields in order', () => {
