@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aca as acaRaw } from '../helpers/aca.js';
 import { TEST_IMAGE, TEST_LABEL } from '../helpers/engine.js';
-import { freePort, makeCertificates, missingTools, startRemoteEngines, type SshEngine, type TlsEngine } from '../helpers/remote-engines.js';
+import { freePort, makeCertificates, missingTools, startRemoteEngines, startTlsEngine, type SshEngine, type TlsEngine } from '../helpers/remote-engines.js';
 import { engineKind, engineSuite, hasEngine } from './setup.js';
 
 // The remote engines need host tools a machine with only Docker may lack (sshd, openssl): skip loudly, fail in CI.
@@ -59,6 +59,21 @@ describe.skipIf(!dockerPass)('remote engines: a set-up that fails half-way', () 
       delete process.env.ACA_TEST_HIDE_TOOLS;
     }
     expect(tlsEngineTraces()).toEqual(before);
+  }, 120_000);
+});
+
+describe.skipIf(!dockerPass)('remote engines: stopping one', () => {
+  it('removes the bridges of the networks it made: left in the kernel, their routes would take address pools from every dockerd', async () => {
+    const engine = await startTlsEngine([]);
+    let bridge = '';
+    try {
+      const id = execFileSync('docker', ['-H', `unix://${engine.socket}`, 'network', 'create', `aca-test-stop-${randomBytes(3).toString('hex')}`], { encoding: 'utf8' }).trim();
+      bridge = `br-${id.slice(0, 12)}`;
+      expect(execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })).toContain(`: ${bridge}:`);
+    } finally {
+      await engine.stop();
+    }
+    expect(execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' })).not.toContain(`: ${bridge}:`);
   }, 120_000);
 });
 
