@@ -1,11 +1,11 @@
 /**
- * One temporary directory for the whole test run: TMPDIR points into it
- * before the workers (and every aca they start) are spawned, so whatever a
- * test or aca puts in os.tmpdir() is removed when the run ends, even when a
- * test failed before its own clean-up.
+ * One temporary directory for the whole test run: TMPDIR, XDG_STATE_HOME and
+ * XDG_CONFIG_HOME point into it before the workers (and every aca they start)
+ * are spawned, so whatever a test or aca puts there is removed when the run
+ * ends, even when a test failed before its own clean-up.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,12 @@ export default function setup(): (() => void) | undefined {
   chmodSync(root, 0o755);
   process.env.ACA_TEST_TMP = root;
   process.env.TMPDIR = root;
+  // aca's state (audit trail, disk-guard pid files, compile cache) and configuration for the run alone: the
+  // developer's own stay untouched, and their config (an engine, a base) does not change what the tests see.
+  mkdirSync(join(root, 'state'), { mode: 0o700 });
+  mkdirSync(join(root, 'config'), { mode: 0o700 });
+  process.env.XDG_STATE_HOME = join(root, 'state');
+  process.env.XDG_CONFIG_HOME = join(root, 'config');
   return () => {
     // A test engine that did not stop cleanly may leave mounts here: never recurse into a mounted filesystem.
     try { execFileSync('sh', ['-c', `grep -o ' ${root}/[^ ]*' /proc/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' }); } catch { /* none */ }
