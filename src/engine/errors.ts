@@ -22,9 +22,12 @@ export class ConflictError extends EngineApiError {}
 export class EngineDownError extends EngineError {
   /** Why, without the address: "connection refused", "no answer within 5 s" (connect.ts names the address itself). */
   readonly reason: string;
-  constructor(message: string, options: { hint?: string; cause?: unknown; reason?: string } = {}) {
+  /** No answer in time: the engine may be there but slow (what is asked of it may be the slow part). */
+  readonly timedOut: boolean;
+  constructor(message: string, options: { hint?: string; cause?: unknown; reason?: string; timedOut?: boolean } = {}) {
     super(message, options);
     this.reason = options.reason ?? message;
+    this.timedOut = options.timedOut ?? false;
   }
 }
 

@@ -174,8 +174,8 @@ export class EngineHttp {
   }
 
   /** The one wording of an engine that cannot be reached: the address, then why. */
-  private down(reason: string, cause?: unknown, hint?: string): EngineDownError {
-    return new EngineDownError(`the engine at ${this.endpoint.url} cannot be reached: ${reason}`, { reason, cause, ...(hint ? { hint } : {}) });
+  private down(reason: string, cause?: unknown, hint?: string, timedOut = false): EngineDownError {
+    return new EngineDownError(`the engine at ${this.endpoint.url} cannot be reached: ${reason}`, { reason, cause, timedOut, ...(hint ? { hint } : {}) });
   }
 
   /** The answer stopped before its end: the engine went away, or the clock ran out. */
@@ -187,7 +187,7 @@ export class EngineHttp {
   }
 
   private timedOut(ms: number): EngineDownError {
-    return this.down(`timed out (no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`})`, undefined, 'The engine may be overloaded or unreachable; check it with: aca doctor');
+    return this.down(`timed out (no answer within ${ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`})`, undefined, 'The engine may be overloaded or unreachable; check it with: aca doctor', true);
   }
 
   /**

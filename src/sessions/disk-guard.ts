@@ -169,7 +169,9 @@ export async function checkOnce(ctx: Context, engine: Engine, id: string, ignore
   } catch (error) {
     // The guard lost its own way to the engine (an ssh endpoint whose sshd went away while a kept-alive connection
     // still lists): nothing the session did. Measured at the next tick; a guard whose engine stays gone leaves.
-    if (error instanceof EngineDownError) return;
+    // Not a timeout: a session can make the engine slow to measure it (SizeRw over millions of files), so that
+    // still counts as unmeasurable.
+    if (error instanceof EngineDownError && !error.timedOut) return;
     measurement = { unmeasurable: (error as Error).message };
   }
   if ('cannotCheck' in measurement) {

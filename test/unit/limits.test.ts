@@ -256,6 +256,12 @@ describe('one disk guard per engine and state directory', async () => {
     expect(lost.stopped).toEqual([]);
     expect(existsSync(audit)).toBe(false);
 
+    // A timeout is not a lost way: the session may be what makes the engine slow to answer.
+    const slow = fakeEngine(async () => { throw new EngineDownError('the engine at unix:///x cannot be reached: timed out (no answer within 120 s)', { reason: 'timed out', timedOut: true }); });
+    await checkOnce(ctx, slow.engine, 'c1', new Set());
+    expect(slow.stopped).toEqual(['c1']);
+    expect(readFileSync(audit, 'utf8')).toContain('its disk use cannot be measured (the engine at unix:///x cannot be reached: timed out');
+
     const hidden = fakeEngine(async () => ({ exitCode: 1, output: "du: can't open '/home/aca/secret': Permission denied\n" }));
     await checkOnce(ctx, hidden.engine, 'c1', new Set());
     expect(hidden.stopped).toEqual(['c1']);

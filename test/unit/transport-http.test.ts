@@ -184,6 +184,7 @@ describe('an engine that goes away', () => {
       const { error } = await timed(client().json('GET', path));
       expect(error, path).toBeInstanceOf(EngineDownError);
       expect((error as Error).message, path).toMatch(new RegExp(`^the engine at unix://${fake.socket} cannot be reached: `));
+      expect((error as EngineDownError).timedOut, path).toBe(false);
     }
   });
 
@@ -230,6 +231,7 @@ describe('timeouts', () => {
     const { ms: took, error } = await timed(promise);
     expect(error).toBeInstanceOf(EngineDownError);
     expect((error as Error).message).toMatch(new RegExp(`timed out \\(no answer within ${ms} ms\\)`));
+    expect((error as EngineDownError).timedOut).toBe(true);
     expect(took).toBeGreaterThanOrEqual(ms - 20);
     expect(took).toBeLessThan(ms + 1500);
   };
