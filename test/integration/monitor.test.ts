@@ -260,9 +260,9 @@ describe.skipIf(!hasEngine)('aca monitor', () => {
     const monitor = stream(['monitor', '--json', '--interval', '500ms', doomed, survivor]);
     await monitor.waitFor((lines) => lines.some((l) => l.session === doomed), 'a sample of the doomed session');
     expect((await aca(['rm', '-f', doomed])).exitCode).toBe(0);
-    // Docker drops a removed container from its list at once; Podman first lists it as exited (SIGKILL, 137).
-    // Under gVisor too the kill is seen as an exit first.
-    const gone = (l: { session?: string; event?: string }) => l.session === doomed && (l.event === 'removed' || ((engineKind === 'podman' || underGvisor) && l.event === 'exited'));
+    // rm -f kills, then removes: a sample that falls between the two sees an exit (SIGKILL, 137). Podman and gVisor
+    // take long enough that it usually does; on Docker it is rare (CI saw it once). Either is the one report.
+    const gone = (l: { session?: string; event?: string }) => l.session === doomed && (l.event === 'removed' || l.event === 'exited');
     await monitor.waitFor((lines) => lines.some(gone), 'the removal report');
     const reportedAt = monitor.lines.length;
     await monitor.waitFor((lines) => lines.slice(reportedAt).filter((l) => l.session === survivor).length >= 2, 'samples after the removal');
