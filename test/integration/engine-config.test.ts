@@ -4,7 +4,7 @@
  * them only once trusted: a session could otherwise point the user's next aca command at an engine it runs.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { engineSuite, expectOk, hasEngine } from './setup.js';
@@ -99,5 +99,22 @@ describe.skipIf(!hasEngine)('the engine and host configuration keys', () => {
 
     // From DIR, --workspace elsewhere does not: the session runs on the test's engine.
     expectOk(await aca(['run', '--workspace', workspace, '--image', TEST_IMAGE, '--', 'true'], { cwd: dir, env }));
+  });
+
+  it('an engine named by a file a session wrote into its workspace is refused, also through --workspace', async () => {
+    rmSync(userFile, { force: true });
+    const planted = join(workspace, '.acarc.json');
+    try {
+      // The session writes the file; then the user starts the next session on that workspace from elsewhere.
+      expectOk(await aca(['run', '--workspace', workspace, '--image', TEST_IMAGE, '--', 'sh', '-c', `printf '{"host":"${NOWHERE}"}' > /workspace/.acarc.json`], { env }));
+      expect(JSON.parse(readFileSync(planted, 'utf8'))).toEqual({ host: NOWHERE });
+      const next = await aca(['run', '--workspace', workspace, '--image', TEST_IMAGE, '--', 'true'], { cwd: home, env });
+      expect(next.exitCode, next.stderr).toBe(2);
+      expect(next.stderr.trim().split('\n')).toHaveLength(1);
+      expect(next.stderr).toContain(`${planted}: refused: key "host"`);
+      expect(next.stderr).not.toContain(NOWHERE);
+    } finally {
+      rmSync(planted, { force: true });
+    }
   });
 });
